@@ -1,0 +1,1 @@
+"""Media access: probing, the single decode pass, poster frames and frame sampling."""

@@ -1,0 +1,221 @@
+"""The one decode pass: PyAV frame threading, cached reformatters, small analysis frames.
+
+Every consumer (shot detectors, the motion engine, poster frames) reads the same
+:class:`AnalysisFrame` stream. Decoding runs on its own thread and feeds a bounded queue,
+so memory stays flat however long the file is and consumers run concurrently with decode.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator, Optional
+
+import numpy as np
+
+from camtag.jobs import CancelToken
+from camtag.media.errors import MediaError
+from camtag.media.probe import open_container
+
+_YUV_PREFIXES = ("yuv", "yuvj", "nv12", "nv21", "gray", "p010", "p016")
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """What consumers need from each frame; anything left ``None`` is not computed."""
+
+    small_size: Optional[tuple[int, int]] = (128, 72)   # BGR for shot detection
+    luma_width: Optional[int] = None                     # luma for the motion engine
+    thumb_width: Optional[int] = None                    # display-corrected BGR for posters
+    thumb_every: int = 0                                 # a thumbnail every N frames (0: none)
+
+    def merged(self, other: "FrameSpec") -> "FrameSpec":
+        def pick(a, b):
+            if a is None:
+                return b
+            if b is None:
+                return a
+            return max(a, b)
+        every = [e for e in (self.thumb_every, other.thumb_every) if e]
+        return FrameSpec(
+            small_size=pick(self.small_size, other.small_size),
+            luma_width=pick(self.luma_width, other.luma_width),
+            thumb_width=pick(self.thumb_width, other.thumb_width),
+            thumb_every=min(every) if every else 0,
+        )
+
+
+@dataclass
+class AnalysisFrame:
+    index: int                       # 0-based, decode (presentation) order
+    pts: Optional[int]
+    time: Fraction                   # seconds from the stream's timestamps
+    small: Optional[np.ndarray] = None   # HxWx3 uint8 BGR
+    luma: Optional[np.ndarray] = None    # HxW uint8
+    thumb: Optional[np.ndarray] = None   # HxWx3 uint8 BGR, SAR and rotation applied
+
+
+@dataclass(frozen=True)
+class DecodeIssue:
+    index: int        # frame index at which the problem was met
+    message: str
+
+
+class _Converter:
+    """Turns av.VideoFrame into analysis arrays with cached reformatters."""
+
+    def __init__(self, spec: FrameSpec, sar: Fraction, rotation: int) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self.spec = spec
+        self.sar = sar
+        self.rotation = rotation % 360
+        self._small = VideoReformatter()
+        self._gray = VideoReformatter()
+        self._thumb = VideoReformatter()
+
+    def luma(self, frame) -> np.ndarray:
+        import cv2
+
+        width = self.spec.luma_width
+        w, h = frame.width, frame.height
+        fmt = frame.format.name
+        if fmt.startswith(_YUV_PREFIXES) and not fmt.endswith(("le", "be")):
+            plane = frame.planes[0]
+            y = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
+        elif fmt.startswith(_YUV_PREFIXES) and fmt.endswith("le"):
+            plane = frame.planes[0]
+            y16 = np.frombuffer(plane, np.uint16).reshape(h, plane.line_size // 2)[:, :w]
+            depth = int("".join(c for c in fmt.split("p")[-1] if c.isdigit()) or 10)
+            y = (y16 >> max(0, depth - 8)).astype(np.uint8)
+        else:
+            y = self._gray.reformat(frame, format="gray").to_ndarray()
+        if width and w > width:
+            out_h = max(2, round(h * width / w))
+            y = cv2.resize(y, (width, out_h), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(y)
+
+    def small(self, frame) -> np.ndarray:
+        w, h = self.spec.small_size
+        return self._small.reformat(frame, width=w, height=h, format="bgr24",
+                                    interpolation="AREA").to_ndarray()
+
+    def thumb(self, frame) -> np.ndarray:
+        import cv2
+
+        width = self.spec.thumb_width
+        disp_w = frame.width * self.sar
+        height = max(2, round(frame.height * width / disp_w)) & ~1
+        img = self._thumb.reformat(frame, width=width, height=height, format="bgr24",
+                                   interpolation="AREA").to_ndarray()
+        if self.rotation == 90:
+            img = cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        elif self.rotation == 270:
+            img = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
+        elif self.rotation == 180:
+            img = cv2.rotate(img, cv2.ROTATE_180)
+        return img
+
+
+class Decoder:
+    """Iterate :class:`AnalysisFrame` objects from a file, decoding on a background thread.
+
+    Broken packets in the middle are skipped and recorded in :attr:`issues`; the iteration
+    goes on past them. ``stop()`` (or the cancel token) ends the thread promptly.
+    """
+
+    def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
+                 rotation: int = 0, cancel: CancelToken | None = None,
+                 queue_size: int = 16, threads: bool = True) -> None:
+        self.path = path
+        self.spec = spec
+        self.sar = sar
+        self.rotation = rotation
+        self.cancel = cancel or CancelToken()
+        self.issues: list[DecodeIssue] = []
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._threads = threads
+        self._error: Optional[BaseException] = None
+
+    def _produce(self) -> None:
+        import av
+
+        try:
+            container = open_container(self.path)
+        except MediaError as exc:
+            self._error = exc
+            self._put(None)
+            return
+        try:
+            stream = container.streams.video[0]
+            if self._threads:
+                stream.thread_type = "AUTO"
+            time_base = Fraction(stream.time_base) if stream.time_base else None
+            convert = _Converter(self.spec, self.sar, self.rotation)
+            index = 0
+            for packet in container.demux(stream):
+                if self._stop.is_set() or self.cancel.cancelled:
+                    break
+                try:
+                    frames = packet.decode()
+                except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
+                    self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
+                    continue
+                for frame in frames:
+                    self._put(self._analysis_frame(frame, index, time_base, convert))
+                    index += 1
+        except av.error.FFmpegError as exc:
+            self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
+        except BaseException as exc:  # handed to the consumer thread
+            self._error = exc
+        finally:
+            container.close()
+            self._put(None)
+
+    def _analysis_frame(self, frame, index: int, time_base, convert: _Converter) -> AnalysisFrame:
+        spec = self.spec
+        pts = frame.pts
+        time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
+        af = AnalysisFrame(index=index, pts=pts, time=time)
+        if spec.small_size:
+            af.small = convert.small(frame)
+        if spec.luma_width:
+            af.luma = convert.luma(frame)
+        if spec.thumb_width and spec.thumb_every and index % spec.thumb_every == 0:
+            af.thumb = convert.thumb(frame)
+        return af
+
+    def _put(self, item) -> None:
+        while True:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if self._stop.is_set() and item is not None:
+                    return
+
+    def __iter__(self) -> Iterator[AnalysisFrame]:
+        thread = threading.Thread(target=self._produce, name="camtag-decode", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    break
+                yield item
+            if self._error is not None:
+                raise self._error
+        finally:
+            self.stop()
+            thread.join(timeout=10)
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass

@@ -1,0 +1,173 @@
+"""Media probe: container, codec, geometry, exact rate and frame count, start timecode, VFR.
+
+The frame count comes from a demux-only pass over the video packets (no decoding), so it is
+exact in decode order and cheap; the same pass gives the PTS deltas used to detect VFR.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+
+from camtag import timebase
+from camtag.media.errors import MediaError
+from camtag.model import MediaInfo
+
+
+def open_container(path: str):
+    """Open a media file with PyAV, turning every failure into a one-line :class:`MediaError`."""
+    import av
+
+    if not os.path.exists(path):
+        raise MediaError(path, "file not found")
+    if os.path.isdir(path):
+        raise MediaError(path, "is a folder, not a media file")
+    if os.path.getsize(path) == 0:
+        raise MediaError(path, "file is empty (0 bytes)")
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except av.error.InvalidDataError:
+        raise MediaError(path, "not a media file PyAV/FFmpeg can read (invalid data)") from None
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(path, f"cannot open: {exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise MediaError(path, "has no video stream (audio-only or data file)")
+    return container
+
+
+def _start_timecode(container, stream) -> str | None:
+    candidates = [stream.metadata.get("timecode"), container.metadata.get("timecode")]
+    for other in container.streams:
+        candidates.append(other.metadata.get("timecode"))
+    for tc in candidates:
+        if tc:
+            return tc.strip()
+    return None
+
+
+def _bit_depth(pix_fmt: str) -> int:
+    for depth in (16, 14, 12, 10, 9):
+        if f"p{depth}" in pix_fmt:
+            return depth
+    return 8
+
+
+def _nominal_rate(deltas: np.ndarray, time_base: Fraction, declared: list) -> Fraction | None:
+    """The nominal rate: the typical PTS step, preferring a declared rate that agrees with it."""
+    declared = [Fraction(r) for r in declared if r]
+    if deltas.size == 0:
+        return timebase.parse_rate(declared[0]) if declared else None
+    common, _ = Counter(deltas.tolist()).most_common(1)[0]
+    near = deltas[np.abs(deltas - common) <= max(1, common * 0.05)]
+    if near.size == 0 or common <= 0:
+        return None
+    measured = 1 / (float(near.mean()) * float(time_base))
+    for rate in declared:
+        if abs(float(rate) - measured) <= measured * 0.01:
+            return timebase.parse_rate(rate if rate.denominator in (1, 1001) else float(rate))
+    return timebase.parse_rate(measured)
+
+
+def scan_packets(container, stream) -> tuple[np.ndarray, int, list[int]]:
+    """Demux the video stream: sorted PTS (or DTS), packet count, indices of corrupt packets."""
+    pts: list[int] = []
+    corrupt: list[int] = []
+    count = 0
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if packet.is_corrupt:
+            corrupt.append(count)
+        count += 1
+        if stamp is not None:
+            pts.append(stamp)
+    return np.sort(np.asarray(pts, dtype=np.int64)), count, corrupt
+
+
+def probe(path: str) -> MediaInfo:
+    """Describe a media file. Raises :class:`MediaError` with a one-line reason."""
+    import av
+
+    path = os.fspath(path)
+    container = open_container(path)
+    try:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
+        warnings: list[str] = []
+        try:
+            pts, count, corrupt = scan_packets(container, stream)
+        except av.error.FFmpegError as exc:
+            raise MediaError(path, f"cannot read packets: {exc}") from None
+        if count == 0:
+            raise MediaError(path, "video stream holds no frames")
+        deltas = np.diff(pts) if pts.size > 1 else np.empty(0, np.int64)
+        declared = [stream.guessed_rate, stream.average_rate, stream.base_rate]
+        rate = _nominal_rate(deltas, time_base, declared)
+        if rate is None:
+            raise MediaError(path, "frame rate cannot be determined")
+        vfr = False
+        if deltas.size > 2:
+            nominal = 1 / (rate * time_base)
+            off = np.abs(deltas - float(nominal)) > max(1.0, float(nominal) * 0.02)
+            vfr = bool(off.mean() > 0.01)
+        if vfr:
+            warnings.append(
+                f"variable frame rate: {int(off.sum())} of {deltas.size} frame intervals differ from "
+                f"{float(rate):.3f} fps; frame numbers are decode order, timecode uses a constant-rate mapping")
+        if pts.size:
+            last = deltas[-1] if deltas.size else int(1 / (rate * time_base))
+            duration = Fraction(int(pts[-1] - pts[0] + last)) * time_base
+        else:
+            duration = Fraction(count) / rate
+        if corrupt:
+            warnings.append(f"{len(corrupt)} corrupt packets (first at packet {corrupt[0]})")
+
+        rotation = 0
+        container.seek(0, stream=stream) if pts.size else None
+        try:
+            for frame in container.decode(stream):
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                break
+        except av.error.FFmpegError as exc:
+            warnings.append(f"first frame did not decode: {exc}")
+
+        start_tc = _start_timecode(container, stream)
+        start_frame, drop = 0, False
+        if start_tc:
+            drop = (";" in start_tc or "," in start_tc) and timebase.drop_frame_allowed(rate)
+            try:
+                start_frame = timebase.timecode_to_frames(start_tc, rate, drop)
+            except timebase.TimecodeError as exc:
+                warnings.append(f"start timecode ignored: {exc}")
+                start_tc, start_frame, drop = None, 0, False
+        sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio
+        return MediaInfo(
+            path=os.path.abspath(path),
+            container=container.format.name.split(",")[0],
+            codec=ctx.name,
+            width=ctx.width or stream.width,
+            height=ctx.height or stream.height,
+            rate=rate,
+            frames=count,
+            duration=duration,
+            time_base=time_base,
+            rotation=rotation,
+            sar=Fraction(sar) if sar else Fraction(1),
+            pix_fmt=ctx.pix_fmt or "",
+            bit_depth=_bit_depth(ctx.pix_fmt or ""),
+            start_timecode=timebase.frames_to_timecode(start_frame, rate, drop) if start_tc else None,
+            start_frame=start_frame,
+            drop_frame=drop,
+            vfr=vfr,
+            has_audio=bool(container.streams.audio),
+            size_bytes=os.path.getsize(path),
+            warnings=tuple(warnings),
+        )
+    finally:
+        container.close()

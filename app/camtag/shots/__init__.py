@@ -1,0 +1,1 @@
+"""Shot boundary detectors: one module each behind :class:`camtag.shots.base.ShotDetector`."""
