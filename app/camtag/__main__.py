@@ -1,0 +1,5 @@
+import sys
+
+from camtag.cli import main
+
+sys.exit(main())

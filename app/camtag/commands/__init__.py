@@ -1,0 +1,1 @@
+"""One module per `camtag` subcommand (discovered by :mod:`camtag.cli`)."""
