@@ -128,7 +128,7 @@ class Decoder:
 
     def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
                  rotation: int = 0, cancel: CancelToken | None = None,
-                 queue_size: int = 16, threads: bool = True) -> None:
+                 queue_size: int = 16, threads: bool = True, start_frame: int = 0) -> None:
         self.path = path
         self.spec = spec
         self.sar = sar
@@ -139,6 +139,7 @@ class Decoder:
         self._stop = threading.Event()
         self._threads = threads
         self._error: Optional[BaseException] = None
+        self.start_frame = max(0, start_frame)
 
     def _produce(self) -> None:
         import av
@@ -155,7 +156,9 @@ class Decoder:
                 stream.thread_type = "AUTO"
             time_base = Fraction(stream.time_base) if stream.time_base else None
             convert = _Converter(self.spec, self.sar, self.rotation)
-            index = 0
+            index, order = 0, None
+            if self.start_frame:
+                order = self._seek(container, stream)
             for packet in container.demux(stream):
                 if self._stop.is_set() or self.cancel.cancelled:
                     break
@@ -165,6 +168,12 @@ class Decoder:
                     self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
                     continue
                 for frame in frames:
+                    if order is not None:       # after a seek: the index comes from the PTS order
+                        if frame.pts is None:
+                            continue
+                        index = int(np.searchsorted(order, frame.pts))
+                        if index < self.start_frame:
+                            continue
                     self._put(self._analysis_frame(frame, index, time_base, convert))
                     index += 1
         except av.error.FFmpegError as exc:
@@ -174,6 +183,17 @@ class Decoder:
         finally:
             container.close()
             self._put(None)
+
+    def _seek(self, container, stream) -> np.ndarray:
+        """Seek to the keyframe before ``start_frame``; return all PTS in presentation order."""
+        from camtag.media.probe import scan_packets
+
+        order, _, _ = scan_packets(container, stream)
+        if self.start_frame >= len(order):
+            raise MediaError(self.path, f"cannot resume at frame {self.start_frame}: "
+                                        f"the file has {len(order)} frames")
+        container.seek(int(order[self.start_frame]), stream=stream, backward=True, any_frame=False)
+        return order
 
     def _analysis_frame(self, frame, index: int, time_base, convert: _Converter) -> AnalysisFrame:
         spec = self.spec

@@ -58,4 +58,10 @@ def create_detector(name: str, settings: DetectorSettings) -> ShotDetector:
 
 def _load_all() -> None:
     # importing the modules registers them; optional dependencies are imported lazily inside
-    from camtag.shots import adaptive_detector, fused_detector, transnet_detector  # noqa: F401
+    import importlib
+
+    for name in _MODULES:
+        importlib.import_module(f"camtag.shots.{name}")
+
+
+_MODULES = ("adaptive_detector", "transnet_detector", "fused_detector")

@@ -1,0 +1,54 @@
+"""Drive a job from the command line with a tqdm progress bar; Ctrl-C cancels cleanly."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Callable, Optional
+
+from camtag.jobs import CancelToken, Cancelled, Job, Progress
+
+
+def run_with_progress(job: Job, cancel: CancelToken, *, desc: str = "",
+                      on_partial: Optional[Callable[[object], None]] = None,
+                      quiet: bool = False):
+    """Run ``job``; the first Ctrl-C asks the job to stop at the next unit, a second one aborts."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, desc=desc, unit="fr", disable=quiet or not sys.stderr.isatty(),
+               dynamic_ncols=True, leave=False)
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        if cancel.cancelled:
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        cancel.cancel("interrupted by Ctrl-C")
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:          # not the main thread
+        pass
+    try:
+        while True:
+            try:
+                progress: Progress = next(job)
+            except StopIteration as stop:
+                return stop.value
+            if progress.total and bar.total != progress.total:
+                bar.total = progress.total
+            bar.n = progress.done
+            if progress.message:
+                bar.set_postfix_str(progress.message, refresh=False)
+            bar.refresh()
+            if progress.partial is not None and on_partial is not None:
+                on_partial(progress.partial)
+    except Cancelled:
+        job.close()
+        raise KeyboardInterrupt from None
+    finally:
+        bar.close()
+        try:
+            signal.signal(signal.SIGINT, previous)
+        except ValueError:
+            pass

@@ -1,0 +1,94 @@
+"""`camtag models list | verify [NAME|PATH] | add PATH | pull NAME`: the model files camtag knows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "models"
+HELP = "List, verify, add or download CamReasoner model files"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub.add_parser("list", help="known and added models, and where they are")
+    v = sub.add_parser("verify", help="check size, sha256, format and pairing (and loading with --load)")
+    v.add_argument("target", nargs="?", help="a model name or a file/folder path (default: all found)")
+    v.add_argument("--load", action="store_true", help="also load the model with its backend (slow for 7B)")
+    a = sub.add_parser("add", help="record a model file or folder you have (converted or downloaded)")
+    a.add_argument("path")
+    a.add_argument("--name", help="name to record it under (default: from the file name)")
+    a.add_argument("--kind", choices=("gguf", "mmproj", "hf"), help="default: detected from the file")
+    a.add_argument("--mmproj", help="the vision projector that goes with a GGUF text model (name or path)")
+    p = sub.add_parser("pull", help="download a published model with huggingface_hub (needs internet)")
+    p.add_argument("name")
+    p.add_argument("--dest", help="folder to download into (default: camtag's model folder)")
+    for s in (parser, v, a, p):
+        s.add_argument("--models-dir", help="an extra folder to look for model files in")
+
+
+def run(args) -> int:
+    from camtag import models_registry as reg
+    from camtag.cli import UserError
+    from camtag.reasoner.base import ModelFileError
+
+    settings = {"models_dir": args.models_dir} if getattr(args, "models_dir", None) else {}
+    action = args.action or "list"
+    try:
+        if action == "list":
+            return _list(reg, settings)
+        if action == "verify":
+            return _verify(reg, args, settings)
+        if action == "add":
+            entry = reg.add(args.path, name=args.name, kind=args.kind, pair=args.mmproj)
+            print(f"added {entry.name} ({entry.kind}, {entry.quantization or 'safetensors'}, "
+                  f"{entry.size:,} bytes) -> {reg.user_registry_path()}")
+            return 0
+        if action == "pull":
+            path = reg.pull(args.name, args.dest, settings=settings)
+            entry = reg.add(path, name=args.name)
+            print(f"downloaded {args.name} to {path} and recorded it ({entry.size:,} bytes)")
+            return 0
+    except ModelFileError as exc:
+        raise UserError(str(exc)) from None
+    raise UserError(f"unknown action {action!r}")
+
+
+def _list(reg, settings) -> int:
+    rows = reg.entries(settings)
+    width = max([len(e.name) for e in rows] + [4])
+    print(f"{'name':<{width}}  kind    quant    size      where")
+    for e in rows:
+        size = reg.human_size(e.size) if e.size else (e.approx_size or "?")
+        where = e.path or "not on this machine"
+        flag = "" if e.auto else "  (never picked automatically)"
+        print(f"{e.name:<{width}}  {e.kind:<6}  {e.quantization or '-':<7}  {size:<8}  {where}{flag}")
+    print("model folders: " + ", ".join(str(d) for d in reg.model_dirs(settings)))
+    print(f"added models are recorded in {reg.user_registry_path()}")
+    return 0
+
+
+def _verify(reg, args, settings) -> int:
+    from pathlib import Path
+
+    from camtag.models_registry import ModelEntry
+
+    if args.target and Path(args.target).exists():
+        path = Path(args.target).resolve()
+        kind = reg.detect_kind(path)
+        found = [e for e in reg.entries(settings) if e.path and Path(e.path).resolve() == path]
+        targets = found or [ModelEntry(name=path.name, kind=kind, file=path.name, path=str(path))]
+    elif args.target:
+        targets = [reg.by_name(args.target, settings)]
+    else:
+        targets = [e for e in reg.entries(settings) if e.path]
+        if not targets:
+            print("no model files found; see models/README.md to convert CamReasoner, then `camtag models add`")
+            return 1
+    bad = 0
+    for entry in targets:
+        result = reg.verify(entry, load=args.load, settings=settings)
+        print(f"{'OK ' if result.ok else 'BAD'} {entry.name}: " + "; ".join(result.lines))
+        bad += not result.ok
+    sys.stdout.flush()
+    return 1 if bad else 0

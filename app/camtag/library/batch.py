@@ -1,0 +1,99 @@
+"""A batch queue: analyse many files (or folders) into the library, one status per file.
+
+Used by ``camtag library add`` and usable by the UI: :func:`batch_job` is a job whose
+``Progress.partial`` is a :class:`QueueItem` when a file changes status, a
+:class:`~camtag.library.records.Notice` for messages, and None for the current file's progress
+(``done``/``total`` of that file). A cancelled batch leaves the current file resumable and the
+rest queued; running the same batch again resumes exactly there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from camtag.jobs import CancelToken, Cancelled, Job, Progress
+from camtag.library.errors import LibraryBusyError, LibraryError
+from camtag.library.media_files import expand_media_paths
+from camtag.library.records import Notice
+from camtag.media.errors import MediaError
+
+if TYPE_CHECKING:
+    from camtag.library.library import Library
+
+STATUSES = ("queued", "running", "done", "up to date", "failed", "cancelled")
+
+
+@dataclass
+class QueueItem:
+    path: str
+    status: str = "queued"
+    message: str = ""
+    shots: int = 0
+    resumed_from: int = 0
+    analysis_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path) or self.path
+
+
+def make_queue(paths: Iterable[str]) -> list[QueueItem]:
+    files, problems = expand_media_paths(paths)
+    items = [QueueItem(f) for f in files]
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        items.append(QueueItem(path, "failed", reason))
+    return items
+
+
+def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused",
+              settings: dict | None = None, cancel: CancelToken | None = None,
+              again: bool = False) -> Job[list[QueueItem]]:
+    """Run the queue; library-wide errors (full, locked, read-only) stop it and are raised."""
+    cancel = cancel or CancelToken()
+    total = len(items)
+    for i, item in enumerate(items):
+        if item.status != "queued":
+            yield Progress(i + 1, total, item.message, item)
+            continue
+        if cancel.cancelled:
+            break
+        item.status = "running"
+        yield Progress(i, total, item.name, item)
+        job = lib.analyze(item.path, detector=detector, settings=settings, cancel=cancel, again=again)
+        try:
+            while True:
+                try:
+                    progress = next(job)
+                except StopIteration as stop:
+                    record = stop.value
+                    break
+                if isinstance(progress.partial, Notice):
+                    yield Progress(progress.done, progress.total, progress.message, progress.partial)
+                else:
+                    yield Progress(progress.done, progress.total, progress.message, None)
+        except Cancelled:
+            item.status, item.message = "cancelled", "stopped; run the same command again to resume"
+            yield Progress(i, total, item.message, item)
+            break
+        except MediaError as exc:
+            item.status, item.message = "failed", exc.reason
+        except LibraryBusyError as exc:
+            item.status, item.message = "failed", str(exc)
+        except LibraryError:
+            item.status, item.message = "failed", "library error"
+            raise
+        except Exception as exc:       # a bug or an unexpected decoder error: report, go on
+            item.status, item.message = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
+        else:
+            item.analysis_id, item.shots = record.id, record.shots
+            item.resumed_from = record.resumed_from
+            item.status = "up to date" if record.skipped else "done"
+            if record.resumed_from:
+                item.message = f"resumed at frame {record.resumed_from}"
+        finally:
+            job.close()
+        yield Progress(i + 1, total, item.message, item)
+    return items

@@ -1,0 +1,100 @@
+"""Where a library lives: URLs, the default location, and the backend registry by URL scheme.
+
+A library is named by a URL so that other backends can be added by one module each:
+
+- ``sqlite:///abs/path/library.sqlite`` (also ``sqlite:////abs/...``, ``sqlite:///C:/...``),
+  options ``?mode=ro`` (open read-only) and ``?timeout=SECONDS`` (busy timeout);
+- a plain path to a file, or to an existing folder (the library is ``camtag-library.sqlite`` in it);
+- ``postgresql://user@host/db`` is reserved for the PostgreSQL backend (issue 10).
+
+Without a URL, ``$CAMTAG_LIBRARY`` or the platform's user data folder is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from camtag.library.errors import LibraryError
+
+ENV_VAR = "CAMTAG_LIBRARY"
+FOLDER_FILE_NAME = "camtag-library.sqlite"
+
+# scheme -> "module:Class"; a backend is one module implementing camtag.library.store.Store.
+BACKENDS: dict[str, str] = {
+    "sqlite": "camtag.library.sqlite_store:SQLiteStore",
+    "postgresql": "camtag.library.postgres_store:PostgresStore",
+}
+SCHEME_ALIASES = {"postgres": "postgresql", "postgresql+psycopg": "postgresql", "sqlite3": "sqlite"}
+
+
+@dataclass(frozen=True)
+class LibraryURL:
+    scheme: str
+    path: str = ""                       # file path for sqlite
+    url: str = ""                        # the full URL as given/normalised
+    options: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def default_library_path() -> str:
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("camtag", appauthor=False), "library.sqlite")
+
+
+def _sqlite_path(raw_path: str) -> str:
+    path = unquote(raw_path)
+    if re.match(r"^/[A-Za-z]:[/\\]", path):        # sqlite:///C:/x -> C:/x
+        path = path[1:]
+    while path.startswith("//"):                    # sqlite:////abs -> /abs
+        path = path[1:]
+    return path
+
+
+def parse_library_url(value: str | None = None) -> LibraryURL:
+    """Turn a URL, a path, ``$CAMTAG_LIBRARY`` or nothing into a :class:`LibraryURL`."""
+    value = (value or os.environ.get(ENV_VAR) or "").strip()
+    if not value:
+        path = default_library_path()
+        return LibraryURL("sqlite", path, "sqlite:///" + path.lstrip("/"))
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
+    if not m:                                       # a plain path (also C:\... on Windows)
+        path = os.path.abspath(os.path.expanduser(value))
+        if os.path.isdir(path):
+            path = os.path.join(path, FOLDER_FILE_NAME)
+        return LibraryURL("sqlite", path, "sqlite:///" + path.lstrip("/"))
+    scheme = SCHEME_ALIASES.get(m.group(1).lower(), m.group(1).lower())
+    if scheme not in BACKENDS:
+        raise LibraryError(f"unknown library URL scheme {m.group(1)!r} in {value!r}; "
+                           f"use a path, sqlite:///PATH or postgresql://...")
+    parts = urlsplit(value)
+    options = dict(parse_qsl(parts.query))
+    if scheme != "sqlite":
+        return LibraryURL(scheme, "", value, options)
+    path = _sqlite_path(parts.netloc + parts.path if parts.netloc else parts.path)
+    if not path:
+        raise LibraryError(f"library URL {value!r} names no file; use sqlite:///path/to/library.sqlite")
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path):
+        path = os.path.join(path, FOLDER_FILE_NAME)
+    return LibraryURL("sqlite", path, value, options)
+
+
+def store_class(scheme: str):
+    """Import the Store class registered for ``scheme`` (one module per backend)."""
+    target = BACKENDS[scheme]
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise LibraryError(f"{scheme} libraries are not supported by this camtag "
+                               f"(backend module {module_name} is not installed)") from None
+        raise LibraryError(f"{scheme} library backend needs the missing package {exc.name!r}") from None
+    return getattr(module, class_name)

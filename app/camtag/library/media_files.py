@@ -1,0 +1,105 @@
+"""Media files as the library sees them: content fingerprints, quick info, folder expansion."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+from camtag.media.errors import MediaError
+
+CHUNK = 1 << 20
+MEDIA_EXTENSIONS = frozenset(
+    ".mov .mp4 .m4v .mkv .mxf .avi .webm .mts .m2ts .ts .mpg .mpeg .wmv .flv .3gp .dv .r3d .braw"
+    .split())
+
+
+@dataclass(frozen=True)
+class FileState:
+    path: str
+    size_bytes: int
+    mtime_ns: int
+
+
+def file_state(path: str) -> FileState:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise MediaError(path, "file not found") from None
+    except OSError as exc:
+        raise MediaError(path, f"cannot read: {exc.strerror}") from None
+    if not os.path.isfile(path):
+        raise MediaError(path, "is not a regular file")
+    return FileState(os.path.abspath(path), st.st_size, st.st_mtime_ns)
+
+
+def fingerprint(path: str, size: int | None = None) -> str:
+    """sha256 over the size and the first and last MiB: cheap, and stable when a file is moved."""
+    size = os.path.getsize(path) if size is None else size
+    h = hashlib.sha256(str(size).encode())
+    try:
+        with open(path, "rb") as fh:
+            h.update(fh.read(CHUNK))
+            if size > CHUNK:
+                fh.seek(max(CHUNK, size - CHUNK))
+                h.update(fh.read(CHUNK))
+    except OSError as exc:
+        raise MediaError(path, f"cannot read: {exc.strerror}") from None
+    return h.hexdigest()
+
+
+def quick_info(path: str) -> dict:
+    """Provisional media info from the container header (no demux pass): enough for durations and
+    timecode until the analysis brings the exact :class:`~camtag.model.MediaInfo`."""
+    from fractions import Fraction
+
+    from camtag.media.probe import open_container
+
+    container = open_container(path)
+    try:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
+        rate = Fraction(rate)
+        frames = int(stream.frames or 0)
+        if not frames and stream.duration and stream.time_base:
+            frames = int(round(float(stream.duration * stream.time_base * rate)))
+        tc = stream.metadata.get("timecode") or container.metadata.get("timecode")
+        ctx = stream.codec_context
+        return {"path": os.path.abspath(path), "container": container.format.name.split(",")[0],
+                "codec": ctx.name, "width": ctx.width, "height": ctx.height,
+                "rate": f"{rate.numerator}/{rate.denominator}", "frames": frames,
+                "start_timecode": tc, "size_bytes": os.path.getsize(path), "provisional": True}
+    finally:
+        container.close()
+
+
+def expand_media_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Files as given plus media files found (recursively, sorted) in folders.
+
+    Returns (files, problems): a path that does not exist is a problem, not an exception.
+    """
+    files: list[str] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for raw in paths:
+        path = os.path.abspath(os.path.expanduser(raw))
+        if os.path.isdir(path):
+            found = []
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [os.path.join(folder, n) for n in names
+                          if not n.startswith(".") and os.path.splitext(n)[1].lower() in MEDIA_EXTENSIONS]
+            if not found:
+                problems.append(f"{raw}: no media files in this folder")
+            candidates = sorted(found)
+        elif os.path.exists(path):
+            candidates = [path]
+        else:
+            problems.append(f"{raw}: file not found")
+            candidates = []
+        for c in candidates:
+            if c not in seen:
+                seen.add(c)
+                files.append(c)
+    return files, problems

@@ -1,0 +1,146 @@
+"""Numbers that describe a stretch of frames (a shot or a segment of one).
+
+Everything the tag rules and the evidence trace need is computed here once, from a
+:class:`~camtag.motion.curves.MotionCurves` slice, so the rules stay short and testable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from camtag.motion.curves import MotionCurves, shake_curve
+from camtag.motion.parallax import (FAMILY_AMBIGUOUS, FAMILY_OBJECT, FAMILY_RIGID,
+                                    FAMILY_TRANSLATION)
+from camtag.motion.tracker import METHOD_DIS, METHOD_KLT, METHOD_PHASE
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds (frame widths W, log scale, degrees; per second where noted)."""
+
+    min_conf: float = 0.3          # a frame counts as measured above this confidence
+    min_coverage: float = 0.5      # below this share of measured frames the answer is "unknown"
+    move_speed: float = 0.012      # W/s of smoothed pan/tilt that counts as movement
+    move_total: float = 0.03       # W over a stretch for a pan/tilt/truck/pedestal tag
+    zoom_speed: float = 0.012      # log-scale/s
+    zoom_total: float = 0.03
+    roll_speed: float = 0.6        # deg/s
+    roll_total: float = 1.5        # deg
+    shake_static: float = 0.0007   # W RMS of the high-passed path: "static with shake" above
+    shake_handheld: float = 0.0020  # W RMS: handheld/shaky above
+    slow: float = 0.06             # W/s: slower is speed_slow
+    fast: float = 0.45             # W/s: faster is speed_fast
+    translation_share: float = 0.4  # share of measured windows with parallax to say truck/dolly/pedestal
+    min_segment_s: float = 0.6
+
+
+@dataclass(frozen=True)
+class Stats:
+    start: int
+    end: int
+    rate: float
+    pairs: int                     # frame pairs inside the stretch
+    coverage: float                # share of pairs measured with confidence
+    confidence: float              # mean confidence of measured pairs
+    pan: float                     # totals over the stretch (camera-centric, W / log / deg)
+    tilt: float
+    zoom: float
+    roll: float
+    pan_consistency: float         # share of moving frames whose sign agrees with the total
+    tilt_consistency: float
+    zoom_consistency: float
+    roll_consistency: float
+    speed: float                   # median |smoothed (pan, tilt)| over moving frames, W/s
+    peak_speed: float              # 90th percentile of |smoothed (pan, tilt)|, W/s
+    shake: float                   # robust RMS of the high-passed path, W
+    shake_reliable: bool           # enough well-measured frames to judge steadiness
+    windows: int                   # frames with a window verdict
+    rigid: float                   # shares of those frames per family
+    translation: float
+    moving_object: float
+    ambiguous: float
+    subject_still: float
+    offh: float                    # median share of tracks off the homography
+    trans_dir: tuple[float, float, float]   # median translation direction (x right, y up, z fwd)
+    lateral: float                 # share of translation frames whose FOE is sideways
+    vertical: float
+    axial: float
+    methods: dict
+
+
+def _consistency(v: np.ndarray, total: float, floor: float) -> float:
+    moving = np.isfinite(v) & (np.abs(v) >= floor)
+    if not moving.any() or total == 0:
+        return 0.0
+    return float(np.mean(np.sign(v[moving]) == np.sign(total)))
+
+
+def measure(c: MotionCurves, th: Thresholds) -> Stats:
+    rate = float(c.rate) if c.rate else 25.0
+    a = c.arrays
+    n = c.frames
+    conf = a["confidence"].astype(np.float64)
+    valid = np.isfinite(a["pan"]) & (np.nan_to_num(conf) >= th.min_conf)
+    pairs = max(0, n - 1)
+    coverage = float(valid[1:].sum() / pairs) if pairs else 0.0
+    sm = c.smoothed()
+    totals = {}
+    for k in ("pan", "tilt", "zoom", "roll"):
+        raw = a[k].astype(np.float64)
+        filled = np.where(valid, raw, np.where(np.isfinite(sm[k]), sm[k], 0.0))
+        filled[~np.isfinite(filled)] = 0.0
+        totals[k] = float(filled[1:].sum()) if n > 1 else 0.0
+    vpan, vtilt = sm["pan"] * rate, sm["tilt"] * rate
+    speed = np.hypot(vpan, vtilt)
+    moving = np.isfinite(speed) & (speed >= th.move_speed)
+    shake = shake_curve(c, th.move_speed)
+    # shake from well-measured frames only, robustly: a few bad fits must not read as shake
+    good = valid & np.isfinite(shake) & (np.nan_to_num(conf) >= 0.5)
+    shake_reliable = bool(good.sum() >= max(3, 0.4 * pairs))
+    if not shake_reliable:
+        good = valid & np.isfinite(shake)
+    sv = shake[good]
+    fam = a["family"]
+    win = fam > 0
+    nw = int(win.sum())
+
+    # shares of the *measured* frames, so that a lone window cannot speak for a whole stretch
+    base = max(1, int((valid[1:] | win[1:]).sum()))
+
+    def share(code: int) -> float:
+        return float(np.sum(fam[1:] == code) / base) if nw else 0.0
+
+    tr = win & (fam == FAMILY_TRANSLATION) & np.isfinite(a["trans_x"])
+    if tr.any():
+        tx, ty, tz = (np.median(a[k][tr].astype(np.float64)) for k in ("trans_x", "trans_y", "trans_z"))
+        ax = np.abs(np.stack([a["trans_x"][tr], a["trans_y"][tr], a["trans_z"][tr]]).astype(np.float64))
+        dom = np.argmax(ax, axis=0)
+        lateral, vertical, axial = (float(np.mean(dom == i)) for i in range(3))
+    else:
+        tx = ty = tz = math.nan
+        lateral = vertical = axial = 0.0
+    meth = a["method"][1:]
+    methods = {name: float(np.mean(meth == code)) if len(meth) else 0.0
+               for name, code in (("klt", METHOD_KLT), ("dis", METHOD_DIS), ("phase", METHOD_PHASE))}
+    return Stats(
+        start=c.start_frame, end=c.end_frame, rate=rate, pairs=pairs, coverage=coverage,
+        confidence=float(np.mean(conf[valid])) if valid.any() else 0.0,
+        pan=totals["pan"], tilt=totals["tilt"], zoom=totals["zoom"], roll=totals["roll"],
+        pan_consistency=_consistency(vpan, totals["pan"], th.move_speed * 0.5),
+        tilt_consistency=_consistency(vtilt, totals["tilt"], th.move_speed * 0.5),
+        zoom_consistency=_consistency(sm["zoom"] * rate, totals["zoom"], th.zoom_speed * 0.5),
+        roll_consistency=_consistency(sm["roll"] * rate, totals["roll"], th.roll_speed * 0.5),
+        speed=float(np.median(speed[moving])) if moving.any() else 0.0,
+        peak_speed=float(np.percentile(speed[np.isfinite(speed)], 90)) if np.isfinite(speed).any() else 0.0,
+        shake=float(1.4826 * np.median(np.abs(sv))) if len(sv) else 0.0,
+        shake_reliable=shake_reliable,
+        windows=nw, rigid=share(FAMILY_RIGID), translation=share(FAMILY_TRANSLATION),
+        moving_object=share(FAMILY_OBJECT), ambiguous=share(FAMILY_AMBIGUOUS),
+        subject_still=float(np.sum(a["subject"][1:] > 0) / base) if nw else 0.0,
+        offh=float(np.nanmedian(a["offh"][win])) if nw else math.nan,
+        trans_dir=(float(tx), float(ty), float(tz)), lateral=lateral, vertical=vertical, axial=axial,
+        methods=methods,
+    )

@@ -1,0 +1,91 @@
+"""The evidence trace: observation / reasoning / answer text built from the measurements,
+in the same three-part shape as CamReasoner's output so the app shows one kind of panel."""
+
+from __future__ import annotations
+
+import math
+
+from camtag.model import Segment, Tag, Trace
+from camtag.motion.measure import Stats
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x) * 100:.1f} %"
+
+
+def _dir(x: float, pos: str, neg: str) -> str:
+    return pos if x > 0 else neg
+
+
+def observation(s: Stats) -> str:
+    secs = s.pairs / s.rate if s.rate else 0.0
+    parts = [f"Over {s.pairs + 1} frames ({secs:.1f} s), {s.coverage:.0%} of frame pairs were "
+             f"measured (mean fit confidence {s.confidence:.2f}"
+             + (f", dense-flow fallback on {s.methods['dis']:.0%}" if s.methods.get("dis") else "")
+             + (f", phase correlation on {s.methods['phase']:.0%}" if s.methods.get("phase") else "")
+             + ")."]
+    if s.coverage > 0:
+        # content moves opposite to the camera: pan > 0 means content moved left
+        parts.append(f"The image content moved {_pct(s.pan)} of the frame width "
+                     f"{_dir(s.pan, 'to the left', 'to the right')} and {_pct(s.tilt)} "
+                     f"{_dir(s.tilt, 'down', 'up')}; scale changed {s.zoom * 100:+.1f} % and the "
+                     f"image turned {abs(s.roll):.1f}° {_dir(s.roll, 'counter-clockwise', 'clockwise')}.")
+        parts.append(f"Typical speed {s.speed * 100:.1f} % of the width per second; shake "
+                     f"{s.shake * 100:.2f} % of the width RMS.")
+    if s.windows:
+        fam = (f"{s.rigid:.0%} fit one homography (rotation/zoom), {s.translation:.0%} show depth "
+               f"parallax, {s.moving_object:.0%} an independently moving region, "
+               f"{s.ambiguous:.0%} ambiguous")
+        parts.append(f"Window test on chained tracks: {fam}"
+                     + (f"; median {s.offh:.0%} of tracks off the homography" if s.offh == s.offh else "")
+                     + ".")
+        if s.translation > 0 and not math.isnan(s.trans_dir[0]):
+            x, y, z = s.trans_dir
+            parts.append(f"Translation direction from the focus of expansion: x {x:+.2f} (right), "
+                         f"y {y:+.2f} (up), z {z:+.2f} (forward).")
+    return " ".join(parts)
+
+
+def reasoning(s: Stats, segs: list, tags: list[Tag], failure: str) -> str:
+    if failure:
+        return (f"{failure[0].upper()}{failure[1:]}, so the geometry cannot say how the camera "
+                f"moved; answering unknown rather than guessing.")
+    lines = ["Content moving one way means the camera turned or moved the other way."]
+    for t in tags:
+        if t.reason:
+            span = "" if t.start_frame is None else f" (frames {t.start_frame}–{t.end_frame - 1})"
+            lines.append(f"{t.id}{span}: {t.reason}.")
+    moving = [seg for seg in segs if seg[1]]
+    if len(segs) > 1 and moving:
+        order = []
+        for st, found in segs:
+            order.append(f"{'+'.join(f.tag for f in found) or 'static'} {st.start}–{st.end - 1}")
+        lines.append("Movement changes inside the shot: " + ", then ".join(order) + ".")
+    return " ".join(lines)
+
+
+def answer(tags: list[Tag]) -> str:
+    return ", ".join(f"{t.id} ({t.confidence:.2f})" for t in tags)
+
+
+def build_trace(s: Stats, segs: list, tags: list[Tag], failure: str) -> Trace:
+    return Trace(observation=observation(s), reasoning=reasoning(s, segs, tags, failure),
+                 answer=answer(tags), source="geometry")
+
+
+def evidence_dict(s: Stats, segments: list[Segment]) -> dict:
+    def r(x: float, k: int = 5):
+        return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(x, k)
+
+    return {
+        "frames": s.pairs + 1, "coverage": r(s.coverage, 3), "confidence": r(s.confidence, 3),
+        "pan_w": r(s.pan), "tilt_w": r(s.tilt), "zoom_log": r(s.zoom), "roll_deg": r(s.roll, 3),
+        "speed_w_per_s": r(s.speed), "shake_w": r(s.shake, 6),
+        "windows": {"frames": s.windows, "rotation_zoom": r(s.rigid, 3),
+                    "translation": r(s.translation, 3), "moving_object": r(s.moving_object, 3),
+                    "ambiguous": r(s.ambiguous, 3), "subject_still": r(s.subject_still, 3),
+                    "off_homography": r(s.offh, 3)},
+        "translation_dir": [r(v, 3) for v in s.trans_dir],
+        "methods": {k: r(v, 3) for k, v in s.methods.items()},
+        "segments": len(segments),
+    }

@@ -1,0 +1,173 @@
+"""The analysis job: media → one decode pass → shots + motion + posters → Analysis.
+
+``analyze_job`` is a generator job (see :mod:`camtag.jobs`). Shots are handed out as soon as
+they are final (``Progress.partial`` is the finished, tagged :class:`Shot`), so a library can
+store them one by one and a UI can show them while the analysis runs. ``start_frame`` resumes
+a run that was stopped: decoding restarts at the keyframe before that frame and the shots
+already stored (``done_shots``) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from camtag.consumers import ThreadedConsumer
+from camtag.jobs import CancelToken, Job, Progress
+from camtag.media.decode import Decoder, FrameSpec
+from camtag.media.errors import MediaError
+from camtag.media.posters import PosterWriter, default_poster_dir
+from camtag.media.probe import probe
+from camtag.model import Analysis, Boundary, MediaInfo, Shot, Transition
+from camtag.shots.base import DetectorSettings, create_detector
+
+_PROGRESS_EVERY = 0.1   # seconds between plain progress updates
+
+
+@dataclass
+class AnalysisSettings:
+    detector: str = "fused"
+    sensitivity: float = 1.0
+    min_shot_seconds: float = 0.25
+    flash_frames: int = 3
+    motion: bool = True
+    posters: bool = True
+    motion_settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Optional[dict]) -> "AnalysisSettings":
+        d = dict(d or {})
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class _ShotBuilder:
+    """Turns boundaries into shots and releases them once motion has seen all their frames."""
+
+    def __init__(self, start_frame: int, first_index: int) -> None:
+        self.start = start_frame
+        self.index = first_index
+        self.transition: Optional[Transition] = None
+        self.pending: list[Shot] = []
+
+    def add(self, b: Boundary) -> None:
+        if b.frame <= self.start:
+            return
+        self.pending.append(Shot(index=self.index, start_frame=self.start, end_frame=b.frame,
+                                 transition_in=self.transition))
+        self.index += 1
+        self.start = b.frame
+        self.transition = Transition(b.type, b.start_frame, b.end_frame)
+
+    def close(self, end_frame: int) -> None:
+        if end_frame > self.start:
+            self.pending.append(Shot(index=self.index, start_frame=self.start, end_frame=end_frame,
+                                     transition_in=self.transition))
+            self.start = end_frame
+
+    def ready(self, frames_done: int) -> list[Shot]:
+        out = [s for s in self.pending if s.end_frame <= frames_done]
+        self.pending = self.pending[len(out):]
+        return out
+
+
+def analyze_job(path: str, *, detector: str | None = None, settings: dict | None = None,
+                cancel: CancelToken | None = None, start_frame: int = 0,
+                done_shots: Sequence[Shot] = (), poster_dir: str | None = None,
+                media: MediaInfo | None = None) -> Job[Analysis]:
+    """Analyse one file. Raises :class:`MediaError` for files that cannot be read."""
+    cancel = cancel or CancelToken()
+    opts = AnalysisSettings.from_dict(settings)
+    if detector:
+        opts.detector = detector
+    path = os.fspath(path)
+    yield Progress(0, None, f"probing {os.path.basename(path)}")
+    media = media or probe(path)
+    det_settings = DetectorSettings(
+        sensitivity=opts.sensitivity,
+        min_shot_frames=max(1, round(opts.min_shot_seconds * float(media.rate))),
+        flash_frames=opts.flash_frames, rate=media.rate)
+    det = create_detector(opts.detector, det_settings)
+    warnings = list(media.warnings) + list(getattr(det, "warnings", []))
+    spec = det.spec
+    motion = None
+    if opts.motion:
+        from camtag.motion import create_engine
+
+        motion = create_engine(media, opts.motion_settings)
+        spec = spec.merged(motion.spec)
+    posters = None
+    if opts.posters:
+        posters = PosterWriter(poster_dir or default_poster_dir(media))
+        spec = spec.merged(posters.spec)
+    if start_frame >= media.frames:
+        start_frame = 0 if not done_shots else media.frames
+
+    shots: list[Shot] = list(done_shots)
+    builder = _ShotBuilder(start_frame, first_index=len(shots))
+    decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
+                      start_frame=start_frame)
+    worker = ThreadedConsumer(motion) if motion is not None else None
+    last_index = start_frame - 1
+    last_report = 0.0
+    t0 = time.monotonic()
+
+    def finished(batch: list[Shot]):
+        for shot in batch:
+            if motion is not None:
+                shot = motion.tag_shot(shot)
+            if posters is not None:
+                shot = shot.with_(poster=posters.poster_for(shot))
+            shots.append(shot)
+            yield Progress(shot.end_frame, media.frames, f"shot {shot.index + 1}", partial=shot)
+
+    try:
+        if start_frame < media.frames:
+            for frame in decoder:
+                cancel.raise_if_cancelled()
+                last_index = frame.index
+                if worker is not None:
+                    worker.consume(frame)
+                if posters is not None:
+                    posters.consume(frame)
+                for b in det.process(frame):
+                    builder.add(b)
+                done = motion.frames_done() if motion is not None else frame.index + 1
+                yield from finished(builder.ready(done))
+                now = time.monotonic()
+                if now - last_report >= _PROGRESS_EVERY:
+                    last_report = now
+                    yield Progress(frame.index + 1, media.frames, "analysing")
+            cancel.raise_if_cancelled()
+            for b in det.finish():
+                builder.add(b)
+            builder.close(last_index + 1)
+            curves = worker.finish() if worker is not None else None
+            yield from finished(builder.ready(last_index + 1))
+        else:
+            curves = motion.finish() if motion is not None else None
+    except BaseException:
+        decoder.stop()
+        if worker is not None:
+            worker.abandon()
+        raise
+    finally:
+        if posters is not None and not builder.pending:
+            posters.finish()
+
+    errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
+    if last_index >= 0 and last_index + 1 != media.frames:
+        warnings.append(f"decoded {last_index + 1} frames, the container lists {media.frames}")
+    if not shots:
+        raise MediaError(path, "no frame could be decoded")
+    elapsed = time.monotonic() - t0
+    yield Progress(media.frames, media.frames, f"done in {elapsed:.1f} s")
+    return Analysis(media=media, shots=tuple(shots), detector=getattr(det, "name", det.NAME),
+                    engine="geometry" if motion is not None else "none",
+                    settings=opts.to_dict(), motion=curves, warnings=tuple(warnings),
+                    errors=tuple(errors))

@@ -1,0 +1,191 @@
+"""Shot-library benchmark (issue 5).
+
+1. Builds a library of N synthetic shots (default 100k over 500 media) and reports insert
+   throughput (bulk import, and durable one-transaction-per-shot writes as analysis does),
+   bytes per shot, and the latency of typical queries (ids of all matches + first page hydrated).
+2. Write overhead: ``analyze_job`` on one clip with and without library writes, in the same run.
+
+    PYTHONPATH=app python benchmarks/library.py [--shots 100000] [--clip PATH] [--no-overhead]
+
+Targets: typical queries <= 50 ms on 100k shots; library writes add <= 5 % to analysis time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from fractions import Fraction
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app"))
+
+from camtag.library import open_library                                  # noqa: E402
+from camtag.library.rows import write_shot                                # noqa: E402
+from camtag.library.schema import now                                     # noqa: E402
+from camtag.model import Analysis, MediaInfo, Segment, Shot, Tag, Trace, Transition  # noqa: E402
+
+TAGS = ["pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "dolly_in",
+        "dolly_out", "truck_left", "truck_right", "pedestal_up", "pedestal_down", "roll_cw",
+        "roll_ccw", "arc_cw", "arc_ccw", "tracking", "static", "handheld", "crane_up"]
+PHRASES = ["the background slides {d} while the foreground moves faster, strong parallax",
+           "the whole frame rotates {d} uniformly without parallax, a pan",
+           "objects grow from the centre outward, the camera pushes in slowly",
+           "small jitter on every frame with no steady direction, handheld",
+           "the horizon stays level and nothing moves, a locked-off shot",
+           "the subject stays centred while the background streams {d}, tracking",
+           "edges expand radially with constant parallax, a dolly move",
+           "magnification without parallax, a zoom {i}"]
+CLIP = "/work/shared/media/shots/pyscenedetect_issue-195-aspect-ratio.mp4"
+QUERIES = ["pan_left and not handheld", "zoom_in or dolly_in", "tilt_up duration>2s",
+           "confidence>0.8", 'media:"A001*"', '"push in"', "note:reshoot",
+           "(pan_left or pan_right) and confidence>0.7 and not state:rejected",
+           "dolly_in>0.7 source:vlm", "pan_left:confirmed"]
+
+
+def synthetic_analysis(rng: random.Random, i: int, shots: int) -> Analysis:
+    rate = Fraction(24000, 1001)
+    out, frame = [], 0
+    for k in range(shots):
+        length = rng.randint(24, 400)
+        chosen = rng.sample(TAGS, rng.randint(1, 3))
+        tags = tuple(Tag(t, round(rng.uniform(0.3, 1.0), 3), rng.choice(("geometry", "vlm", "fusion")),
+                         "from the motion curves") for t in chosen)
+        text = rng.choice(PHRASES).format(d=rng.choice(("left", "right", "up", "down")),
+                                          i=rng.choice(("in", "out")))
+        traces = (Trace(text, f"so the movement is {chosen[0]}", chosen[0], "geometry"),)
+        if rng.random() < 0.3:
+            traces += (Trace("The camera " + text, "Reasoning about " + chosen[0], chosen[0], "vlm"),)
+        out.append(Shot(k, frame, frame + length, Transition("cut", frame, frame + 1), tags=tags,
+                        segments=(Segment(frame, frame + length, (chosen[0],), tags[0].confidence),),
+                        traces=traces, evidence={"pan_deg_s": round(rng.uniform(-30, 30), 2),
+                                                 "parallax": round(rng.random(), 3)},
+                        note="reshoot: soft focus" if rng.random() < 0.03 else ""))
+        frame += length
+    media = MediaInfo(path=f"/archive/day{i // 50:02d}/A{i:03d}_C{i % 7:03d}.mov", container="mov",
+                      codec="prores", width=1920, height=1080, rate=rate, frames=frame,
+                      duration=Fraction(frame) / rate, start_timecode="01:00:00:00",
+                      start_frame=86400)
+    return Analysis(media, tuple(out), detector="fused", engine="fusion", settings={"bench": True})
+
+
+def add_editor_decisions(lib, rng: random.Random, fraction: float = 0.05) -> None:
+    with lib.store.read() as tx:
+        rows = tx.query("SELECT shot_id, tag FROM tags")
+    picks = rng.sample(rows, int(len(rows) * fraction))
+    with lib.store.write() as tx:
+        for r in picks:
+            tx.execute("UPDATE tags SET state = ?, changed_at = ? WHERE shot_id = ? AND tag = ?",
+                       (rng.choice(("confirmed", "rejected")), now(), r[0], r[1]))
+
+
+def timed(fn, repeat: int = 5) -> float:
+    fn()                                      # warm cache
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def library_part(n_shots: int, folder: str) -> list[str]:
+    rng = random.Random(5)
+    per_media = 200
+    n_media = max(1, n_shots // per_media)
+    lib = open_library(os.path.join(folder, "bench.sqlite"))
+    analyses = [synthetic_analysis(rng, i, per_media) for i in range(n_media)]
+    t0 = time.perf_counter()
+    for a in analyses:
+        lib.import_analysis(a)
+    bulk = time.perf_counter() - t0
+    add_editor_decisions(lib, rng)
+
+    # durable writes: one transaction per shot, like an analysis run
+    extra = synthetic_analysis(rng, 9999, 2000)
+    with lib.store.write() as tx:
+        tx.execute("INSERT INTO media (path, name, size_bytes, mtime_ns, fingerprint, added_at) "
+                   "VALUES ('/x/durable.mov', 'durable.mov', 0, 0, 'fp', ?)", (now(),))
+        mid = tx.scalar("SELECT id FROM media WHERE path = '/x/durable.mov'")
+        aid = tx.insert("INSERT INTO analyses (media_id, fingerprint, engine, detector, settings, "
+                        "settings_key, camtag_version, status, started_at) VALUES (?, 'fp', 'x', 'x', "
+                        "'{}', 'k', 'bench', 'running', ?) RETURNING id", (mid, now()))
+    t0 = time.perf_counter()
+    for shot in extra.shots:
+        with lib.store.write() as tx:
+            write_shot(tx, aid, mid, shot, now())
+            tx.execute("UPDATE analyses SET frames_done = ?, heartbeat_at = ? WHERE id = ?",
+                       (shot.end_frame, now(), aid))
+    durable = time.perf_counter() - t0
+    with lib.store.write() as tx:                          # keep the library at n_shots current shots
+        tx.execute("DELETE FROM media WHERE id = ?", (mid,))
+    lib.store.checkpoint()
+    total = lib.count("")
+    size = lib.store.size_bytes()
+
+    lines = [f"- {total} shots in {n_media} media; file {size / 1e6:.1f} MB = "
+             f"**{size / total:.0f} bytes/shot** (tags, segments, traces, FTS, indexes)",
+             f"- insert: bulk import {total / bulk:,.0f} shots/s; durable one-transaction-per-shot "
+             f"{len(extra.shots) / durable:,.0f} shots/s ({durable / len(extra.shots) * 1000:.2f} ms/shot)",
+             "", "| query | matches | all ids (ms) | count (ms) | first 100 hydrated (ms) |",
+             "|---|---|---|---|---|"]
+    for q in QUERIES:
+        n = lib.count(q)
+        ids_ms = timed(lambda: lib.search_ids(q))
+        count_ms = timed(lambda: lib.count(q))
+        page_ms = timed(lambda: lib.search(q, limit=100))
+        lines.append(f"| `{q}` | {n} | {ids_ms:.1f} | {count_ms:.1f} | {page_ms:.1f} |")
+    lib.close()
+    return lines
+
+
+def overhead_part(clip: str, folder: str, detector: str) -> list[str]:
+    from camtag.jobs import run_job
+    from camtag.pipeline import analyze_job
+
+    plain, stored = [], []
+    shots = 0
+    for rnd in range(2):                          # alternate to share warm caches fairly
+        t0 = time.perf_counter()
+        result = run_job(analyze_job(clip, detector=detector))
+        plain.append(time.perf_counter() - t0)
+        lib = open_library(os.path.join(folder, f"overhead{rnd}.sqlite"))
+        t0 = time.perf_counter()
+        record = run_job(lib.analyze(clip, detector=detector))
+        stored.append(time.perf_counter() - t0)
+        lib.close()
+        shots = record.shots
+        assert shots == len(result.shots), (shots, len(result.shots))
+    a, b = min(plain), min(stored)
+    return [f"- write overhead on `{os.path.basename(clip)}` ({shots} shots, detector {detector}): "
+            f"analyze_job {a:.2f} s, with library {b:.2f} s -> **{(b / a - 1) * 100:+.1f} %** "
+            f"(best of 2 each, same run)"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", type=int, default=100_000)
+    parser.add_argument("--clip", default=CLIP)
+    parser.add_argument("--detector", default="fused")
+    parser.add_argument("--no-overhead", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        lines = library_part(args.shots, folder)
+        if not args.no_overhead:
+            lines += [""] + overhead_part(args.clip, folder, args.detector)
+    import sqlite3
+    head = (f"{date.today()} · {platform.node()} · {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores · Python {platform.python_version()} · "
+            f"SQLite {sqlite3.sqlite_version}")
+    print(head)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

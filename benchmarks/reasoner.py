@@ -1,0 +1,251 @@
+"""Reasoner benchmark: per-shot pipeline overhead (target <= 50 ms/shot) and, on a GPU, model speed.
+
+Without a GPU the model's own compute cannot be measured meaningfully here, so this says so and
+measures everything around it with the tiny models camtag builds locally: frame extraction
+(seek + decode + resize), JPEG/data-URI encoding, prompt building, parsing and fusion, plus one
+tiny-model llama.cpp call (vision encode + decode of a ~1-token-per-byte prompt) for scale.
+Anchor in the same run: decoding every frame of the same shots with PyAV (what a naive sampler
+would do); the ratio column is extraction time / that decode.
+
+On a GPU with real model files it reports, per backend it finds: seconds per shot, shots/minute,
+generated tokens/s and peak VRAM, with 8 frames at <= 448 px (target: <= 3 s/shot for Q4_K_M on a
+24 GB CUDA card).
+
+Run: ``PYTHONPATH=app python benchmarks/reasoner.py [--append]`` (``--append`` adds the output to
+benchmarks/RESULTS.md under "## Reasoner (issue 4)").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "app"))
+
+from camtag.media.decode import Decoder  # noqa: E402
+from camtag.media.frames import FrameCache, FrameSampler, data_uri  # noqa: E402
+from camtag.media.probe import probe  # noqa: E402
+from camtag.model import Shot, Tag, Trace  # noqa: E402
+from camtag.reasoner import create, hardware  # noqa: E402
+from camtag.reasoner.fusion import fuse  # noqa: E402
+from camtag.reasoner.parse import parse  # noqa: E402
+from camtag.reasoner.plan import QuestionPlan  # noqa: E402
+
+REPLY = ("<observation>Across the frames the background slides steadily to the right while the horizon stays "
+         "level; the trees at the left edge leave the frame and new buildings enter on the right.</observation>"
+         "<think>Content moving right with no change in size and no parallax between near and far objects "
+         "points to a rotation of the camera to the left rather than a sideways move.</think> <answer>B</answer>")
+SHOT_SECONDS = 4
+
+
+def shared_media() -> Path:
+    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[2] / "shared", "/work/shared"):
+        if cand and (Path(cand) / "media").is_dir():
+            return Path(cand) / "media"
+    sys.exit("shared/media not found (set CAMTAG_SHARED)")
+
+
+def shots_of(media, seconds: int = SHOT_SECONDS) -> list[Shot]:
+    step = max(2, round(float(media.rate) * seconds))
+    return [Shot(i, a, min(a + step, media.frames),
+                 tags=(Tag("pan_left", 0.6, "geometry", "0.3 W"), Tag("handheld", 0.7, "geometry")),
+                 traces=(Trace("background moved right", "one homography", "pan_left"),))
+            for i, a in enumerate(range(0, media.frames - 1, step))]
+
+
+def decode_all(media, shots) -> float:
+    import av
+
+    t0 = time.perf_counter()
+    with av.open(media.path) as c:
+        last = shots[-1].end_frame
+        for i, _ in enumerate(c.decode(video=0)):
+            if i + 1 >= last:
+                break
+    return time.perf_counter() - t0
+
+
+def fill_cache(media) -> tuple[FrameCache, float]:
+    """Run a decode pass feeding the frame cache; return it and the time it added to the pass:
+    the decoder's thumbnail conversions (timed inside the decode thread) plus consume/JPEG."""
+    from camtag.media import decode
+
+    spent = []
+    original = decode._Converter.thumb
+
+    def timed_thumb(self, frame):
+        t0 = time.perf_counter()
+        try:
+            return original(self, frame)
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    cache = FrameCache(media)
+    decode._Converter.thumb = timed_thumb
+    try:
+        for frame in Decoder(media.path, cache.spec, sar=media.sar, rotation=media.rotation):
+            t0 = time.perf_counter()
+            cache.consume(frame)
+            spent.append(time.perf_counter() - t0)
+    finally:
+        decode._Converter.thumb = original
+    return cache, sum(spent)
+
+
+def overhead(path: Path, llama=None, cached: bool = False) -> dict:
+    media = probe(str(path))
+    shots = shots_of(media)
+    cache, in_pass = fill_cache(media) if cached else (None, 0.0)
+    t0 = time.perf_counter()
+    sampler = FrameSampler(media, cache=cache)
+    open_s = time.perf_counter() - t0 + in_pass
+    extract, encode, prompt, parse_fuse, model_s, n_frames = [], [], [], [], [], 0
+    try:
+        for shot in shots:
+            t0 = time.perf_counter()
+            frames = sampler.frames(shot)
+            t1 = time.perf_counter()
+            uris = [data_uri(f) for f in frames]
+            t2 = time.perf_counter()
+            plan = QuestionPlan(shot, "plan")
+            q = next(iter(plan))
+            content = [{"type": "image_url", "image_url": {"url": u}} for u in uris] + [{"type": "text", "text": q.text}]
+            t3 = time.perf_counter()
+            plan.record(q, parse(REPLY, q))
+            fuse(shot, plan.answers, model="bench")
+            t4 = time.perf_counter()
+            if llama is not None:
+                model_s.append(llama.ask(frames, q).seconds)
+            extract.append(t1 - t0), encode.append(t2 - t1), prompt.append(t3 - t2), parse_fuse.append(t4 - t3)
+            n_frames += len(frames)
+            assert content
+    finally:
+        sampler.close()
+    anchor = decode_all(media, shots)
+    total = [a + b + c + d for a, b, c, d in zip(extract, encode, prompt, parse_fuse)]
+    return {"clip": path.name + (" [cache]" if cached else ""), "size": f"{media.width}x{media.height}", "shots": len(shots),
+            "frames": n_frames / len(shots), "open": open_s * 1e3,
+            "extract": statistics.mean(extract) * 1e3, "encode": statistics.mean(encode) * 1e3,
+            "prompt": statistics.mean(prompt) * 1e3, "parse_fuse": statistics.mean(parse_fuse) * 1e3,
+            "total": statistics.mean(total) * 1e3 + open_s * 1e3 / len(shots),
+            "ratio": sum(extract) / anchor if anchor else float("nan"),
+            "model": statistics.mean(model_s) * 1e3 if model_s else None}
+
+
+def gpu_runs(hw) -> list[str]:
+    """Real models on a GPU: s/shot, shots/min, tokens/s, peak VRAM (untested without a GPU)."""
+    from camtag.reasoner import available_backends
+
+    lines = []
+    clip = shared_media() / "camera" / "camerabench_3pxrECZYEAA.2.3.gif"
+    media = probe(str(clip))
+    shots = shots_of(media, 2)
+    for name, status in available_backends().items():
+        if status != "ok":
+            lines.append(f"{name:<13} skipped: {status}")
+            continue
+        backend = create(name, {})
+        backend.load()
+        sampler = FrameSampler(media, backend.budget)
+        gen, secs = 0, 0.0
+        try:
+            for shot in shots:
+                frames = sampler.frames(shot)
+                for q in QuestionPlan(shot, "plan"):
+                    reply = backend.ask(frames, q)
+                    secs += reply.seconds
+                    gen += reply.completion_tokens or 0
+                    break
+        finally:
+            sampler.close()
+        vram = ""
+        if name == "transformers" and hw.get("cuda"):
+            import torch
+
+            vram = f"{torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+        backend.close()
+        per = secs / len(shots)
+        lines.append(f"{name:<13} {backend.model_id}: {per:.2f} s/shot, {60 / per:.1f} shots/min, "
+                     f"{gen / secs:.1f} tokens/s, peak VRAM {vram or 'see nvidia-smi'}")
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--append", action="store_true", help="append the output to benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        run()
+    text = out.getvalue()
+    print(text, end="")
+    if args.append:
+        results = Path(__file__).with_name("RESULTS.md")
+        head = "" if results.exists() and "## Reasoner (issue 4)" in results.read_text() else "\n## Reasoner (issue 4)\n"
+        with open(results, "a", encoding="utf-8") as fh:
+            fh.write(head + "\n```\n" + text + "```\n")
+    return 0
+
+
+def run() -> None:
+    hw = hardware()
+    gpu = bool(hw["cuda"] or hw["mps"] or hw["llama_gpu_offload"])
+    print(f"reasoner benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, {platform.node()}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f} (other jobs share the cores)")
+    llama = None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            from camtag.reasoner.tiny_models import write_tiny_gguf
+
+            model, mmproj = write_tiny_gguf(tmp, reply="<observation>o</observation><think>t</think><answer>B</answer>")
+            llama = create("llamacpp", {"model_path": str(model), "mmproj_path": str(mmproj), "n_threads": 1,
+                                        "max_new_tokens": 16})
+            if llama.availability() != "ok":
+                llama = None
+        except ImportError:
+            llama = None
+        if not gpu:
+            print("NO GPU: CamReasoner-7B speed (s/shot, tokens/s, VRAM) cannot be measured on this machine.")
+            print("Measured instead: per-shot pipeline overhead around the model, target <= 50 ms/shot.")
+        print(f"shots of {SHOT_SECONDS} s, 1 fps, <= 8 frames, <= 448x252 px; times in ms per shot; "
+              "open = once per file: file open + packet scan, or [cache] the cache's share of the decode pass")
+        cols = ("clip", "size", "shots", "frames", "open", "extract", "encode", "prompt", "parse_fuse", "total",
+                "ratio", "model")
+        print(f"{cols[0]:<48}{cols[1]:>10}{cols[2]:>6}{cols[3]:>7}" + "".join(f"{c:>11}" for c in cols[4:]))
+        media = shared_media()
+        clips = [media / "shots" / "pyscenedetect_testvideo.mp4", media / "shots" / "pyscenedetect_goldeneye-vfr-drop3.mp4",
+                 media / "shots" / "pyscenedetect_issue-134-rotate.mp4", media / "camera" / "camerabench_3pxrECZYEAA.2.3.gif"]
+        totals = {False: [], True: []}
+        for cached in (False, True):
+            for clip in clips:
+                r = overhead(clip, None if cached else llama, cached)
+                totals[cached].append(r["total"])
+                model = f"{r['model']:.1f}" if r["model"] is not None else "-"
+                print(f"{r['clip']:<48}{r['size']:>10}{r['shots']:>6}{r['frames']:>7.1f}"
+                      + "".join(f"{r[k]:>11.1f}" for k in ("open", "extract", "encode", "prompt", "parse_fuse", "total"))
+                      + f"{r['ratio']:>11.2f}{model:>11}")
+        if llama is not None:
+            llama.close()
+    for cached, label in ((False, "seeking (no cache)"), (True, "frames cached in the decode pass")):
+        t = totals[cached]
+        print(f"overhead per shot, {label}: mean {statistics.mean(t):.1f} ms, worst clip {max(t):.1f} ms "
+              f"(target <= 50 ms): {'met' if max(t) <= 50 else 'NOT met'}")
+    print("ratio = frame extraction time / decoding every frame of the same shots with PyAV (anchor)")
+    print("model = one tiny random GGUF llama.cpp call on the same frames (n_threads=1), for scale only")
+    if gpu:
+        for line in gpu_runs(hw):
+            print(line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

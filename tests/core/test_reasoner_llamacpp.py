@@ -1,0 +1,156 @@
+"""The real llamacpp backend with tiny GGUF models written here, on real frames from shared/media."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gguf", reason="the tiny GGUF models are written with the gguf package")
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional backend (CI installs the cached wheel)")
+
+from camtag.jobs import CancelToken, Cancelled, run_job
+from camtag.media.frames import ShotFrame, sample_shot_frames
+from camtag.media.probe import probe
+from camtag.model import Shot
+from camtag.reasoner import ModelFileError, ReasonerError, create, reason_job
+from camtag.reasoner.llamacpp_backend import context_size, longest_prompt_tokens
+from camtag.reasoner.parse import parse
+from camtag.reasoner.prompts import binary, dominant
+from camtag.reasoner.tiny_models import write_tiny_gguf
+
+from reasoner_support import SCRIPTED_REPLY, geo_shot, media_path
+
+FAST = {"n_threads": 1, "max_new_tokens": 64}
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    return write_tiny_gguf(tmp_path_factory.mktemp("scripted"), reply=SCRIPTED_REPLY)
+
+
+@pytest.fixture(scope="module")
+def clip_frames():
+    media = probe(media_path("camera", "camerabench_3pxrECZYEAA.2.3.gif"))
+    return media, sample_shot_frames(media, Shot(0, 0, media.frames))
+
+
+def backend(pair, **over):
+    return create("llamacpp", {"model_path": str(pair[0]), "mmproj_path": str(pair[1]), **FAST, **over})
+
+
+def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, clip_frames):
+    b = backend(scripted)
+    assert b.availability() == "ok"
+    try:
+        reply = b.ask(clip_frames[1], binary("Pan_Left"))
+        # exactly the scripted reply: the prompt ended in "assistant\n" like Qwen's template
+        assert reply.text == SCRIPTED_REPLY
+        p = parse(reply.text, binary("Pan_Left"))
+        assert (p.letter, p.meaning, p.format_ok) == ("B", "yes", True)
+        assert reply.prompt_tokens and reply.completion_tokens == 13
+        assert parse(b.ask(clip_frames[1], dominant()).text, dominant()).meaning == "pan_left"
+        assert b.n_ctx == context_size(8, 144, 64, longest_prompt_tokens(str(scripted[0]))) and not b.gpu
+    finally:
+        b.close()
+
+
+def test_per_frame_token_cap_keeps_big_frames_inside_the_context(scripted):
+    # budget 224 px -> 36 tokens a frame, context sized for 8 of those; frames sent at 448x252
+    # (144 tokens each) only fit because each image is capped.
+    b = backend(scripted, max_side=224)
+    rng = np.random.default_rng(1)
+    frames = [ShotFrame(i, i, rng.integers(0, 255, (252, 448, 3), dtype=np.uint8)) for i in range(8)]
+    try:
+        assert b.ask(frames, binary("Static")).text == SCRIPTED_REPLY
+        assert b.n_ctx < 8 * 144 + longest_prompt_tokens(str(scripted[0]))      # uncapped would not fit
+    finally:
+        b.close()
+
+
+@pytest.mark.parametrize("variant, message", [
+    ({"projection_dim": 32}, "belongs to another model"),
+    ({"projector": "qwen2vl_merger"}, "an mmproj from another model"),
+    ({"text_arch": "llama"}, "expected a Qwen2.5-VL text model"),
+])
+def test_mismatched_files_are_refused_before_llama_cpp_sees_them(tmp_path, variant, message):
+    pair = write_tiny_gguf(tmp_path, **variant)
+    with pytest.raises(ModelFileError, match=message):
+        backend(pair).load()
+
+
+def test_swapped_truncated_and_missing_files(scripted, tmp_path):
+    with pytest.raises(ModelFileError, match="vision projector"):
+        backend((scripted[1], scripted[1])).load()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(scripted[0].read_bytes()[: scripted[0].stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        backend((cut, scripted[1])).load()
+    missing = backend((tmp_path / "nope.gguf", scripted[1]))
+    assert "not found" in missing.availability()
+    with pytest.raises(ReasonerError):
+        missing.load()
+
+
+def test_job_tags_shot_by_shot_resumes_and_cancels(scripted):
+    media = probe(media_path("shots", "pyscenedetect_testvideo.mp4"))
+    shots = [geo_shot(0, 30, 180, pan_left=0.9), geo_shot(1, 240, 330, tilt_up=0.9, handheld=0.6),
+             Shot(2, 400, 480)]
+    b = backend(scripted)
+    try:
+        progress = []
+        out = run_job(reason_job(media, shots, b), progress.append)
+        partials = [p.partial for p in progress if p.partial is not None]
+        assert [s.index for s in partials] == [0, 1, 2] and list(out) == partials
+        assert [p.done for p in progress][-3:] == [1, 2, 3]
+        rec = [s.evidence["reasoner"] for s in out]
+        assert [len(r["answers"]) for r in rec] == [1, 4, 2]          # agreement costs one question
+        first = {t.id: t for t in out[0].tags}
+        assert first["pan_left"].source == "fusion" and first["pan_left"].confidence > 0.9
+        second = {t.id: t for t in out[1].tags}
+        assert second["handheld"].source == "geometry" and second["tilt_up"].source == "fusion"
+        assert out[1].traces[0].observation.count("Model (") == 4
+        assert {t.id for t in out[2].tags} == {"pan_left", "truck_left"}     # model only: vlm
+        assert all(t.source == "vlm" for t in out[2].tags)
+
+        again = []
+        assert run_job(reason_job(media, out, b), again.append) == out      # resume: nothing redone
+        assert again[-1].message == "every shot already has model tags"
+
+        cancel = CancelToken()
+        seen = []
+        job = reason_job(media, shots, b, cancel=cancel)
+        with pytest.raises(Cancelled):
+            for p in job:
+                if p.partial is not None:
+                    seen.append(p.partial)
+                    cancel.cancel("user")
+        assert len(seen) == 1 and seen[0].evidence["reasoner"]["done"]
+    finally:
+        b.close()
+
+
+def test_model_failure_keeps_geometry_and_says_why(tmp_path):
+    media = probe(media_path("camera", "camerabench_TktL3QR8Yg8.0.3.gif"))
+    pair = write_tiny_gguf(tmp_path, projection_dim=32)
+    shots = [geo_shot(0, 0, 20, static=0.9), geo_shot(1, 20, 54, static=0.8)]
+    progress = []
+    out = run_job(reason_job(media, shots, backend(pair)), progress.append)
+    assert [s.tags for s in out] == [s.tags for s in shots]
+    for s in out:
+        assert "belongs to another model" in s.evidence["reasoner"]["error"]
+        assert "keeping the geometric tags" in s.evidence["reasoner"]["error"]
+        assert s.evidence["reasoner"]["done"] is False
+    assert all(p.partial is not None for p in progress[1:])
+
+
+def test_picking_a_backend(scripted):
+    from camtag.reasoner import available_backends, pick_backend
+
+    settings = {"model_path": str(scripted[0]), "mmproj_path": str(scripted[1]), **FAST}
+    assert available_backends(settings)["llamacpp"] == "ok"
+    assert pick_backend("geometry", settings) is None
+    assert pick_backend("llamacpp", settings).name == "llamacpp"
+    assert pick_backend("llamacpp", {"model_path": "/nope.gguf", "mmproj_path": "/nope2.gguf"}) is None
+    # this CPU build cannot offload: auto does not put a 7B model on the CPU unless asked to
+    assert pick_backend("auto", settings) is None
+    assert pick_backend("auto", {**settings, "allow_cpu": True}).name == "llamacpp"
