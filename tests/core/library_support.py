@@ -14,7 +14,8 @@ from camtag.model import Analysis, MediaInfo, Segment, Shot, Tag, Trace, Transit
 TAGS = ["pan_left", "pan_right", "tilt_up", "zoom_in", "dolly_in", "handheld"]
 SOURCES = ["geometry", "vlm", "fusion"]
 WORDS = ["parallax", "horizon", "reshoot", "focus", "crane", "window"]
-SHOTS_DIR = "/work/shared/media/shots"
+from media_paths import SHOTS_DIR as _SHOTS
+SHOTS_DIR = str(_SHOTS)
 CLIP = os.path.join(SHOTS_DIR, "pyscenedetect_issue-195-aspect-ratio.mp4")
 APP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "app"))
 

@@ -142,7 +142,8 @@ def test_unreadable_or_unsupported_edits_fail_clearly(tmp_path):
         import_cuts(str(empty), media)
 
 
-MEDIA = "/work/shared/media/shots"
+from media_paths import SHOTS_DIR as _SHOTS
+MEDIA = str(_SHOTS)
 
 
 @pytest.mark.skipif(not os.path.isdir(MEDIA), reason="shared test media not present")

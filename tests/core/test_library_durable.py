@@ -141,7 +141,9 @@ def test_moved_media_is_relinked_and_changed_media_reanalysed(tmp_path):
     lib = open_library(str(tmp_path / "lib.sqlite"))
     run_job(lib.analyze(str(first), detector=DETECTOR))
     shot = lib.shots(str(first))[0]
-    lib.confirm_tag(shot.id, "static")
+    proposed = shot.tag_records[0].tag
+    lib.confirm_tag(shot.id, proposed)
+    lib.add_tag(shot.id, "hero")
 
     moved = tmp_path / "card" / "A001.mp4"
     moved.parent.mkdir()
@@ -158,5 +160,6 @@ def test_moved_media_is_relinked_and_changed_media_reanalysed(tmp_path):
     record = run_job(lib.analyze(str(moved), detector=DETECTOR), lambda p: notes.append(p.message))
     assert not record.skipped and any("changed since it was analysed" in n for n in notes)
     assert len(lib.analyses(str(moved))) == 2               # the old analysis is kept
-    assert lib.shots(str(moved))[0].tag_state("static") == "confirmed"
+    new = lib.shots(str(moved))[0]                         # the editor's decisions carry over
+    assert (new.tag_state(proposed), new.tag_state("hero")) == ("confirmed", "added")
     lib.close()

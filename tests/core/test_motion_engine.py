@@ -131,3 +131,20 @@ def test_memory_stays_flat(photos, tmp_path):
     arrays = [v for v in vars(engine._tracker).values() if isinstance(v, np.ndarray)]
     assert sum(a.nbytes for a in arrays) < 2 * 640 * 360
     assert isinstance(engine.finish(), MotionCurves)
+
+
+def test_rotation_metadata_turns_the_axes(photos, tmp_path):
+    """A phone clip stored sideways (display matrix 90° CCW): stored 'content moves left'
+    is shown as 'content moves down', i.e. the camera tilts up."""
+    from dataclasses import replace
+
+    clip = sy.planar_clip(str(tmp_path / "side.mp4"), photos, [(-3.0, 0, 0, 0)] * 30, W, H)
+    media = replace(probe(clip.path), rotation=90)
+    engine = create_engine(media)
+    for frame in Decoder(clip.path, engine.spec):
+        engine.consume(frame)
+    shot = engine.tag_shot(Shot(0, 0, media.frames))
+    best = max((t for t in shot.tags if t.id.startswith(("pan", "tilt"))), key=lambda t: t.confidence)
+    assert best.id == "tilt_up", shot.traces[0].answer
+    curves = engine.finish()
+    assert curves.width == H and np.nanmedian(curves["tilt"][1:]) * H == pytest.approx(3.0, abs=0.05)

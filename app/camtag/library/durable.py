@@ -22,7 +22,7 @@ from camtag.analysis_json import media_to_dict
 from camtag.jobs import CancelToken, Cancelled, Job, Progress
 from camtag.library import curves
 from camtag.library.errors import LibraryBusyError, LibraryError
-from camtag.library.media_files import file_state, fingerprint, quick_info
+from camtag.library.media_files import file_state, fingerprint, probe_info
 from camtag.library.records import AnalysisRecord, Changes, MediaRecord, Notice
 from camtag.library.rows import analysis_record, load_shots, media_record, write_shot
 from camtag.library.schema import now
@@ -88,7 +88,7 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
         moved = [r for r in tx.query("SELECT * FROM media WHERE fingerprint = ? AND path <> ?",
                                      (fp, st.path)) if not os.path.exists(r["path"])]
     if row is None and not moved or row is not None and row["fingerprint"] != fp:
-        info = quick_info(st.path)
+        info = probe_info(st.path)
     name = os.path.basename(st.path)
     with lib.store.write() as tx:
         if row is not None:
@@ -209,11 +209,17 @@ def analyze_into_library(lib: "Library", path: str, *, detector: str = "fused",
 
 
 def _run(lib, media, analysis_id, path, detector, settings, cancel, start, done_shots):
+    import inspect
+
     from camtag.pipeline import analyze_job
 
     stored = {s.start_frame for s in done_shots}
+    extra = {}
+    if media.info is not None and "media" in inspect.signature(analyze_job).parameters:
+        extra["media"] = replace(media.info, path=os.path.abspath(path))   # probed at registration
     job = analyze_job(path, detector=detector, settings=settings, cancel=cancel,
-                      start_frame=start, done_shots=done_shots, poster_dir=lib.poster_dir(media))
+                      start_frame=start, done_shots=done_shots, poster_dir=lib.poster_dir(media),
+                      **extra)
     last_beat = time.monotonic()
     try:
         while True:

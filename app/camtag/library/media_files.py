@@ -49,29 +49,15 @@ def fingerprint(path: str, size: int | None = None) -> str:
     return h.hexdigest()
 
 
-def quick_info(path: str) -> dict:
-    """Provisional media info from the container header (no demux pass): enough for durations and
-    timecode until the analysis brings the exact :class:`~camtag.model.MediaInfo`."""
-    from fractions import Fraction
+def probe_info(path: str) -> dict:
+    """Exact media info (:func:`camtag.media.probe.probe`) as the analysis-JSON dict; stored with
+    the media so that a resumed or repeated analysis need not probe again."""
+    from camtag.analysis_json import media_to_dict
+    from camtag.media.probe import probe
 
-    from camtag.media.probe import open_container
-
-    container = open_container(path)
-    try:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
-        rate = Fraction(rate)
-        frames = int(stream.frames or 0)
-        if not frames and stream.duration and stream.time_base:
-            frames = int(round(float(stream.duration * stream.time_base * rate)))
-        tc = stream.metadata.get("timecode") or container.metadata.get("timecode")
-        ctx = stream.codec_context
-        return {"path": os.path.abspath(path), "container": container.format.name.split(",")[0],
-                "codec": ctx.name, "width": ctx.width, "height": ctx.height,
-                "rate": f"{rate.numerator}/{rate.denominator}", "frames": frames,
-                "start_timecode": tc, "size_bytes": os.path.getsize(path), "provisional": True}
-    finally:
-        container.close()
+    data = media_to_dict(probe(path))
+    data["path"] = os.path.abspath(path)
+    return data
 
 
 def expand_media_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:

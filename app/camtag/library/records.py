@@ -42,7 +42,7 @@ class MediaRecord:
     size_bytes: int
     mtime_ns: int
     fingerprint: str
-    info: Optional[MediaInfo]            # exact once an analysis finished; provisional before
+    info: Optional[MediaInfo]            # probed when the file was added (None if unreadable)
     current_analysis_id: Optional[int]
     added_at: str = ""
 

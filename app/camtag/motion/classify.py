@@ -72,7 +72,9 @@ def _axis(s: Stats, th: Thresholds, total: float, consistency: float, rot: tuple
     flat = s.rigid + s.moving_object          # windows whose background fits one homography
     conf = base * (0.6 + 0.3 * min(1.0, flat))
     reason = f"content moved {_w(total)} ({flat:.0%} of windows: the background fits one homography"
-    reason += f", a moving region set aside in {s.moving_object:.0%})" if s.moving_object >= 0.1 else ")"
+    if s.moving_object >= 0.1:
+        reason += f", a moving region set aside in {s.moving_object:.0%}"
+    reason += ")"
     if flat >= 0.6:
         reason += "; a move past a distant or flat scene would look the same"
     return [Finding(tag, _clip(conf, hi=0.9), reason)]
@@ -185,7 +187,8 @@ def hints(s: Stats, findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def read_shot(c: MotionCurves, th: Thresholds | None = None, shot_frames: int | None = None) -> ShotReading:
+def read_shot(c: MotionCurves, th: Thresholds | None = None,
+              shot_frames: int | None = None) -> ShotReading:
     from camtag.motion.segments import split
     from camtag.motion.trace import build_trace, evidence_dict
 

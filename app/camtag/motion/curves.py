@@ -204,7 +204,8 @@ class MotionCurves:
                 dt = np.dtype(dtypes.get(name, _DTYPES[name]))
                 raw = _unb64(d["raw"][name], str(d.get("encoding", ENCODING)))
                 if len(raw) != n * dt.itemsize:
-                    raise ValueError(f"array {name!r} has {len(raw) // dt.itemsize} values, expected {n}")
+                    count = len(raw) // dt.itemsize
+                    raise ValueError(f"array {name!r} has {count} values, expected {n}")
                 a = np.frombuffer(raw, dt)
                 if len(a) != n:
                     raise ValueError(f"array {name!r} has {len(a)} values, expected {n}")
@@ -254,7 +255,8 @@ def shake_curve(c: MotionCurves, move_speed: float = 0.012) -> np.ndarray:
     sigma = max(1.5, 0.25 * rate)
     sm = c.smoothed()
     out = np.full(c.frames, np.nan)
-    offs = sorted({0, c.frames, *[b - c.start_frame for b in c.breaks if 0 < b - c.start_frame < c.frames]})
+    inner = [b - c.start_frame for b in c.breaks if 0 < b - c.start_frame < c.frames]
+    offs = sorted({0, c.frames, *inner})
     for a, b in zip(offs[:-1], offs[1:]):
         vx, vy = sm["pan"][a:b], sm["tilt"][a:b]
         hx = _highpass_path(c.arrays["pan"][a:b].astype(np.float64), vx, sigma)

@@ -58,7 +58,8 @@ class _Columns:
         if self.n == self.cap:
             self.cap *= 2
             for k, a in self.data.items():
-                b = np.full(self.cap, np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros(self.cap, a.dtype)
+                fill = np.nan if a.dtype.kind == "f" else 0
+                b = np.full(self.cap, fill, a.dtype)
                 b[: self.n] = a[: self.n]
                 self.data[k] = b
         self.n += 1
@@ -88,6 +89,8 @@ class MotionEngine:
         self._breaks: set[int] = set()
         self._issued: list[MotionCurves] = []
         self._width = self.settings.luma_width
+        self._rotation = int(media.rotation or 0) % 360
+        self._quarter = self._rotation in (90, 270)
 
     # -- FrameConsumer -------------------------------------------------------------------------
     def consume(self, frame: AnalysisFrame) -> None:
@@ -115,15 +118,16 @@ class MotionEngine:
         with self._lock:
             d = self._cols.data
             if pm is not None and pm.method != METHOD_NONE:
-                w = max(1.0, t.width)
-                d["pan"][row] = -pm.dx / w
-                d["tilt"][row] = pm.dy / w
+                dx, dy = self._to_display(pm.dx, pm.dy)
+                w = max(1.0, t.height if self._quarter else t.width)   # display width
+                d["pan"][row] = -dx / w
+                d["tilt"][row] = dy / w
                 d["roll"][row] = -pm.theta_deg
                 d["zoom"][row] = pm.log_s
                 d["confidence"][row] = pm.confidence
                 d["inliers"][row] = pm.inliers
                 d["method"][row] = pm.method
-                self._width = int(t.width)
+                self._width = int(t.height if self._quarter else t.width)
             else:
                 d["confidence"][row] = 0.0
             self._window_step(idx, row, pm)
@@ -152,9 +156,22 @@ class MotionEngine:
         d["parallax"][a:row + 1] = ev.parallax
         d["subject"][a:row + 1] = 1 if ev.subject_still else 0
         if ev.family == FAMILY_TRANSLATION:
-            d["trans_x"][a:row + 1], d["trans_y"][a:row + 1], d["trans_z"][a:row + 1] = ev.direction
+            tx, ty, tz = ev.direction
+            tx, ty_down = self._to_display(tx, -ty)
+            d["trans_x"][a:row + 1], d["trans_y"][a:row + 1], d["trans_z"][a:row + 1] = tx, -ty_down, tz
         self._win_start, self._win_scale = idx, 0.0
         t.restart_window()
+
+    def _to_display(self, x: float, y: float) -> tuple[float, float]:
+        """Rotate an image-space vector (y down) from stored to display orientation."""
+        r = self._rotation
+        if r == 90:            # shown turned 90° counter-clockwise: right becomes up
+            return y, -x
+        if r == 180:
+            return -x, -y
+        if r == 270:
+            return -y, x
+        return x, y
 
     def frames_done(self) -> int:
         return self._done

@@ -33,7 +33,7 @@ class Thresholds:
     shake_handheld: float = 0.0020  # W RMS: handheld/shaky above
     slow: float = 0.06             # W/s: slower is speed_slow
     fast: float = 0.45             # W/s: faster is speed_fast
-    translation_share: float = 0.4  # share of measured windows with parallax to say truck/dolly/pedestal
+    translation_share: float = 0.4  # share of measured frames with parallax: truck/dolly/pedestal
     min_segment_s: float = 0.6
 
 
@@ -134,7 +134,8 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
         zoom_consistency=_consistency(sm["zoom"] * rate, totals["zoom"], th.zoom_speed * 0.5),
         roll_consistency=_consistency(sm["roll"] * rate, totals["roll"], th.roll_speed * 0.5),
         speed=float(np.median(speed[moving])) if moving.any() else 0.0,
-        peak_speed=float(np.percentile(speed[np.isfinite(speed)], 90)) if np.isfinite(speed).any() else 0.0,
+        peak_speed=float(np.percentile(speed[np.isfinite(speed)], 90))
+        if np.isfinite(speed).any() else 0.0,
         shake=float(1.4826 * np.median(np.abs(sv))) if len(sv) else 0.0,
         shake_reliable=shake_reliable,
         windows=nw, rigid=share(FAMILY_RIGID), translation=share(FAMILY_TRANSLATION),

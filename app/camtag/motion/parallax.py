@@ -42,8 +42,10 @@ class WindowEvidence:
     extent: float = math.nan      # share of the frame the off-H tracks span (0..1)
     family: int = FAMILY_NONE
     parallax: float = 0.0         # 0..1 strength of translation evidence
-    direction: tuple[float, float, float] = (math.nan, math.nan, math.nan)  # camera T (x right, y up, z fwd)
-    foe: tuple[float, float] = (math.nan, math.nan)   # epipole, (x − cx)/w, (y − cy)/w; inf = at infinity
+    # camera translation direction (x right, y up, z forward)
+    direction: tuple[float, float, float] = (math.nan, math.nan, math.nan)
+    # focus of expansion, ((x − cx)/w, (y − cy)/w) in image coordinates; ±inf = at infinity
+    foe: tuple[float, float] = (math.nan, math.nan)
     relative: float = math.nan    # off-H residual size relative to the bulk motion
     subject_still: bool = False   # the off-H region held still while the background moved (tracking?)
 
@@ -134,19 +136,19 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
                               parallax=0.0)
     centre = np.median(r_off, axis=0)
     bulk = float(np.median(np.hypot(*(p1 - p0).T)))
-    relative = float(np.median(np.hypot(*r_off.T)) / max(bulk, 0.5 * unit))
-    spread = float(np.median(np.hypot(*(r_off - centre).T)) / (np.median(np.hypot(*r_off.T)) + 1e-9))
+    relative = float(np.median(np.hypot(*r_off.T)) / max(bulk, 0.5 * unit))  # parallax vs motion
+    size = float(np.median(np.hypot(*r_off.T)))
+    spread = float(np.median(np.hypot(*(r_off - centre).T)) / (size + 1e-9))
     extent = _bbox_extent(p1[off_mask], width, height)
     layered = extent >= 0.35 and _along_background(p0, p1, off_mask, unit)
+    shape = dict(common, spread=spread, extent=extent, relative=relative)
     if still or (spread < 0.25 and not layered):
         # one shared residual vector: something moving on its own, not depth
-        return WindowEvidence(**common, spread=spread, extent=extent, relative=relative, family=FAMILY_OBJECT,
+        return WindowEvidence(**shape, family=FAMILY_OBJECT,
                               subject_still=_subject_still(p0, p1, off_mask, unit))
-    if fmat is None or fmat.shape != (3, 3):
-        return WindowEvidence(**common, spread=spread, extent=extent, relative=relative, family=FAMILY_AMBIGUOUS)
-    e = _epipole(fmat)
+    e = _epipole(fmat) if fmat is not None and fmat.shape == (3, 3) else None
     if e is None:
-        return WindowEvidence(**common, spread=spread, extent=extent, relative=relative, family=FAMILY_AMBIGUOUS)
+        return WindowEvidence(**shape, family=FAMILY_AMBIGUOUS)
     cx, cy = width / 2.0, height / 2.0
     focal = float(width)                     # assume ~53° horizontal field of view
     # camera-frame direction of the FOE (x right, y down, z forward), up to sign
@@ -175,5 +177,5 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     # parallax that is a real part of the motion rather than a ripple on a big rotation
     clean = f_inl == f_inl and f_inl >= 0.8 and not relative < 0.3
     family = FAMILY_TRANSLATION if strength > 0.25 and clean else FAMILY_AMBIGUOUS
-    return WindowEvidence(**common, spread=spread, extent=extent, relative=relative, family=family,
-                          parallax=float(strength), direction=direction, foe=foe)
+    return WindowEvidence(**shape, family=family, parallax=float(strength), direction=direction,
+                          foe=foe)

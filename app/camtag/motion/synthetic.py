@@ -84,7 +84,8 @@ def mosaic(photos: list[np.ndarray], width: int, height: int, seed: int = 0) -> 
     return canvas
 
 
-def similarity(dx: float, dy: float, log_s: float, theta_deg: float, cx: float, cy: float) -> np.ndarray:
+def similarity(dx: float, dy: float, log_s: float, theta_deg: float, cx: float,
+               cy: float) -> np.ndarray:
     """3×3 similarity ``x' = s·R(θ)·(x − c) + c + t`` (image y down; θ>0 turns +x toward +y)."""
     s = math.exp(log_s)
     th = math.radians(theta_deg)
@@ -113,7 +114,7 @@ class Clip:
     height: int
     rate: Fraction
     frames: int
-    truth: list = field(default_factory=list)   # per frame: 3×3 motion from frame i-1 to i (None for 0)
+    truth: list = field(default_factory=list)   # per frame: 3×3 motion from i-1 to i (0: None)
     kind: str = ""
 
 

@@ -29,7 +29,8 @@ def observation(s: Stats) -> str:
         parts.append(f"The image content moved {_pct(s.pan)} of the frame width "
                      f"{_dir(s.pan, 'to the left', 'to the right')} and {_pct(s.tilt)} "
                      f"{_dir(s.tilt, 'down', 'up')}; scale changed {s.zoom * 100:+.1f} % and the "
-                     f"image turned {abs(s.roll):.1f}° {_dir(s.roll, 'counter-clockwise', 'clockwise')}.")
+                     f"image turned {abs(s.roll):.1f}° "
+                     f"{_dir(s.roll, 'counter-clockwise', 'clockwise')}.")
         parts.append(f"Typical speed {s.speed * 100:.1f} % of the width per second; shake "
                      f"{s.shake * 100:.2f} % of the width RMS.")
     if s.windows:
@@ -37,7 +38,8 @@ def observation(s: Stats) -> str:
                f"parallax, {s.moving_object:.0%} an independently moving region, "
                f"{s.ambiguous:.0%} ambiguous")
         parts.append(f"Window test on chained tracks: {fam}"
-                     + (f"; median {s.offh:.0%} of tracks off the homography" if s.offh == s.offh else "")
+                     + (f"; median {s.offh:.0%} of tracks off the homography"
+                        if s.offh == s.offh else "")
                      + ".")
         if s.translation > 0 and not math.isnan(s.trans_dir[0]):
             x, y, z = s.trans_dir

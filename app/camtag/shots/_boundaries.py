@@ -40,7 +40,11 @@ class BoundaryFilter:
             return out
         return []
 
-    def flush(self) -> list[Boundary]:
+    def flush(self, end_frame: int | None = None) -> list[Boundary]:
+        """Hand out the held boundary at the end of the media, unless the shot it would start
+        is shorter than the minimum (a fade to black in the last frames, say)."""
         out = [self._pending] if self._pending is not None else []
+        if out and end_frame is not None and end_frame - out[0].frame < self.min_shot_frames:
+            out = []
         self._pending = None
         return out

@@ -43,6 +43,7 @@ class AdaptiveDetector:
         self._tiny: deque[np.ndarray] = deque(maxlen=self._hist + 1)
         self._steps: deque[float] = deque(maxlen=self._hist + 1)   # tiny-frame step sizes
         self._luma: dict[int, tuple[float, float]] = {}                # frame -> (mean, std)
+        self._tiny_at: dict[int, np.ndarray] = {}
         self._grays: deque[tuple[int, np.ndarray]] = deque(maxlen=2 * _CONTEXT + 2)
         self._scores: deque[tuple[int, float]] = deque()           # (frame, content score)
         self._prev_hsv: np.ndarray | None = None
@@ -68,6 +69,8 @@ class AdaptiveDetector:
         tiny = cv2.resize(small, _TINY, interpolation=cv2.INTER_AREA).astype(np.float32)
         self._steps.append(float(np.abs(tiny - self._tiny[-1]).mean()) if self._tiny else 0.0)
         self._tiny.append(tiny)
+        self._tiny_at[frame.index] = tiny
+        self._tiny_at.pop(frame.index - 3 * self._hist, None)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         self._luma[frame.index] = (float(gray.mean()), float(gray.std()))
         self._luma.pop(frame.index - 4 * self._hist, None)
@@ -81,6 +84,7 @@ class AdaptiveDetector:
         for pad in range(1, _CONTEXT + 1):       # the last frames get zero-score neighbours
             self._scores.append((last + pad, 0.0))
             self._check_cut()
+        self._index = last
         return self._emit(final=True)
 
     # -- hard cuts ---------------------------------------------------------------------------
@@ -191,18 +195,21 @@ class AdaptiveDetector:
                 ready.append(Boundary(frame=frame, type=kind, start_frame=start, end_frame=end,
                                       score=score, source=self.NAME))
         ranges = [(b.start_frame, b.end_frame) for b in ready] + [(g[0], g[1]) for g in self._gradual]
-        for cut in list(self._cuts):
+        flash = self.settings.flash_frames
+        released = -1
+        for cut in sorted(self._cuts, key=lambda b: b.frame):
             inside = any(s - 1 <= cut.frame <= e + 1 for s, e in ranges)
             if inside:
                 self._cuts.remove(cut)
-            elif final or cut.frame < horizon:
-                self._cuts.remove(cut)
+            elif final or cut.frame + flash < horizon or cut.frame <= released + flash:
+                self._cuts.remove(cut)      # a cut travels with its neighbours (flash test)
                 ready.append(cut)
+                released = cut.frame
         ready = self._drop_flashes(sorted(ready, key=lambda b: b.frame))
         out: list[Boundary] = []
         for b in ready:
             out.extend(self._filter.push(b))
-        out.extend(self._filter.flush() if final else self._filter.release(horizon))
+        out.extend(self._filter.flush(self._index + 1) if final else self._filter.release(horizon))
         return out
 
     @property
@@ -211,6 +218,8 @@ class AdaptiveDetector:
         return self._index - 2 * self._max_l - 4 - self.settings.min_shot_frames
 
     def _drop_flashes(self, bounds: list[Boundary]) -> list[Boundary]:
+        """A cut out and a cut back within ``flash_frames``, where the picture after the second
+        matches the picture before the first, is a flash (strobe, photo flash, glitch): no cut."""
         keep: list[Boundary] = []
         skip = set()
         for i, b in enumerate(bounds):
@@ -219,8 +228,13 @@ class AdaptiveDetector:
             nxt = bounds[i + 1] if i + 1 < len(bounds) else None
             if (nxt is not None and b.type == "cut" and nxt.type == "cut"
                     and nxt.frame - b.frame <= self.settings.flash_frames):
-                skip.add(i + 1)      # a flash: out and back within a few frames
-                continue
+                before, after = self._tiny_at.get(b.frame - 1), self._tiny_at.get(nxt.frame)
+                flash = self._tiny_at.get(b.frame)
+                if before is not None and after is not None and flash is not None:
+                    back = float(np.abs(after - before).mean())
+                    if back < 0.3 * float(np.abs(flash - before).mean()):
+                        skip.add(i + 1)
+                        continue
             keep.append(b)
         return keep
 

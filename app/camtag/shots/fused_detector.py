@@ -112,7 +112,8 @@ class FusedDetector:
         out: list[Boundary] = []
         for b in bounds:
             out += self._filter.push(b)
-        return out + (self._filter.flush() if horizon is None else self._filter.release(horizon))
+        return out + (self._filter.flush(self._index + 1) if horizon is None
+                      else self._filter.release(horizon))
 
 
 @register("fused")

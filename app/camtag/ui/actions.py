@@ -1,0 +1,90 @@
+"""Every command of the app as data: ``(id, description, default keys, group)``.
+
+Handlers, the shortcut editor in Settings and the ``?`` cheat sheet all read this one table.
+Keys use Qt's portable text form (``"Shift+Left"``, ``"Ctrl+Z"``); an action may have several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    text: str
+    keys: tuple[str, ...]
+    group: str
+
+
+ACTIONS: tuple[Action, ...] = (
+    # playback
+    Action("play.toggle", "Play / pause", ("Space",), "Playback"),
+    Action("play.reverse", "Play reverse (J); repeat to speed up 1→2→4→8×", ("J",), "Playback"),
+    Action("play.stop", "Pause (K); hold K and tap J/L to step one frame", ("K",), "Playback"),
+    Action("play.forward", "Play forward (L); repeat to speed up 1→2→4→8×", ("L",), "Playback"),
+    Action("play.reverse_slow", "Play reverse at half speed", ("Shift+J",), "Playback"),
+    Action("play.forward_slow", "Play forward at half speed", ("Shift+L",), "Playback"),
+    Action("play.in_out", "Play from mark in to mark out, looping", ("Ctrl+Space",), "Playback"),
+    # navigation
+    Action("step.back", "Back one frame", ("Left", ","), "Navigate"),
+    Action("step.forward", "Forward one frame", ("Right", "."), "Navigate"),
+    Action("step.back_second", "Back one second", ("Shift+Left",), "Navigate"),
+    Action("step.forward_second", "Forward one second", ("Shift+Right",), "Navigate"),
+    Action("shot.previous", "Previous shot (start of the shot before)", ("Up",), "Navigate"),
+    Action("shot.next", "Next shot", ("Down",), "Navigate"),
+    Action("go.start", "Go to the first frame", ("Home",), "Navigate"),
+    Action("go.end", "Go to the last frame", ("End",), "Navigate"),
+    Action("mark.in", "Set mark in at the playhead", ("I",), "Navigate"),
+    Action("mark.out", "Set mark out at the playhead", ("O",), "Navigate"),
+    Action("mark.clear", "Clear the in/out marks", ("Ctrl+Shift+X",), "Navigate"),
+    Action("time.cycle", "Show timecode / frames / seconds", ("Ctrl+T",), "Navigate"),
+    # tags and shots
+    Action("tag.confirm", "Confirm the highlighted tag of the shot", ("C",), "Tags"),
+    Action("tag.reject", "Reject the highlighted tag", ("X", "Delete"), "Tags"),
+    Action("tag.add", "Add a tag to the shot (type, Enter)", ("T", "Return"), "Tags"),
+    Action("tag.previous", "Highlight the previous tag", ("[",), "Tags"),
+    Action("tag.next", "Highlight the next tag", ("]",), "Tags"),
+    Action("shot.note", "Edit the shot's note", ("N",), "Tags"),
+    Action("shot.split", "Split the shot at the playhead", ("Ctrl+B",), "Tags"),
+    Action("shot.merge", "Merge the shot with the next one", ("Ctrl+M",), "Tags"),
+    Action("edit.undo", "Undo", ("Ctrl+Z",), "Tags"),
+    Action("edit.redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Tags"),
+    # library and files
+    Action("search.focus", "Search shots", ("Ctrl+F", "/"), "Library"),
+    Action("view.toggle_grid", "Switch the shot browser between table and grid", ("G",), "Library"),
+    Action("file.open", "Open media files (analysed into the library)", ("Ctrl+O",), "Library"),
+    Action("file.add_folder", "Add a folder to the analysis queue", ("Ctrl+Shift+O",), "Library"),
+    Action("file.export", "Export shots (EDL, markers, XML, OTIO, ALE, CSV, JSON)", ("Ctrl+E",),
+           "Library"),
+    Action("queue.cancel", "Cancel the running analysis", ("Ctrl+.",), "Library"),
+    Action("app.settings", "Settings", ("Ctrl+,",), "App"),
+    Action("app.cheat_sheet", "Show this keyboard cheat sheet", ("?",), "App"),
+    Action("app.quit", "Quit", ("Ctrl+Q",), "App"),
+)
+
+BY_ID = {a.id: a for a in ACTIONS}
+
+
+def effective_keys(overrides: dict | None) -> dict[str, tuple[str, ...]]:
+    """Action id -> keys, with the user's remapping (from settings) applied."""
+    overrides = overrides or {}
+    out = {}
+    for a in ACTIONS:
+        keys = overrides.get(a.id)
+        out[a.id] = tuple(keys) if isinstance(keys, (list, tuple)) else a.keys
+    return out
+
+
+def conflicts(keys: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Key -> action ids, for keys bound to more than one action."""
+    seen: dict[str, list[str]] = {}
+    for action_id, ks in keys.items():
+        for k in ks:
+            seen.setdefault(k.lower(), []).append(action_id)
+    return {k: ids for k, ids in seen.items() if len(ids) > 1}
+
+
+def cheat_sheet_rows(keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]:
+    """(group, keys shown, description) in table order."""
+    return [(a.group, "  ".join(keys.get(a.id, a.keys)) or "—", a.text) for a in ACTIONS]

@@ -1,0 +1,162 @@
+"""The player's widgets: the picture, the timecode, the transport buttons and a scrub bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from camtag.ui.player import PlayerController
+from camtag.ui.resources import icon
+from camtag.ui.settings import TIME_DISPLAYS
+
+
+class VideoView(QWidget):
+    """Paints the last frame the server delivered, letterboxed, with the in/out marks' state."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.index = -1
+        self.message = "Open a clip (Ctrl+O) or drop files here"
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def show_frame(self, index: int, image: QImage) -> None:
+        self.index, self.image = index, image
+        self.update()
+
+    def clear(self, message: str) -> None:
+        self.image, self.index, self.message = None, -1, message
+        self.update()
+
+    def picture_rect(self) -> QRect:
+        if self.image is None or self.image.isNull():
+            return QRect()
+        iw, ih = self.image.width(), self.image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = int(iw * scale), int(ih * scale)
+        return QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt API)
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#0b0c0e"))
+        if self.image is None:
+            p.setPen(QColor("#6b7280"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.drawImage(self.picture_rect(), self.image)
+
+
+class PlayerWidget(QWidget):
+    time_display_changed = Signal(str)
+
+    def __init__(self, player: PlayerController, binder, time_display: str = "timecode",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.player = player
+        self.time_display = time_display
+        self.view = VideoView(self)
+        self.timecode = QLabel("--:--:--:--", self)
+        self.timecode.setObjectName("timecode")
+        self.timecode.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.timecode.setToolTip("Click (or Ctrl+T) to show timecode / frames / seconds")
+        self.timecode.mousePressEvent = lambda _e: self.cycle_time_display()
+        self.speed = QLabel("", self)
+        self.marks = QLabel("", self)
+        self.marks.setObjectName("marks")
+        self.info = QLabel("", self)
+        self.info.setObjectName("clipInfo")
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 0)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.valueChanged.connect(self._slider_moved)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        for action_id, name in (("shot.previous", "shot-previous"), ("step.back", "step-back"),
+                                ("play.reverse", "reverse"), ("play.toggle", "play"),
+                                ("step.forward", "step-forward"), ("shot.next", "shot-next"),
+                                ("mark.in", "mark-in"), ("mark.out", "mark-out")):
+            action = binder[action_id]
+            action.setIcon(icon(name))
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            buttons.addWidget(button)
+        self.play_action = binder["play.toggle"]
+        buttons.addSpacing(8)
+        buttons.addWidget(self.speed)
+        buttons.addStretch(1)
+        buttons.addWidget(self.marks)
+        buttons.addSpacing(8)
+        buttons.addWidget(self.timecode)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.slider)
+        layout.addLayout(buttons)
+        layout.addWidget(self.info)
+
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.timecode.setFont(mono)
+        player.frame_shown.connect(self.view.show_frame)
+        player.position_changed.connect(self._on_position)
+        player.state_changed.connect(self._on_state)
+
+    # -- updates --------------------------------------------------------------------------------
+    def _on_position(self, frame: int) -> None:
+        self.timecode.setText(self.player.time_text(frame, self.time_display))
+        self.slider.blockSignals(True)
+        self.slider.setValue(frame)
+        self.slider.blockSignals(False)
+
+    def _on_state(self) -> None:
+        p = self.player
+        self.slider.setRange(0, max(0, p.frames - 1))
+        speed = p.speed
+        self.speed.setText("" if speed == 0 else f"{'◀' if speed < 0 else '▶'} {abs(speed):g}×")
+        self.play_action.setIcon(icon("pause" if p.playing else "play"))
+        marks = []
+        if p.mark_in is not None:
+            marks.append(f"IN {p.time_text(p.mark_in, self.time_display)}")
+        if p.mark_out is not None:
+            marks.append(f"OUT {p.time_text(p.mark_out, self.time_display)}")
+        if p.mark_in is not None and p.mark_out is not None:
+            marks.append(f"({p.mark_out - p.mark_in + 1} frames)")
+        self.marks.setText("  ".join(marks))
+        self.info.setText(self.clip_info())
+        self._on_position(p.position)
+
+    def clip_info(self) -> str:
+        m = self.player.media
+        if m is None:
+            return ""
+        rate = f"{float(m.rate):.3f}".rstrip("0").rstrip(".")
+        parts = [m.path.rsplit("/", 1)[-1], f"{m.width}×{m.height}", f"{rate} fps",
+                 "DF" if m.drop_frame else "NDF", f"{self.player.frames} frames",
+                 f"start {m.timecode(0)}"]
+        if m.sar != 1:
+            parts.append(f"SAR {m.sar.numerator}:{m.sar.denominator}")
+        if m.rotation:
+            parts.append(f"rotated {m.rotation}°")
+        if m.vfr:
+            parts.append("⚠ VFR: frame numbers follow decode order")
+        parts.append(self.player.audio.status)
+        return "  ·  ".join(parts)
+
+    def cycle_time_display(self) -> None:
+        i = TIME_DISPLAYS.index(self.time_display) if self.time_display in TIME_DISPLAYS else 0
+        self.time_display = TIME_DISPLAYS[(i + 1) % len(TIME_DISPLAYS)]
+        self._on_state()
+        self.time_display_changed.emit(self.time_display)
+
+    def _slider_moved(self, value: int) -> None:
+        self.player.pause()
+        self.player.seek(value)

@@ -1,0 +1,165 @@
+"""The shot browser: one model, shown as a sortable table or a grid of poster cards.
+
+Clicking (or moving the selection with the keyboard) emits ``shot_selected(record)``; the main
+window seeks the player there. ``select_shot(id)`` follows the playhead without re-emitting.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView,
+                               QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget)
+
+from camtag.library import ShotRecord
+from camtag.ui.resources import icon
+from camtag.ui.shot_delegates import ChipsDelegate, GridDelegate
+from camtag.ui.shot_model import (COL_MOVEMENT, COL_NOTES, COL_POSTER, POSTER_SIZE, SHOT_ROLE,
+                                  ShotFilterProxy, ShotTableModel)
+
+
+class ShotBrowser(QWidget):
+    shot_selected = Signal(object)          # ShotRecord
+
+    def __init__(self, model: ShotTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = ShotFilterProxy(self)
+        self.proxy.setSourceModel(model)
+        self._following = False
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setIconSize(POSTER_SIZE)
+        self.table.setItemDelegateForColumn(COL_MOVEMENT, ChipsDelegate(self.table))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(POSTER_SIZE.height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in ((0, 44), (COL_POSTER, POSTER_SIZE.width() + 12), (2, 104), (3, 104),
+                           (4, 170), (COL_MOVEMENT, 330), (6, 84), (COL_NOTES, 160)):
+            self.table.setColumnWidth(col, width)
+
+        self.grid = QListView(self)
+        self.grid.setModel(self.proxy)
+        self.grid.setModelColumn(COL_POSTER)
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setSpacing(2)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setItemDelegate(GridDelegate(self.grid))
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.grid)
+        self.count = QLabel("", self)
+        self.table_button = QToolButton(self)
+        self.table_button.setIcon(icon("table"))
+        self.table_button.setToolTip("Table (G switches)")
+        self.grid_button = QToolButton(self)
+        self.grid_button.setIcon(icon("grid"))
+        self.grid_button.setToolTip("Grid of posters (G switches)")
+        for b in (self.table_button, self.grid_button):
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table_button.clicked.connect(lambda: self.set_view("table"))
+        self.grid_button.clicked.connect(lambda: self.set_view("grid"))
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.count)
+        bar.addStretch(1)
+        bar.addWidget(self.table_button)
+        bar.addWidget(self.grid_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+
+        for view in (self.table, self.grid):
+            view.selectionModel().currentRowChanged.connect(self._current_changed)
+            view.clicked.connect(self._clicked)
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                    self.proxy.layoutChanged):
+            sig.connect(self._update_count)
+        self.set_view("table")
+
+    # -- views -----------------------------------------------------------------------------------
+    @property
+    def view_name(self) -> str:
+        return "grid" if self.stack.currentWidget() is self.grid else "table"
+
+    def set_view(self, name: str) -> None:
+        current = self.current_record()
+        self.stack.setCurrentWidget(self.grid if name == "grid" else self.table)
+        self.table_button.setChecked(name != "grid")
+        self.grid_button.setChecked(name == "grid")
+        if current is not None:
+            self.select_shot(current.id)
+
+    def toggle_view(self) -> None:
+        self.set_view("table" if self.view_name == "grid" else "grid")
+
+    def active_view(self) -> QAbstractItemView:
+        return self.stack.currentWidget()
+
+    def _update_count(self, *_args) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{total} shots" if shown == total else f"{shown} of {total} shots")
+
+    # -- selection -------------------------------------------------------------------------------
+    def current_record(self) -> Optional[ShotRecord]:
+        index = self.active_view().currentIndex()
+        return index.data(SHOT_ROLE) if index.isValid() else None
+
+    def selected_records(self) -> list[ShotRecord]:
+        view = self.active_view()
+        rows = {i.row() for i in view.selectionModel().selectedIndexes()}
+        recs = [self.proxy.index(r, 0).data(SHOT_ROLE) for r in sorted(rows)]
+        return [r for r in recs if r is not None]
+
+    def select_shot(self, shot_id: int) -> None:
+        """Make ``shot_id`` current (if it is shown) without emitting ``shot_selected``."""
+        row = self.model.row_of(shot_id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return
+        view = self.active_view()
+        col = COL_POSTER if view is self.grid else 0
+        index = self.proxy.index(index.row(), col)
+        if view.currentIndex().row() == index.row():
+            return
+        self._following = True
+        try:
+            flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                     | QItemSelectionModel.SelectionFlag.Rows)
+            view.selectionModel().setCurrentIndex(index, flags)
+            view.scrollTo(index)
+        finally:
+            self._following = False
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._following or not current.isValid():
+            return
+        rec = current.data(SHOT_ROLE)
+        if rec is not None:
+            self.shot_selected.emit(rec)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        rec = index.data(SHOT_ROLE)
+        if rec is not None:
+            self.shot_selected.emit(rec)

@@ -1,0 +1,197 @@
+"""The motion timeline (pyqtgraph): pan/tilt/zoom/roll per frame over the whole media.
+
+Curves are the smoothed per-second rates (pan/tilt in % of the frame width, zoom in % scale,
+roll in degrees). Shot boundaries are one line item, sub-shot segments one bar item in a lane
+under the curves (coloured by the taxonomy), so thousands of shots stay cheap. Curves use
+peak downsampling and clip-to-view, which keeps a two-hour file (≈200k samples per curve) smooth.
+The playhead follows the player; dragging it, or clicking the plot, seeks. Wheel zooms time,
+drag pans; the axis is labelled in source timecode.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+CURVES = (("pan", "#54a0ff", "pan %/s"), ("tilt", "#1dd1a1", "tilt %/s"),
+          ("zoom", "#ff9f43", "zoom %/s"), ("roll", "#c56cf0", "roll °/s"))
+SCALE = {"pan": 100.0, "tilt": 100.0, "zoom": 100.0, "roll": 1.0}
+
+
+class TimecodeAxis(pg.AxisItem):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.formatter: Optional[Callable[[int], str]] = None
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+        if self.formatter is None:
+            return super().tickStrings(values, scale, spacing)
+        return [self.formatter(int(round(v))) if v >= 0 else "" for v in values]
+
+
+class MotionTimeline(QWidget):
+    seek_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False, background="#15171b", foreground="#aab2bf")
+        self.axis = TimecodeAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(self, axisItems={"bottom": self.axis})
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        self.plot.setLabel("left", "motion / s")
+        self.vb = self.plot.getViewBox()
+        self.vb.setMouseEnabled(x=True, y=False)
+        self.vb.disableAutoRange(axis=pg.ViewBox.YAxis)
+        self.legend = self.plot.addLegend(offset=(6, 4), colCount=4, labelTextSize="8pt")
+        self.items: dict[str, pg.PlotDataItem] = {}
+        for name, color, label in CURVES:
+            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.2), name=label, connect="finite")
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            item.setSkipFiniteCheck(False)
+            self.plot.addItem(item)
+            self.items[name] = item
+        self.boundaries = pg.PlotCurveItem(pen=pg.mkPen("#e0e0e0", width=1, style=Qt.PenStyle.DashLine),
+                                           connect="pairs")
+        self.boundaries.setOpacity(0.45)
+        self.plot.addItem(self.boundaries, ignoreBounds=True)
+        self.segments: Optional[pg.BarGraphItem] = None
+        self.marks = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(84, 160, 255, 40),
+                                         pen=pg.mkPen("#54a0ff"))
+        self.marks.setZValue(-5)
+        self.marks.hide()
+        self.plot.addItem(self.marks, ignoreBounds=True)
+        self.playhead = pg.InfiniteLine(pos=0, angle=90, movable=True,
+                                        pen=pg.mkPen("#f6e58d", width=2),
+                                        hoverPen=pg.mkPen("#ffffff", width=3))
+        self.playhead.setZValue(20)
+        self.plot.addItem(self.playhead, ignoreBounds=True)
+        self.playhead.sigDragged.connect(self._dragged)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.note = pg.TextItem("", color="#8b95a5", anchor=(0, 0))
+        self.plot.addItem(self.note, ignoreBounds=True)
+        self.frames = 0
+        self.y_range = (-5.0, 5.0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self.setMinimumHeight(120)
+
+    # -- data ------------------------------------------------------------------------------------
+    def set_formatter(self, formatter: Optional[Callable[[int], str]]) -> None:
+        self.axis.formatter = formatter
+        self.axis.picture = None
+        self.axis.update()
+
+    def set_media(self, frames: int) -> None:
+        self.frames = max(1, frames)
+        self.vb.setLimits(xMin=-self.frames * 0.02, xMax=self.frames * 1.02,
+                          minXRange=min(10, self.frames))
+        self.vb.setXRange(0, self.frames, padding=0.01)
+        self.set_curves(None)
+        self.set_boundaries([])
+        self.set_segments([])
+
+    def set_curves(self, curves, message: str = "") -> None:
+        """``curves``: a camtag.motion.curves.MotionCurves, or None (then ``message`` shows)."""
+        if curves is None:
+            for item in self.items.values():
+                item.setData([], [])
+            self._set_y((-5.0, 5.0))
+            self._note(message)
+            return
+        data = curves.to_arrays(per_second=True)
+        x = data["frame"].astype(np.float64)
+        spans = []
+        for name, _c, _l in CURVES:
+            y = data[name + "_smooth"] * SCALE[name]
+            self.items[name].setData(x, y)
+            finite = y[np.isfinite(y)]
+            if finite.size:
+                spans.append(np.percentile(np.abs(finite), 99.5))
+        top = max([2.0] + spans) * 1.15
+        self._set_y((-top, top))
+        self._note("")
+
+    def set_arrays(self, x: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
+        """Raw curves (already in display units), e.g. for benchmarks of very long media."""
+        for name, item in self.items.items():
+            if name in arrays:
+                item.setData(x, arrays[name])
+        top = max(float(np.nanmax(np.abs(a))) for a in arrays.values()) * 1.15
+        self._set_y((-top, top))
+        self._note("")
+
+    def _set_y(self, span: tuple[float, float]) -> None:
+        lo, hi = span
+        self.y_range = (lo - (hi - lo) * 0.12, hi)      # room for the segment lane below
+        self.vb.setYRange(*self.y_range, padding=0)
+        self.note.setPos(0, hi)
+
+    def _note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def set_boundaries(self, frames: Sequence[int]) -> None:
+        xs = np.repeat(np.asarray(sorted(frames), dtype=np.float64), 2)
+        ys = np.tile(np.array([-1e6, 1e6]), len(xs) // 2)
+        self.boundaries.setData(xs, ys)
+
+    def set_segments(self, segments: Sequence[tuple[int, int, str]]) -> None:
+        """(start, end exclusive, colour) per sub-shot segment."""
+        if self.segments is not None:
+            self.plot.removeItem(self.segments)
+            self.segments = None
+        if not segments:
+            return
+        lo, hi = self.y_range
+        lane = (hi - lo) * 0.08
+        x0 = np.array([s for s, _e, _c in segments], dtype=np.float64)
+        width = np.array([max(1, e - s) for s, e, _c in segments], dtype=np.float64)
+        brushes = [pg.mkBrush(QColor(c)) for _s, _e, c in segments]
+        self.segments = pg.BarGraphItem(x0=x0, width=width, y0=lo + lane * 0.15, height=lane,
+                                        brushes=brushes, pen=pg.mkPen("#15171b", width=1))
+        self.plot.addItem(self.segments, ignoreBounds=True)
+
+    def set_marks(self, mark_in: Optional[int], mark_out: Optional[int]) -> None:
+        if mark_in is None and mark_out is None:
+            self.marks.hide()
+            return
+        a = mark_in if mark_in is not None else 0
+        b = (mark_out + 1) if mark_out is not None else self.frames
+        self.marks.setRegion((a, b))
+        self.marks.show()
+
+    # -- playhead --------------------------------------------------------------------------------
+    def set_position(self, frame: int, follow: bool = True) -> None:
+        self.playhead.blockSignals(True)
+        self.playhead.setValue(frame)
+        self.playhead.blockSignals(False)
+        if follow:
+            (x0, x1), _ = self.vb.viewRange()
+            if not x0 <= frame <= x1:
+                width = x1 - x0
+                self.vb.setXRange(frame - width * 0.1, frame + width * 0.9, padding=0)
+
+    def _dragged(self, line) -> None:
+        self.seek_requested.emit(int(round(line.value())))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        pos = event.scenePos()
+        if not self.vb.sceneBoundingRect().contains(pos):
+            return
+        frame = int(round(self.vb.mapSceneToView(pos).x()))
+        if 0 <= frame < max(1, self.frames):
+            self.seek_requested.emit(frame)
+
+    def zoom_to(self, start: int, end: int) -> None:
+        self.vb.setXRange(start, end, padding=0.02)
