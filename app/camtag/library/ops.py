@@ -251,10 +251,10 @@ class SplitShot(Command):
                                      "end_frame, created_at, changed_at"),
                             ("segments", "start_frame, end_frame, tags, confidence"),
                             ("traces", "source, observation, reasoning, answer, raw, problems")):
-            tx.execute(f"INSERT INTO {table} (shot_id, {cols}) SELECT ?, {cols} FROM {table} "
-                       f"WHERE shot_id = ? ORDER BY id", (new, self.shot_id))
-        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, ? "
-                   "FROM collection_shots WHERE shot_id = ?", (new, self.shot_id))
+            tx.execute(f"INSERT INTO {table} (shot_id, {cols}) SELECT CAST(? AS INTEGER), {cols} "
+                       f"FROM {table} WHERE shot_id = ? ORDER BY id", (new, self.shot_id))
+        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
+                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ?", (new, self.shot_id))
         _clip_children(tx, self.shot_id, row["start_frame"], self.frame)
         _clip_children(tx, new, self.frame, row["end_frame"])
         tags = {r[0] for r in tx.query("SELECT tag FROM tags WHERE shot_id = ?", (new,))}
@@ -294,8 +294,8 @@ class MergeShots(Command):
             f"({marks(2)}) ORDER BY s.start_frame", (a["id"], b["id"]))]
         for table in ("tags", "segments", "traces"):
             tx.execute(f"UPDATE {table} SET shot_id = ? WHERE shot_id = ?", (a["id"], b["id"]))
-        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, ? "
-                   "FROM collection_shots WHERE shot_id = ? ON CONFLICT DO NOTHING",
+        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
+                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ? ON CONFLICT DO NOTHING",
                    (a["id"], b["id"]))
         self._dedupe_tags(tx, a["id"])
         tx.execute("DELETE FROM shots WHERE id = ?", (b["id"],))

@@ -1,0 +1,72 @@
+"""Notifications: what happened and what to do, shown in a strip above the work area.
+
+Never modal: errors stay until closed, information fades after a few seconds. Every message
+is also kept in :attr:`NotificationArea.history` and logged, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+log = logging.getLogger("camtag.ui")
+_ICON = {"info": "ℹ", "warning": "⚠", "error": "✖"}
+_LOG = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.WARNING}
+MAX_SHOWN = 4
+
+
+class Notice(QFrame):
+    def __init__(self, level: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.level, self.text = level, text
+        self.setObjectName(f"notice_{level}")
+        label = QLabel(f"{_ICON.get(level, '')}  {text}", self)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 5, 4, 5)
+        layout.addWidget(label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+
+    def dismiss(self) -> None:
+        self.hide()
+        self.deleteLater()
+
+
+class NotificationArea(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: list[tuple[float, str, str]] = []
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+
+    def notify(self, level: str, text: str, timeout_ms: int | None = None) -> Notice:
+        level = level if level in _ICON else "info"
+        self.history.append((time.time(), level, text))
+        log.log(_LOG[level], "%s: %s", level, text)
+        notice = Notice(level, text, self)
+        self._layout.addWidget(notice)
+        shown = self.visible_notices()
+        for old in shown[:-MAX_SHOWN]:
+            old.dismiss()
+        if timeout_ms is None:
+            timeout_ms = 0 if level == "error" else (12000 if level == "warning" else 6000)
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, notice, notice.dismiss)
+        return notice
+
+    def visible_notices(self) -> list[Notice]:
+        return [w for w in self.findChildren(Notice) if not w.isHidden()]
+
+    def clear(self) -> None:
+        for n in self.visible_notices():
+            n.dismiss()
