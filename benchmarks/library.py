@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from fractions import Fraction
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine_line                                          # noqa: E402  (sets sys.path)
 
 from camtag.library import open_library                                  # noqa: E402
 from camtag.library.rows import write_shot                                # noqa: E402
@@ -132,8 +132,10 @@ def library_part(n_shots: int, folder: str) -> list[str]:
              f"**{size / total:.0f} bytes/shot** (tags, segments, traces, FTS, indexes)",
              f"- insert: bulk import {total / bulk:,.0f} shots/s; durable one-transaction-per-shot "
              f"{len(extra.shots) / durable:,.0f} shots/s ({durable / len(extra.shots) * 1000:.2f} ms/shot)",
+             f"- anchor: listing all {total} current shot ids in order takes "
+             f"{timed(lambda: lib.search_ids('')):.1f} ms (a full scan; scales with machine load)",
              "", "| query | matches | all ids (ms) | count (ms) | first 100 hydrated (ms) |",
-             "|---|---|---|---|---|"]
+             "|---|---:|---:|---:|---:|"]
     for q in QUERIES:
         n = lib.count(q)
         ids_ms = timed(lambda: lib.search_ids(q))
@@ -201,11 +203,7 @@ def main() -> int:
         lines = library_part(args.shots, folder)
         if not args.no_overhead:
             lines += [""] + overhead_part(args.clip, folder, args.detector)
-    import sqlite3
-    head = (f"{date.today()} · {platform.node()} · {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} cores · Python {platform.python_version()} · "
-            f"SQLite {sqlite3.sqlite_version}")
-    print(head)
+    print(f"{machine_line()}, SQLite {sqlite3.sqlite_version}")
     print("\n".join(lines))
     return 0
 

@@ -58,12 +58,13 @@ def pyscenedetect(path: str, kind: str) -> tuple[list[int], float]:
 def make_1080p(src: str, dst: str) -> None:
     import av
     with av.open(src) as inp, av.open(dst, "w") as out:
-        s = out.add_stream("libx264", rate=inp.streams.video[0].average_rate)
+        rate = inp.streams.video[0].average_rate
+        s = out.add_stream("libx264", rate=rate)
         s.width, s.height, s.pix_fmt = 1920, 1080, "yuv420p"
         s.options = {"crf": "20", "preset": "veryfast"}
-        for frame in inp.decode(video=0):
+        for i, frame in enumerate(inp.decode(video=0)):
             f = frame.reformat(width=1920, height=1080, format="yuv420p")
-            f.pts = None
+            f.pts, f.time_base = i, Fraction(1) / Fraction(rate)
             for p in s.encode(f):
                 out.mux(p)
         for p in s.encode():

@@ -175,6 +175,16 @@ def validate(d: Any, where: str = "analysis") -> None:
 
 
 def analysis_from_dict(d: dict[str, Any], where: str = "analysis") -> Analysis:
+    try:
+        return _analysis_from_dict(d, where)
+    except AnalysisFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise AnalysisFormatError(f"{where}: malformed field ({type(exc).__name__}: {detail})") from None
+
+
+def _analysis_from_dict(d: dict[str, Any], where: str) -> Analysis:
     validate(d, where)
     motion = None
     if d.get("motion"):

@@ -51,7 +51,7 @@ def _render_shot(shot: DemoShot, photos, textures, folder: str, seed: int) -> li
     planar = {
         "static": (0.0, 0.0, 0.0, 0.0), "pan_left": (7.0, 0.0, 0.0, 0.0),
         "tilt_up": (0.0, 5.0, 0.0, 0.0), "zoom_in": (0.0, 0.0, 0.009, 0.0),
-        "roll_cw": (0.0, 0.0, 0.0, 0.5),
+        "roll_cw": (0.0, 0.0, 0.0, -0.5),   # content turns counter-clockwise: the camera rolls clockwise
     }
     if shot.label in planar:
         syn.planar_clip(path, photos[seed % len(photos):] + photos[:seed % len(photos)],

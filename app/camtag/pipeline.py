@@ -79,8 +79,11 @@ class _ShotBuilder:
 def analyze_job(path: str, *, detector: str | None = None, settings: dict | None = None,
                 cancel: CancelToken | None = None, start_frame: int = 0,
                 done_shots: Sequence[Shot] = (), poster_dir: str | None = None,
-                media: MediaInfo | None = None) -> Job[Analysis]:
-    """Analyse one file. Raises :class:`MediaError` for files that cannot be read."""
+                media: MediaInfo | None = None, consumers: Sequence = ()) -> Job[Analysis]:
+    """Analyse one file. Raises :class:`MediaError` for files that cannot be read.
+
+    ``consumers``: extra :class:`camtag.consumers.FrameConsumer` objects fed from the same decode
+    pass (for example the reasoner's frame cache), so no frame is decoded twice."""
     cancel = cancel or CancelToken()
     opts = AnalysisSettings.from_dict(settings)
     if detector:
@@ -105,6 +108,8 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     if opts.posters:
         posters = PosterWriter(poster_dir or default_poster_dir(media))
         spec = spec.merged(posters.spec)
+    for extra in consumers:
+        spec = spec.merged(extra.spec)
     if start_frame >= media.frames:
         start_frame = 0 if not done_shots else media.frames
 
@@ -135,6 +140,8 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
                     worker.consume(frame)
                 if posters is not None:
                     posters.consume(frame)
+                for extra in consumers:
+                    extra.consume(frame)
                 for b in det.process(frame):
                     builder.add(b)
                 done = motion.frames_done() if motion is not None else frame.index + 1

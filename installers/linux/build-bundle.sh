@@ -25,6 +25,12 @@ mapfile -t deps < <("$VENV/bin/python" "$ROOT/installers/common/base_requirement
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$DIST" --workpath "$WORK" "$ROOT/installers/common/camtag.spec"
 
+# the interpreter may come with debug info (pyenv builds do: libpython is 23 MB instead of 5);
+# wheels' own libraries are already stripped and are left alone (patchelf-edited files)
+if command -v strip >/dev/null; then
+  find "$DIST/camtag/_internal" -path '*.libs' -prune -o -type f \( -name 'libpython*.so*' -o -path '*lib-dynload*' \) -print |
+    while read -r f; do file "$f" | grep -q 'with debug_info' && strip --strip-debug "$f"; done
+fi
 version=$(PYTHONPATH="$ROOT/app" "$VENV/bin/python" -c 'import camtag; print(camtag.__version__)')
 du -sh "$DIST/camtag" | awk '{print "bundle size: " $1 " (" $2 ")"}'
 if [ "$ARCHIVE" = 1 ]; then

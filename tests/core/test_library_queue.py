@@ -11,8 +11,8 @@ import types
 import pytest
 
 from camtag.jobs import Cancelled, CancelToken, Progress, run_job
-from camtag.library import LibraryFullError
-from camtag.library.batch import batch_job, make_queue
+from camtag.library import LibraryError, LibraryFullError
+from camtag.library.batch import batch_job, make_queue, unfinished_queue
 from camtag.media.probe import probe
 from camtag.model import Analysis, Shot, Tag
 from library_support import SHOTS_DIR, new_library, raw
@@ -86,16 +86,21 @@ def test_cancel_then_resume_recomputes_nothing(tmp_path, fake):
     (analysis,) = lib.analyses(CLIPS[1])
     assert (analysis.status, analysis.shots, analysis.frames_done) == ("cancelled", 5, 50)
     kept = [(s.id, s.start_frame) for s in lib.shots(CLIPS[1])]
+    with pytest.raises(LibraryError, match="analysis is unfinished"):
+        lib.analysis(CLIPS[1])                    # exporters get no silently partial result
+    assert len(lib.analysis(CLIPS[1], partial=True).shots) == 5
 
     fake.stop_after = None
-    items = make_queue([CLIPS[1], CLIPS[0]])
-    run_job(batch_job(lib, items))
+    items = unfinished_queue(lib) + make_queue([CLIPS[0]])     # `library add --unfinished PATH`
+    assert [(i.path, i.detector) for i in items] == [(CLIPS[1], "fused"), (CLIPS[0], None)]
+    run_job(batch_job(lib, items, detector="other"))
     assert [i.status for i in items] == ["done", "done"] and items[0].resumed_from == 50
     assert fake.calls[-2] == ("pyscenedetect_issue-134-rotate.mp4", 50, 5)
     shots = lib.shots(CLIPS[1])
     assert [(s.id, s.start_frame) for s in shots[:5]] == kept          # the same rows, untouched
     assert [s.start_frame for s in shots] == list(range(0, 240, 10))
     assert [a.status for a in lib.analyses(CLIPS[1])] == ["done"]
+    assert [s.start_frame for s in lib.analysis(CLIPS[1]).shots] == list(range(0, 240, 10))
 
 
 def test_a_failing_file_is_reported_and_the_queue_goes_on(tmp_path, fake):

@@ -22,6 +22,13 @@ def add_arguments(p) -> None:
                    help="tagging engine: geometry (default), auto, llamacpp, transformers, server")
     p.add_argument("--mode", default="plan", choices=("plan", "thorough"),
                    help="model question plan: plan (affordable default) or thorough (all 15 primitives)")
+    p.add_argument("--model", metavar="GGUF_OR_DIR",
+                   help="model file: a GGUF (llamacpp) or a safetensors folder (transformers)")
+    p.add_argument("--mmproj", metavar="GGUF", help="the f16 mmproj GGUF for llamacpp")
+    p.add_argument("--server-url", metavar="URL",
+                   help="OpenAI-compatible endpoint for --engine server (loopback by default)")
+    p.add_argument("--allow-cpu", action="store_true",
+                   help="let --engine auto run the 7B model on the CPU (minutes per shot)")
     p.add_argument("--no-motion", action="store_true", help="shots only, no motion engine")
     p.add_argument("--posters", metavar="DIR", help="where poster frames go (default: user cache)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -42,38 +49,71 @@ def run(args) -> int:
     settings = {"detector": args.detector, "sensitivity": args.sensitivity,
                 "min_shot_seconds": args.min_shot, "motion": not args.no_motion}
     cancel = CancelToken()
+    backend, frames, media = None, None, None
+    if args.engine != "geometry":
+        backend, frames, media = _prepare_reasoner(args)
     try:
         analysis = run_with_progress(
-            analyze_job(args.video, settings=settings, cancel=cancel, poster_dir=args.posters),
+            analyze_job(args.video, settings=settings, cancel=cancel, poster_dir=args.posters,
+                        media=media, consumers=[frames] if frames is not None else []),
             cancel, desc=os.path.basename(args.video), quiet=args.quiet)
     except DetectorUnavailable as exc:
         raise UserError(str(exc)) from None
-    if args.engine != "geometry":
-        analysis = _run_reasoner(analysis, args, cancel)
+    if backend is not None:
+        analysis = _run_reasoner(analysis, args, cancel, backend, frames)
     write_analysis(output, analysis)
     if not args.quiet:
         _summary(analysis, output)
     return 0
 
 
-def _run_reasoner(analysis, args, cancel):
-    """Tag the shots with CamReasoner; on any failure keep the geometric result and say why."""
+def _prepare_reasoner(args):
+    """Pick the model backend before decoding, so its frames come from the same decode pass.
+    Without a usable backend the run goes on with the geometric engine and says why."""
+    from camtag.media.frames import FrameCache
+    from camtag.media.probe import probe
+
+    try:
+        from camtag.reasoner import available_backends, pick_backend
+    except ImportError as exc:
+        print(f"camtag: model engine unavailable ({exc}); using the geometric engine", file=sys.stderr)
+        return None, None, None
+    settings = {"allow_cpu": args.allow_cpu}
+    if args.model:
+        key = "hf_model_dir" if os.path.isdir(args.model) else "model_path"
+        settings[key] = os.path.abspath(args.model)
+    if args.mmproj:
+        settings["mmproj_path"] = os.path.abspath(args.mmproj)
+    if args.server_url:
+        settings["server_url"] = args.server_url
+    backend = pick_backend(args.engine, settings)
+    if backend is None:
+        why = available_backends(settings).get(args.engine, "no backend is usable here")
+        print(f"camtag: model engine {args.engine!r} unavailable ({why}); using the geometric "
+              "engine (run `camtag doctor`)", file=sys.stderr)
+        return None, None, None
+    media = probe(args.video)
+    return backend, FrameCache(media, getattr(backend, "budget", None)), media
+
+
+def _run_reasoner(analysis, args, cancel, backend, frames):
+    """Tag the shots with CamReasoner; on failure keep the geometric result and say why."""
     from dataclasses import replace
 
     from camtag.commands._progress import run_with_progress
+    from camtag.reasoner import reason_job
 
     try:
-        from camtag.reasoner import pick_backend, reason_job
-    except ImportError as exc:
-        print(f"camtag: model engine unavailable ({exc}); geometric tags kept", file=sys.stderr)
+        shots = run_with_progress(reason_job(analysis.media, analysis.shots, backend, mode=args.mode,
+                                             cancel=cancel, frames=frames),
+                                  cancel, desc="model", quiet=args.quiet)
+    except Exception as exc:  # a model failure never loses the geometric result
+        print(f"camtag: model tagging stopped ({exc}); geometric tags kept", file=sys.stderr)
         return analysis
-    backend = pick_backend(args.engine)
-    if backend is None:
-        print(f"camtag: no usable model engine for --engine {args.engine}; geometric tags kept "
-              "(run `camtag doctor`)", file=sys.stderr)
-        return analysis
-    shots = run_with_progress(reason_job(analysis.media, analysis.shots, backend, mode=args.mode,
-                                         cancel=cancel), cancel, desc="model", quiet=args.quiet)
+    finally:
+        close = getattr(backend, "close", None)
+        if close:
+            close()
     return replace(analysis, shots=tuple(shots), engine=getattr(backend, "NAME", args.engine))
 
 

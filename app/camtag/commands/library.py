@@ -23,7 +23,10 @@ def add_library_option(parser) -> None:
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="library_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="analyse files or folders into the library (resumes unfinished)")
-    add.add_argument("paths", nargs="+", metavar="PATH", help="media files or folders")
+    add.add_argument("paths", nargs="*", metavar="PATH", help="media files or folders")
+    add.add_argument("--unfinished", action="store_true",
+                     help="also resume every unfinished analysis in the library (with its own "
+                          "detector and settings)")
     add_library_option(add)
     add.add_argument("--detector", default="fused", help="shot detector (default fused)")
     add.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -38,11 +41,11 @@ def add_arguments(parser) -> None:
     add_library_option(imp)
 
 
-def open_for_cli(url):
+def open_for_cli(url, create: bool = True):
     from camtag.library import LibraryError, open_library
 
     try:
-        return open_library(url)
+        return open_library(url, create=create)
     except LibraryError as exc:
         raise UserError(str(exc)) from None
 
@@ -70,14 +73,17 @@ def run_add(args) -> int:
 
     from camtag.jobs import CancelToken
     from camtag.library import LibraryError
-    from camtag.library.batch import QueueItem, batch_job, make_queue
+    from camtag.library.batch import QueueItem, batch_job, make_queue, unfinished_queue
     from camtag.library.records import Notice
 
     settings = _settings(args.settings)
     items = make_queue(args.paths)
-    if not items:
-        raise UserError("nothing to add")
     lib = open_for_cli(args.library)
+    if args.unfinished:
+        items += [i for i in unfinished_queue(lib) if i.path not in {x.path for x in items}]
+    if not items:
+        lib.close()
+        raise UserError("nothing to add: give files or folders (or --unfinished)")
     token = CancelToken()
 
     def on_sigint(signum, frame):
@@ -100,7 +106,8 @@ def run_add(args) -> int:
             if isinstance(part, QueueItem):
                 if part.status == "running":
                     bar = tqdm(total=None, desc=f"[{items.index(part) + 1}/{total}] {part.name}",
-                               unit="frame", leave=False, dynamic_ncols=True, file=sys.stderr)
+                               unit="frame", leave=False, dynamic_ncols=True, file=sys.stderr,
+                               disable=None)         # no bar when stderr is not a terminal
                     continue
                 if bar is not None:
                     bar.close()
@@ -111,7 +118,7 @@ def run_add(args) -> int:
             elif bar is not None:
                 if progress.total and bar.total != progress.total:
                     bar.total = progress.total
-                bar.n = progress.done
+                bar.n = max(bar.n, progress.done)    # shots report their end frame, late
                 bar.set_postfix_str(progress.message[-40:], refresh=False)
                 bar.refresh()
     except LibraryError as exc:
@@ -135,7 +142,7 @@ def run_add(args) -> int:
 def _item_line(n: int, total: int, item) -> str:
     text = f"[{n}/{total}] {item.name}: {item.status}"
     if item.status in ("done", "up to date"):
-        text += f", {item.shots} shots"
+        text += f", {item.shots} shot{'' if item.shots == 1 else 's'}"
     if item.message:
         text += f" ({item.message})" if item.status != "failed" else f": {item.message}"
     return text
@@ -143,7 +150,7 @@ def _item_line(n: int, total: int, item) -> str:
 
 # -- status ----------------------------------------------------------------------------------------
 def run_status(args) -> int:
-    lib = open_for_cli(args.library)
+    lib = open_for_cli(args.library, create=False)
     try:
         st = lib.status()
         names = {m.id: m.name for m in lib.media()}
@@ -170,7 +177,8 @@ def run_status(args) -> int:
         of = f"/{a.total_frames}" if a.total_frames else ""
         why = f": {a.error}" if a.error else ""
         print(f"unfinished  {names.get(a.media_id, a.media_id)}: {a.status}{why}, frame "
-              f"{a.frames_done}{of}, {a.shots} shots kept (`camtag library add` resumes it)")
+              f"{a.frames_done}{of}, {a.shots} shots kept (`camtag library add --unfinished` "
+              f"resumes it)")
     for label, media, hint in (
             ("missing", st.missing_media, "add the file at its new place to re-link it"),
             ("changed", st.changed_media, "modified since it was added; `camtag library add` re-checks")):

@@ -28,7 +28,7 @@ def run(args) -> int:
     from camtag.library import LibraryError, QueryError
 
     query = " ".join(args.query)
-    lib = open_for_cli(args.library)
+    lib = open_for_cli(args.library, create=False)
     try:
         if args.count:
             print(lib.count(query))

@@ -55,6 +55,9 @@ def read_edit(path: str, rate: Fraction) -> tuple[list[EditedClip], list[str], s
         clips, problems = readers[ext]()
     except (EditReadError, FileNotFoundError, UnicodeError) as exc:
         raise CutImportError(str(exc)) from None
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:  # malformed values
+        detail = " ".join(str(exc).split())[:200]
+        raise CutImportError(f"{os.path.basename(path)}: malformed edit ({detail})") from None
     return clips, problems, {".edl": "edl", ".xml": "fcp7"}.get(ext, "otio")
 
 

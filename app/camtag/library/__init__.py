@@ -33,15 +33,17 @@ __all__ = [
 ]
 
 
-def open_library(url: str | None = None) -> Library:
+def open_library(url: str | None = None, *, create: bool = True) -> Library:
     """Open (creating or migrating as needed) the library at ``url``.
 
     ``url``: ``sqlite:///abs/path.sqlite``, a plain path (a folder means ``camtag-library.sqlite``
-    inside it), or None for ``$CAMTAG_LIBRARY`` / the user data folder. Raises LibraryError
-    subclasses with one-line messages (newer schema, locked, read-only, not a library...).
+    inside it), or None for ``$CAMTAG_LIBRARY`` / the user data folder. With ``create=False`` a
+    missing library is an error instead of a new empty one. Raises LibraryError subclasses with
+    one-line messages (newer schema, locked, read-only, not a library...).
     """
     location = parse_library_url(url)
     store = store_class(location.scheme)(location)
+    store.create = create
     try:
         found = ensure_schema(store)
     except BaseException:

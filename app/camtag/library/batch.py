@@ -33,10 +33,23 @@ class QueueItem:
     shots: int = 0
     resumed_from: int = 0
     analysis_id: int | None = None
+    detector: str | None = None          # per-file overrides (resuming an unfinished analysis)
+    settings: dict | None = None
 
     @property
     def name(self) -> str:
         return os.path.basename(self.path) or self.path
+
+
+def unfinished_queue(lib: "Library") -> list[QueueItem]:
+    """One item per unfinished analysis, with the detector and settings it was started with."""
+    items = []
+    for analysis in lib.status().unfinished:
+        media = lib.find_media(analysis.media_id)
+        if media is not None:
+            items.append(QueueItem(media.path, detector=analysis.detector,
+                                   settings=dict(analysis.settings)))
+    return items
 
 
 def make_queue(paths: Iterable[str]) -> list[QueueItem]:
@@ -62,7 +75,9 @@ def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused"
             break
         item.status = "running"
         yield Progress(i, total, item.name, item)
-        job = lib.analyze(item.path, detector=detector, settings=settings, cancel=cancel, again=again)
+        job = lib.analyze(item.path, detector=item.detector or detector,
+                          settings=item.settings if item.settings is not None else settings,
+                          cancel=cancel, again=again)
         try:
             while True:
                 try:

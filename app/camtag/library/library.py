@@ -101,8 +101,11 @@ class Library:
                             "AS n FROM analyses a WHERE a.media_id = ? ORDER BY a.id", (m.id,))
             return [analysis_record(r, r["n"]) for r in rows]
 
-    def analysis(self, media: MediaRecord | str | int, analysis_id: int | None = None) -> Analysis:
-        """A whole :class:`~camtag.model.Analysis` (current one by default), e.g. for exporters."""
+    def analysis(self, media: MediaRecord | str | int, analysis_id: int | None = None, *,
+                 partial: bool = False) -> Analysis:
+        """A whole :class:`~camtag.model.Analysis` (current one by default), e.g. for exporters;
+        shots carry the editor's cuts and effective tags. An unfinished analysis is refused
+        unless ``partial``."""
         m = self._media(media)
         analysis_id = analysis_id or m.current_analysis_id
         if analysis_id is None or m.info is None:
@@ -111,6 +114,10 @@ class Library:
             row = tx.one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
             shots = load_shots(tx, analysis_shot_ids(tx, analysis_id), whole_analysis=True)
         rec = analysis_record(row)
+        if rec.status != "done" and not partial:
+            raise LibraryError(f"{m.name}: the analysis is unfinished ({rec.status}, frame "
+                               f"{rec.frames_done} of {rec.total_frames or '?'}); "
+                               f"`camtag library add` finishes it")
         problems = tuple(json.loads(row["warnings"] or "[]"))
         return Analysis(media=m.info, shots=tuple(s.shot for s in shots), detector=rec.detector,
                         engine=rec.engine, settings=rec.settings,

@@ -164,6 +164,9 @@ class SQLiteStore(Store):
         return conn
 
     def open(self) -> int:
+        if not self.create and not os.path.exists(self.path):
+            raise LibraryError(f"there is no library at {self.path} "
+                               f"(`camtag library add` creates one)")
         try:
             self.connection()
         except LibraryError:

@@ -106,6 +106,7 @@ class Store(ABC):
 
     dialect: Dialect
     read_only: bool = False
+    create: bool = True                # False: opening a library that does not exist is an error
 
     def __init__(self, url: LibraryURL) -> None:
         self.url = url

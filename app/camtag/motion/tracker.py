@@ -199,7 +199,7 @@ class FrameTracker:
         return PairMotion(dx, dy, ls, th, conf, METHOD_KLT, n_inl, ratio_good, res)
 
     def _dis_fit(self, img: np.ndarray, cx: float, cy: float) -> PairMotion | None:
-        if self._prev_img is None or self._prev_img.shape != img.shape:
+        if self._prev_img is None or self._prev_img.shape != img.shape or min(img.shape) < 12:
             return None
         if self._dis is None:
             self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)

@@ -1,0 +1,80 @@
+"""Starting the desktop app: the QApplication, the theme, the main window, and the headless
+screenshot mode (``camtag app CLIP --screenshot out.png``) for machines without a screen."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Optional
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from camtag.ui.resources import icon, stylesheet
+from camtag.ui.settings import load_settings
+from camtag.ui.shortcuts import TypingGuard
+
+
+def create_application(argv: Optional[list[str]] = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setApplicationName("camtag")
+    app.setOrganizationName("camtag")
+    app.setWindowIcon(icon("camtag"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet("dark"))
+    if not getattr(app, "_camtag_guard", None):
+        app._camtag_guard = TypingGuard(app)
+        app.installEventFilter(app._camtag_guard)
+    return app
+
+
+def build_window(path: Optional[str] = None, library_url: Optional[str] = None):
+    """The main window (not yet shown), opening ``path`` once the event loop runs."""
+    from camtag.taxonomy import TaxonomyError, load_taxonomy
+    from camtag.ui.main_window import MainWindow
+
+    settings, note = load_settings()
+    taxonomy, problem = None, ""
+    try:
+        taxonomy = load_taxonomy()
+    except TaxonomyError as exc:
+        problem = f"Tag colours and names unavailable ({exc}); tags still work."
+    window = MainWindow(settings, library_url, taxonomy)
+    for text in (note, problem):
+        if text:
+            window.notify("warning", text)
+    if path:
+        QTimer.singleShot(0, lambda: window.open_paths([path]))
+    return window
+
+
+def _screenshot_when_done(app: QApplication, window, out: str, timeout_s: float) -> None:
+    start = time.monotonic()
+
+    def check() -> None:
+        idle = not window.queue.busy and window.player.shown_index >= 0
+        if idle or time.monotonic() - start > timeout_s:
+            window.player.pause()
+            app.processEvents()
+            window.grab().save(out)
+            print(f"camtag: screenshot written to {out}"
+                  + ("" if idle else " (analysis still running at the time limit)"))
+            window.close()
+            app.quit()
+        else:
+            QTimer.singleShot(200, check)
+
+    QTimer.singleShot(500, check)
+
+
+def run(path: Optional[str] = None, library_url: Optional[str] = None,
+        screenshot: Optional[str] = None, timeout_s: float = 600.0) -> int:
+    app = create_application()
+    window = build_window(path, library_url)
+    window.show()
+    if screenshot:
+        _screenshot_when_done(app, window, os.path.abspath(screenshot), timeout_s)
+    return int(app.exec())

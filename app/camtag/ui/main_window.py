@@ -1,0 +1,518 @@
+"""The main window: lays out the player, timeline, browser, reasoning panel, sidebar and queue,
+and wires them to the library, the analysis queue and the action table.
+
+Layout: toolbar (open, search, export, settings, ?), notifications, then a vertical splitter:
+[sidebar | player | reasoning panel] over the motion timeline over [Shots | Queue] tabs.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from typing import Optional
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar,
+                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+
+from camtag.library import LibraryError, ShotRecord
+from camtag.media.errors import MediaError
+from camtag.model import MediaInfo
+from camtag.ui import media_actions
+from camtag.ui.analysis_queue import AnalysisQueue
+from camtag.ui.library_bridge import LibraryBridge
+from camtag.ui.notifications import NotificationArea
+from camtag.ui.player import PlayerController
+from camtag.ui.player_widget import PlayerWidget
+from camtag.ui.queue_panel import QueuePanel
+from camtag.ui.reasoning_panel import ReasoningPanel
+from camtag.ui.resources import icon
+from camtag.ui.search_bar import SearchBar
+from camtag.ui.settings import AppSettings, save_settings
+from camtag.ui.shortcuts import ActionBinder
+from camtag.ui.shot_browser import ShotBrowser
+from camtag.ui.shot_model import ShotTableModel
+from camtag.ui.shot_scope import ShotScope
+from camtag.ui.sidebar import Sidebar
+from camtag.ui.timeline import MotionTimeline
+from camtag.ui.workers import run_in_thread, wait_for_workers
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings, library_url: Optional[str] = None,
+                 taxonomy=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("camtag")
+        self.setWindowIcon(icon("camtag"))
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.taxonomy = taxonomy
+        self.media: Optional[MediaInfo] = None
+        self.media_id: Optional[int] = None
+        self.engine_states: dict[str, str] = {}
+        self._starts: list[int] = []
+        self._current_shot: Optional[int] = None
+        self._pending_seek: Optional[int] = None
+        self._workers: list = []
+
+        self.binder = ActionBinder(self, settings.shortcuts)
+        self.notifications = NotificationArea(self)
+        self.bridge = LibraryBridge(self)
+        self.player = PlayerController(self)
+        self.player_widget = PlayerWidget(self.player, self.binder, settings.time_display, self)
+        self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self)
+        self.browser = ShotBrowser(self.model, self)
+        self.scope = ShotScope(self.bridge, self.model, self.browser.proxy, self)
+        self.timeline = MotionTimeline(self)
+        self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self)
+        self.sidebar = Sidebar(self)
+        self.search = SearchBar(self._check_query, self)
+        self.queue = AnalysisQueue(lambda: self.bridge.lib, lambda: self.settings, self)
+        self.queue_panel = QueuePanel(self.queue, self)
+        self.queue_panel.set_engine(settings.engine)
+        self._build_layout()
+        self._connect()
+        self._bind_actions()
+        self.browser.set_view(settings.browser_view)
+        self.open_library(library_url if library_url is not None else settings.library_url)
+        self._restore_geometry()
+        QTimer.singleShot(0, self.check_engines)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        for action_id, name in (("file.open", "add-file"), ("file.add_folder", "add-folder")):
+            self.binder[action_id].setIcon(icon(name))
+            bar.addAction(self.binder[action_id])
+        bar.addSeparator()
+        bar.addWidget(self.search)
+        bar.addSeparator()
+        for action_id, name in (("edit.undo", "undo"), ("edit.redo", "redo"),
+                                ("file.export", "export"), ("app.settings", "settings"),
+                                ("app.cheat_sheet", "help")):
+            self.binder[action_id].setIcon(icon(name))
+            bar.addAction(self.binder[action_id])
+        self.addToolBar(bar)
+
+        top = QSplitter(Qt.Orientation.Horizontal, self)
+        top.addWidget(self.sidebar)
+        top.addWidget(self.player_widget)
+        top.addWidget(self.panel)
+        top.setStretchFactor(1, 1)
+        top.setSizes([190, 820, 330])
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.browser, "Shots")
+        self.tabs.addTab(self.queue_panel, "Analysis queue")
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.timeline)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setSizes([470, 150, 300])
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.notifications)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.status_label = QLabel("", self)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.resize(1440, 920)
+
+    def _connect(self) -> None:
+        p = self.player
+        p.position_changed.connect(self._on_position)
+        p.state_changed.connect(lambda: self.timeline.set_marks(p.mark_in, p.mark_out))
+        p.failed.connect(lambda text: self.notify("warning", f"Playback: {text}"))
+        self.player_widget.time_display_changed.connect(self._time_display_changed)
+        self.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
+        self.browser.shot_selected.connect(self.go_to_shot)
+        self.scope.records_changed.connect(self._records_changed)
+        self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
+        self.search.query_changed.connect(self.scope.set_query)
+        self.search.save_requested.connect(self.save_search)
+        self.sidebar.scope_selected.connect(self._scope_selected)
+        self.sidebar.delete_requested.connect(self.delete_collection)
+        self.panel.confirm_requested.connect(lambda sid, tag: self.run_op("confirm_tag", sid, tag))
+        self.panel.reject_requested.connect(lambda sid, tag: self.run_op("reject_tag", sid, tag))
+        self.panel.add_requested.connect(self._add_tag)
+        self.panel.note_requested.connect(lambda sid, text: self.run_op("edit_note", sid, text))
+        self.bridge.media_changed.connect(lambda _ids: self._refresh_sidebar())
+        self.bridge.collections_changed.connect(lambda _n: self._refresh_sidebar())
+        self.bridge.analysis_started.connect(self._analysis_started)
+        self.bridge.analysis_finished.connect(self._analysis_finished)
+        self.bridge.undo_changed.connect(self._undo_changed)
+        self.bridge.changed_externally.connect(self.scope.reload)
+        self.queue.notice.connect(self.notify)
+        self.queue.item_changed.connect(self._queue_progress)
+        self.queue.file_finished.connect(self._file_finished)
+        self.queue_panel.add_files_requested.connect(self.choose_files)
+        self.queue_panel.add_folder_requested.connect(self.choose_folder)
+        self.queue_panel.engine_changed.connect(self._engine_changed)
+
+    def _bind_actions(self) -> None:
+        b, p = self.binder, self.player
+        handlers = {
+            "play.toggle": p.toggle_play, "play.reverse": p.shuttle_reverse,
+            "play.stop": p.pause, "play.forward": p.shuttle_forward,
+            "play.reverse_slow": lambda: p.shuttle_reverse(slow=True),
+            "play.forward_slow": lambda: p.shuttle_forward(slow=True),
+            "play.in_out": p.play_in_out,
+            "step.back": lambda: p.step(-1), "step.forward": lambda: p.step(1),
+            "step.back_second": lambda: p.step_seconds(-1),
+            "step.forward_second": lambda: p.step_seconds(1),
+            "shot.previous": p.previous_shot, "shot.next": p.next_shot,
+            "go.start": p.go_start, "go.end": p.go_end,
+            "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
+            "time.cycle": self.player_widget.cycle_time_display,
+            "tag.confirm": self.panel.confirm_current, "tag.reject": self.panel.reject_current,
+            "tag.add": self.panel.start_add, "tag.previous": lambda: self.panel.move_highlight(-1),
+            "tag.next": lambda: self.panel.move_highlight(1), "shot.note": self.panel.start_note,
+            "shot.split": self.split_shot, "shot.merge": self.merge_shot,
+            "edit.undo": self.undo, "edit.redo": self.redo,
+            "search.focus": self.search.focus, "view.toggle_grid": self.browser.toggle_view,
+            "file.open": self.choose_files, "file.add_folder": self.choose_folder,
+            "file.export": self.show_export, "queue.cancel": self.queue.cancel,
+            "app.settings": self.show_settings, "app.cheat_sheet": self.show_cheat_sheet,
+            "app.quit": self.close,
+        }
+        for action_id, handler in handlers.items():
+            b.bind(action_id, handler)
+        b["edit.undo"].setEnabled(False)
+        b["edit.redo"].setEnabled(False)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def color_of(self, tag: str) -> str:
+        return self.taxonomy.color(tag) if self.taxonomy is not None else "#808080"
+
+    def tag_ids(self) -> list[str]:
+        return self.taxonomy.ids() if self.taxonomy is not None else []
+
+    def notify(self, level: str, text: str) -> None:
+        self.notifications.notify(level, text)
+        self.status_label.setText(text if len(text) < 160 else text[:157] + "…")
+
+    def _check_query(self, query: str) -> None:
+        if self.bridge.lib is not None:
+            self.bridge.lib.check_query(query)
+
+    # -- library ---------------------------------------------------------------------------------
+    def open_library(self, url: Optional[str]) -> None:
+        self.bridge.open(url or None)
+        if self.bridge.problem:
+            self.notify("error", self.bridge.problem)
+        self.scope.refresh_media_infos()
+        self._refresh_sidebar()
+        self.scope.show_media(self.media_id)
+
+    def _refresh_sidebar(self) -> None:
+        lib = self.bridge.lib
+        if lib is None:
+            return
+        try:
+            media = lib.media()
+            collections = lib.collections()
+            counts = {}
+            for c in collections:
+                try:
+                    counts[c.name] = lib.count(self.sidebar.collection_query(c.name))
+                except Exception:  # noqa: BLE001 - a broken saved query shows without a count
+                    pass
+        except LibraryError as exc:
+            self.notify("warning", f"Library: {exc}")
+            return
+        self.scope.refresh_media_infos(override=(self.media_id, self.media)
+                                       if self.media_id and self.media else None)
+        self.sidebar.set_media(media, self.media_id)
+        self.sidebar.set_collections(collections, counts)
+
+    def _scope_selected(self, kind: str, value) -> None:
+        if kind == "all":
+            self.scope.show_all()
+        elif kind == "collection":
+            self.scope.show_collection(value)
+        elif kind == "media":
+            media = self.bridge.lib.find_media(int(value)) if self.bridge.lib else None
+            if media is not None:
+                self.open_media_file(media.path, analyse=False)
+
+    # -- media -----------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> None:
+        """Queue files and folders for analysis; show the first file in the player."""
+        media_actions.open_paths(self, paths)
+
+    def open_media_file(self, path: str, analyse: bool = True) -> None:
+        media_actions.open_media_file(self, path, analyse)
+
+    def show_media(self, info: MediaInfo, media_id: Optional[int]) -> None:
+        """Called on the GUI thread once the clip is probed."""
+        self.media, self.media_id = info, media_id
+        self.player.open(info)
+        self.player_widget.view.clear("loading…")
+        self.timeline.set_media(info.frames)
+        self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display))
+        self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
+        self.scope.refresh_media_infos(override=(media_id, info) if media_id else None)
+        self.scope.show_media(media_id)
+        self._load_curves()
+        self.setWindowTitle(f"camtag — {os.path.basename(info.path)}")
+        if media_id is not None:
+            self.sidebar.select_media(media_id)
+
+    def _load_curves(self) -> None:
+        lib, media_id = self.bridge.lib, self.media_id
+        if lib is None or media_id is None:
+            return
+        media = lib.find_media(media_id)
+        if media is None or media.current_analysis_id is None:
+            return
+        try:
+            curves = lib.motion_curves(media.current_analysis_id)
+        except Exception as exc:  # noqa: BLE001 - curves are a view; shots still work
+            self.notify("warning", f"Motion curves could not be read ({exc}); shots are unaffected.")
+            return
+        if curves is not None and hasattr(curves, "to_arrays"):
+            self.timeline.set_curves(curves)
+
+    def _records_changed(self, _ids) -> None:
+        records = [r for r in self.model.records() if r.media_id == self.media_id]
+        self._starts = [r.shot.start_frame for r in records]
+        self.player.set_shot_starts(self._starts)
+        self.timeline.set_boundaries([s for s in self._starts if s > 0])
+        segments = []
+        for r in records:
+            for g in r.shot.segments:
+                segments.append((g.start_frame, g.end_frame,
+                                 self.color_of(g.tags[0]) if g.tags else "#555555"))
+        self.timeline.set_segments(segments)
+        self._current_shot = None
+        self._on_position(self.player.position)
+        if self._pending_seek is not None and self.model.row_of(self._pending_seek) is not None:
+            rec = self.model.record(self.model.row_of(self._pending_seek))
+            self._pending_seek = None
+            self.go_to_shot(rec)
+
+    def _analysis_started(self, record) -> None:
+        if record.media_id == self.media_id and record.id != self.scope.analysis_id:
+            self.scope.show_media(self.media_id, record.id)
+
+    def _analysis_finished(self, record) -> None:
+        if record.media_id != self.media_id:
+            self._refresh_sidebar()
+            return
+        lib = self.bridge.lib
+        media = lib.find_media(record.media_id) if lib else None
+        if media is not None and media.info is not None:
+            self.media = media.info
+        self.scope.refresh_media_infos(override=(self.media_id, self.media))
+        self.scope.show_media(self.media_id)
+        self._load_curves()
+        self._refresh_sidebar()
+
+    def _file_finished(self, path: str, status: str) -> None:
+        self.progress.setVisible(self.queue.busy)
+        if status in ("done", "up to date"):
+            self.notify("info", f"{os.path.basename(path)}: analysis {status}.")
+        elif status == "cancelled":
+            self.notify("info", f"{os.path.basename(path)}: analysis stopped; Resume in the queue "
+                                f"continues where it stopped.")
+        if self.media is not None and os.path.abspath(path) == os.path.abspath(self.media.path):
+            self.scope.show_media(self.media_id)
+            self._load_curves()
+
+    def _queue_progress(self, row: int) -> None:
+        busy = self.queue.busy
+        self.progress.setVisible(busy)
+        if busy and row == self.queue.running_row:
+            item = self.queue.items[row]
+            self.progress.setValue(int(1000 * self.queue.fractions.get(row, 0.0)))
+            self.progress.setFormat(f"{item.name}: %p%")
+
+    # -- position <-> shots ----------------------------------------------------------------------
+    def _on_position(self, frame: int) -> None:
+        self.timeline.set_position(frame, follow=True)
+        i = bisect_right(self._starts, frame) - 1
+        records = [r for r in self.model.records() if r.media_id == self.media_id]
+        rec = records[i] if 0 <= i < len(records) else None
+        shot_id = rec.id if rec is not None else None
+        if shot_id != self._current_shot:
+            self._current_shot = shot_id
+            if rec is not None:
+                self.browser.select_shot(rec.id)
+            self.panel.show_shot(rec, self.media)
+
+    def go_to_shot(self, rec: ShotRecord) -> None:
+        if rec.media_id != self.media_id:
+            lib = self.bridge.lib
+            media = lib.find_media(rec.media_id) if lib else None
+            if media is None:
+                return
+            self._pending_seek = rec.id
+            self.open_media_file(media.path, analyse=False)
+            return
+        self.player.pause()
+        self.player.seek(rec.shot.start_frame)
+        self.panel.show_shot(rec, self.media)
+
+    def current_record(self) -> Optional[ShotRecord]:
+        if self._current_shot is None:
+            return None
+        row = self.model.row_of(self._current_shot)
+        return self.model.record(row) if row is not None else None
+
+    # -- editor operations -----------------------------------------------------------------------
+    def run_op(self, name: str, *args):
+        lib = self.bridge.lib
+        if lib is None:
+            return None
+        try:
+            changes = getattr(lib, name)(*args)
+        except LibraryError as exc:
+            self.notify("warning", f"{exc}")
+            return None
+        self._refresh_panel()
+        return changes
+
+    def _add_tag(self, shot_id: int, tag: str) -> None:
+        tag = tag.strip().lower().replace(" ", "_").replace("-", "_")
+        if self.taxonomy is not None and tag not in self.taxonomy:
+            self.notify("info", f"“{tag}” is not in the taxonomy; it is added as a custom tag.")
+        if self.run_op("add_tag", shot_id, tag) is not None:
+            self.panel.select_tag(tag)
+
+    def _refresh_panel(self) -> None:
+        rec = self.current_record()
+        self.panel.show_shot(rec, self.media)
+
+    def split_shot(self) -> None:
+        rec = self.current_record()
+        if rec is not None:
+            self.run_op("split_shot", rec.id, self.player.position)
+
+    def merge_shot(self) -> None:
+        rec = self.current_record()
+        if rec is not None:
+            self.run_op("merge_shots", rec.id)
+
+    def undo(self) -> None:
+        changes = self.run_op("undo")
+        if changes is not None:
+            self.status_label.setText(f"Undid: {changes.label}")
+
+    def redo(self) -> None:
+        changes = self.run_op("redo")
+        if changes is not None:
+            self.status_label.setText(f"Redid: {changes.label}")
+
+    def _undo_changed(self) -> None:
+        lib = self.bridge.lib
+        for action_id, can, label in (("edit.undo", lib.can_undo, lib.undo_stack.undo_label),
+                                      ("edit.redo", lib.can_redo, lib.undo_stack.redo_label)):
+            action = self.binder[action_id]
+            action.setEnabled(can)
+            word = "Undo" if action_id == "edit.undo" else "Redo"
+            action.setText(f"{word} {label}" if label else word)
+
+    def save_search(self, query: str) -> None:
+        name, ok = QInputDialog.getText(self, "Save smart collection", "Name:", text=query[:40])
+        if ok and name.strip():
+            try:
+                self.bridge.lib.save_search(name.strip(), query)
+            except Exception as exc:  # noqa: BLE001 - QueryError or LibraryError, both one line
+                self.notify("warning", str(exc).splitlines()[0])
+
+    def delete_collection(self, name: str) -> None:
+        try:
+            self.bridge.lib.delete_collection(name)
+        except LibraryError as exc:
+            self.notify("warning", str(exc))
+
+    # -- dialogs and settings (see media_actions) ------------------------------------------------
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open media", os.path.dirname(
+            self.settings.recent_files[0]) if self.settings.recent_files else "")
+        if paths:
+            self.open_paths(paths)
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Add a folder to the analysis queue")
+        if path:
+            self.open_paths([path])
+
+    def show_export(self):
+        return media_actions.show_export(self)
+
+    def show_settings(self):
+        return media_actions.show_settings(self)
+
+    def show_cheat_sheet(self):
+        from camtag.ui.cheat_sheet import CheatSheet
+
+        sheet = CheatSheet(self.binder.keys, self)
+        sheet.show()
+        return sheet
+
+    def check_engines(self) -> None:
+        settings = self.settings.reasoner_settings()
+        from camtag.ui.engines import engine_states
+
+        self._workers.append(run_in_thread(lambda: engine_states(settings), self._engines_checked))
+
+    def _engines_checked(self, states: dict) -> None:
+        self.engine_states = states
+        self.queue_panel.set_engine_states(states)
+
+    def _engine_changed(self, name: str) -> None:
+        self.settings.engine = name
+        state = self.engine_states.get(name)
+        if state and state != "ok":
+            self.notify("warning", f"{name}: {state}. Analysis keeps geometric tags until that is fixed "
+                                   f"(Settings → Engine).")
+        self.save()
+
+    def _time_display_changed(self, mode: str) -> None:
+        self.settings.time_display = mode
+        self.timeline.axis.picture = None
+        self.timeline.axis.update()
+
+    # -- drag and drop, closing ------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    def _restore_geometry(self) -> None:
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+
+    def save(self) -> None:
+        self.settings.browser_view = self.browser.view_name
+        self.settings.time_display = self.player_widget.time_display
+        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.notify("warning", f"Settings could not be saved ({exc}); they apply to this session.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.save()
+        self.queue.cancel()
+        self.player.close()
+        wait_for_workers(10000)
+        self.bridge.close()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "MediaError"]

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Smoke-test a built bundle: bash installers/linux/smoke-test.sh [dist/camtag]
+#  1. `camtag --version`
+#  2. `camtag demo --headless --out TMP`: makes the demo clip, analyses it into a library in TMP and
+#     writes the analysis JSON and an EDL (checked to exist and to hold events)
+#  3. the window, offscreen: `camtag app --smoke` when the app command has that flag, and
+#     `camtag-qtprobe` (Qt loads its plugins, shows a window with camtag's icon/stylesheet, quits)
+# Runs with an empty HOME-like data folder so the user's library is never touched. Exit 0 = all passed.
+set -uo pipefail
+BUNDLE=${1:-dist/camtag}
+BUNDLE=$(cd "$BUNDLE" && pwd)
+EXE="$BUNDLE/camtag"
+TMP=$(mktemp -d /tmp/camtag-smoke.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+export CAMTAG_DATA_DIR="$TMP/data" XDG_DATA_HOME="$TMP/xdg-data" XDG_CONFIG_HOME="$TMP/xdg-config" \
+       XDG_CACHE_HOME="$TMP/xdg-cache" QT_QPA_PLATFORM=offscreen
+# the bundle must not lean on the developer's Python
+unset PYTHONPATH PYTHONHOME VIRTUAL_ENV
+failed=0
+step() { echo "== $1"; }
+fail() { echo "FAIL: $1"; failed=1; }
+
+step "camtag --version"
+out=$("$EXE" --version 2>&1) && echo "$out" | grep -q '^camtag [0-9]' && echo "ok: $out" || fail "--version: $out"
+
+step "camtag demo --headless --out $TMP/demo"
+if "$EXE" demo --headless --out "$TMP/demo" --library "$TMP/library.sqlite" >"$TMP/demo.log" 2>&1; then
+  tail -n 12 "$TMP/demo.log"
+  [ -s "$TMP/demo/camtag_demo.mp4" ] || fail "no demo clip"
+  [ -s "$TMP/demo/camtag_demo.camtag.json" ] || fail "no analysis JSON"
+  if [ -s "$TMP/demo/camtag_demo.edl" ]; then
+    events=$(grep -cE '^[0-9]{3,} ' "$TMP/demo/camtag_demo.edl")
+    [ "$events" -ge 5 ] && echo "ok: EDL with $events events" || fail "EDL has $events events"
+  else
+    fail "no EDL"
+  fi
+  [ -s "$TMP/library.sqlite" ] && echo "ok: library written" || fail "no library"
+else
+  cat "$TMP/demo.log"; fail "demo exited non-zero"
+fi
+
+step "window offscreen: camtag-qtprobe"
+out=$("$BUNDLE/camtag-qtprobe" 2>&1) && echo "ok: $out" || fail "qtprobe: $out"
+
+step "window offscreen: camtag app --smoke"
+if "$EXE" --help 2>&1 | grep -qE '^\s+app\b'; then
+  if "$EXE" app --help 2>&1 | grep -q -- '--smoke'; then
+    out=$(timeout 60 "$EXE" app --smoke "$TMP/demo/camtag_demo.mp4" 2>&1) && echo "ok: ${out##*$'\n'}" \
+      || fail "app --smoke: $out"
+  else
+    fail "camtag app has no --smoke flag (needed to open and close the window unattended)"
+  fi
+else
+  fail "the bundle has no \`camtag app\` command"
+fi
+
+[ $failed = 0 ] && echo "SMOKE TEST PASSED" || echo "SMOKE TEST FAILED"
+exit $failed
