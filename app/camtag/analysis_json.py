@@ -83,6 +83,8 @@ def shot_to_dict(s: Shot, media: MediaInfo) -> dict[str, Any]:
         "end_frame": s.end_frame,
         "start_timecode": media.timecode(s.start_frame),
         "end_timecode": media.timecode(s.end_frame),
+        "start_time": None if s.start_time is None else _frac(s.start_time),
+        "end_time": None if s.end_time is None else _frac(s.end_time),
         "transition_in": None if tr is None else {
             "type": tr.type, "start_frame": tr.start_frame, "end_frame": tr.end_frame},
         "poster": s.poster,
@@ -112,6 +114,8 @@ def shot_from_dict(d: dict[str, Any]) -> Shot:
                            tuple(t.get("problems", ()))) for t in d.get("traces", ())),
         evidence=dict(d.get("evidence") or {}),
         note=d.get("note", ""),
+        start_time=Fraction(d["start_time"]) if d.get("start_time") else None,
+        end_time=Fraction(d["end_time"]) if d.get("end_time") else None,
     )
 
 

@@ -122,6 +122,8 @@ class Shot:
     traces: tuple[Trace, ...] = ()
     evidence: dict = field(default_factory=dict, compare=False, hash=False)
     note: str = ""
+    start_time: Optional[Fraction] = None    # seconds from the stream's timestamps (exact for VFR)
+    end_time: Optional[Fraction] = None
 
     @property
     def frames(self) -> int:

@@ -49,25 +49,34 @@ class AnalysisSettings:
 class _ShotBuilder:
     """Turns boundaries into shots and releases them once motion has seen all their frames."""
 
-    def __init__(self, start_frame: int, first_index: int) -> None:
+    def __init__(self, start_frame: int, first_index: int, times: dict) -> None:
         self.start = start_frame
         self.index = first_index
+        self.times = times               # frame -> exact time of the recent frames
+        self.start_time = None
         self.transition: Optional[Transition] = None
         self.pending: list[Shot] = []
 
     def add(self, b: Boundary) -> None:
         if b.frame <= self.start:
             return
+        end_time = self.times.get(b.frame)
         self.pending.append(Shot(index=self.index, start_frame=self.start, end_frame=b.frame,
-                                 transition_in=self.transition))
+                                 transition_in=self.transition, start_time=self._start_time(),
+                                 end_time=end_time))
         self.index += 1
         self.start = b.frame
+        self.start_time = end_time
         self.transition = Transition(b.type, b.start_frame, b.end_frame)
 
-    def close(self, end_frame: int) -> None:
+    def _start_time(self):
+        return self.start_time if self.start_time is not None else self.times.get(self.start)
+
+    def close(self, end_frame: int, end_time) -> None:
         if end_frame > self.start:
             self.pending.append(Shot(index=self.index, start_frame=self.start, end_frame=end_frame,
-                                     transition_in=self.transition))
+                                     transition_in=self.transition, start_time=self._start_time(),
+                                     end_time=end_time))
             self.start = end_frame
 
     def ready(self, frames_done: int) -> list[Shot]:
@@ -114,13 +123,15 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
         start_frame = 0 if not done_shots else media.frames
 
     shots: list[Shot] = list(done_shots)
-    builder = _ShotBuilder(start_frame, first_index=len(shots))
+    times: dict[int, object] = {}          # frame -> time, for the frames detectors may still cut at
+    builder = _ShotBuilder(start_frame, first_index=len(shots), times=times)
     decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
                       start_frame=start_frame)
     worker = ThreadedConsumer(motion) if motion is not None else None
     last_index = start_frame - 1
     last_report = 0.0
     t0 = time.monotonic()
+
 
     def finished(batch: list[Shot]):
         for shot in batch:
@@ -135,7 +146,13 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
         if start_frame < media.frames:
             for frame in decoder:
                 cancel.raise_if_cancelled()
+                if frame.index >= media.frames:     # the file grew after the probe: keep to the probe
+                    break
                 last_index = frame.index
+                times[frame.index] = frame.time
+                times.pop(frame.index - 2000, None)
+                if builder.start_time is None and frame.index == builder.start:
+                    builder.start_time = frame.time
                 if worker is not None:
                     worker.consume(frame)
                 if posters is not None:
@@ -153,7 +170,8 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
             cancel.raise_if_cancelled()
             for b in det.finish():
                 builder.add(b)
-            builder.close(last_index + 1)
+            last_time = times.get(last_index)
+            builder.close(last_index + 1, None if last_time is None else last_time + 1 / media.rate)
             curves = worker.finish() if worker is not None else None
             yield from finished(builder.ready(last_index + 1))
         else:

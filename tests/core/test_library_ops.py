@@ -72,6 +72,7 @@ def test_split_merge_and_move_cut(lib):
     assert [(t.start_frame, t.end_frame) for t in second.tag_records if t.tag == "tilt_up"] == \
         [(cut, a.end_frame)]
     assert first.shot.note == "hero shot" and second.shot.note == ""
+    assert second.shot.evidence == first.shot.evidence and first.shot.evidence["speed"] == 1.5
     assert second.shot.transition_in.start_frame == cut
     assert lib.collection_ids("Selects") == [a.id, new_id]
 

@@ -39,7 +39,7 @@ def test_new_library_is_wal_versioned_with_foreign_keys(tmp_path):
     db.execute("DELETE FROM media")
     db.commit()
     assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("analyses", "shots", "tags", "traces", "traces_fts")] == [0, 0, 0, 0, 0]
+            for t in ("analyses", "shots", "tags", "traces", "traces_fts", "shot_evidence")] == [0] * 6
 
 
 def test_library_urls(tmp_path, monkeypatch):
@@ -66,8 +66,8 @@ INSERT INTO media VALUES (1, '/f/A001.mov', 'A001.mov', 100, 5, 'fp1', 25.0, 500
   '2025-01-01T00:00:00+00:00');
 INSERT INTO analyses VALUES (1, 1, 'fp1', 'geometry', '', 'fused', '{}', 'k', '0.0.9', 'done', 500,
   500, '2025-01-01T00:00:00+00:00', '2025-01-01T00:01:00+00:00', '', '[]');
-INSERT INTO shots VALUES (1, 1, 1, 0, 0, 100, 'cut', 0, 1, NULL, NULL),
-                         (2, 1, 1, 1, 100, 500, 'cut', 100, 101, NULL, NULL);
+INSERT INTO shots VALUES (1, 1, 1, 0, 0, 100, 'cut', 0, 1, NULL),
+                         (2, 1, 1, 1, 100, 500, 'cut', 100, 101, NULL);
 INSERT INTO tags VALUES (1, 1, 'pan_left', 'geometry', 'proposed', 0.9, '', NULL, NULL, '2025-01-01'),
                         (2, 2, 'dolly_in', 'vlm', 'confirmed', 0.5, '', NULL, NULL, '2025-01-02'),
                         (3, 2, 'handheld', 'geometry', 'rejected', 0.95, '', NULL, NULL, '2025-01-03');

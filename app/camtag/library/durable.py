@@ -57,13 +57,14 @@ def lease_alive(lib: "Library", row) -> bool:
     """Is another live run working on this unfinished analysis?"""
     if row["status"] != "running" or not row["owner"]:
         return False
-    host, _, pid = row["owner"].rpartition(":")
-    if host != socket.gethostname():
+    host, _, pid_text = row["owner"].rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
         return _age_s(row["heartbeat_at"]) < STALE_S
-    if int(pid) == os.getpid():
+    pid = int(pid_text)
+    if pid == os.getpid():
         return (str(lib.url), row["id"]) in _ACTIVE
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):

@@ -242,10 +242,12 @@ class SplitShot(Command):
         row = _shot(tx, self.shot_id)
         new = tx.insert(
             "INSERT INTO shots (analysis_id, media_id, idx, start_frame, end_frame, transition_type, "
-            "transition_start, transition_end, poster, evidence) "
-            "VALUES (?, ?, ?, ?, ?, 'cut', ?, ?, NULL, ?) RETURNING id",
+            "transition_start, transition_end, poster) "
+            "VALUES (?, ?, ?, ?, ?, 'cut', ?, ?, NULL) RETURNING id",
             (row["analysis_id"], row["media_id"], row["idx"], self.frame, row["end_frame"],
-             self.frame, self.frame + 1, row["evidence"]))
+             self.frame, self.frame + 1))
+        tx.execute("INSERT INTO shot_evidence (shot_id, data) SELECT CAST(? AS INTEGER), data "
+                   "FROM shot_evidence WHERE shot_id = ?", (new, self.shot_id))
         tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (self.frame, self.shot_id))
         for table, cols in (("tags", "tag, source, state, confidence, reason, start_frame, "
                                      "end_frame, created_at, changed_at"),

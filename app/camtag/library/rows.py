@@ -13,7 +13,7 @@ from camtag.library.store import Tx
 from camtag.model import Segment, Shot, Trace, Transition
 
 CHUNK = 500
-SHOT_CHILDREN = ("tags", "segments", "traces", "notes", "collection_shots")
+SHOT_CHILDREN = ("tags", "segments", "traces", "notes", "shot_evidence", "collection_shots")
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -41,13 +41,16 @@ def write_shot(tx: Tx, analysis_id: int, media_id: int, shot: Shot, now: str) ->
     tr = shot.transition_in
     shot_id = tx.insert(
         "INSERT INTO shots (analysis_id, media_id, idx, start_frame, end_frame, transition_type, "
-        "transition_start, transition_end, poster, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "transition_start, transition_end, poster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (analysis_id, start_frame) DO NOTHING RETURNING id",
         (analysis_id, media_id, shot.index, shot.start_frame, shot.end_frame,
          tr.type if tr else None, tr.start_frame if tr else None, tr.end_frame if tr else None,
-         shot.poster, curves.encode(shot.evidence) if shot.evidence else None))
+         shot.poster))
     if shot_id is None:
         return None
+    if shot.evidence:
+        tx.execute("INSERT INTO shot_evidence (shot_id, data) VALUES (?, ?)",
+                   (shot_id, curves.encode(shot.evidence)))
     insert_tag_rows(tx, shot_id, shot.tags, now)
     if shot.segments:
         tx.executemany("INSERT INTO segments (shot_id, start_frame, end_frame, tags, confidence) "
@@ -97,9 +100,9 @@ _ORDINAL = ("(SELECT count(*) FROM shots s2 WHERE s2.analysis_id = s.analysis_id
 
 
 def _shot_select(ordinal: bool) -> str:
-    return (f"SELECT s.*, m.path AS media_path, n.body AS note, {_ORDINAL if ordinal else '0'} "
-            f"AS ordinal FROM shots s JOIN media m ON m.id = s.media_id "
-            f"LEFT JOIN notes n ON n.shot_id = s.id ")
+    return (f"SELECT s.*, m.path AS media_path, n.body AS note, e.data AS evidence, "
+            f"{_ORDINAL if ordinal else '0'} AS ordinal FROM shots s JOIN media m ON m.id = s.media_id "
+            f"LEFT JOIN notes n ON n.shot_id = s.id LEFT JOIN shot_evidence e ON e.shot_id = s.id ")
 
 
 def load_shots(tx: Tx, shot_ids: Sequence[int], whole_analysis: bool = False) -> list[ShotRecord]:

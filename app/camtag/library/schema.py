@@ -5,8 +5,9 @@ The DDL is portable SQL with type slots (see :mod:`camtag.library.store`); the f
 written by each dialect. ``MIGRATIONS[0]`` (version 1) is also the fixture the migration test starts from.
 
 Tables: media (one row per file; content fingerprint to re-link moved files), analyses (one per run
-of the pipeline with given settings; every analysis is kept), shots, tags (proposed by geometry/vlm/
-fusion, with the editor's state), segments, traces, notes, motion_curves (compressed binary),
+of the pipeline with given settings; every analysis is kept), shots, shot_evidence, tags (proposed
+by geometry/vlm/fusion, with the editor's state), segments, traces, notes, motion_curves (compressed
+binary),
 collections (smart = saved query, manual = listed shots) and collection_shots.
 """
 
@@ -84,10 +85,14 @@ V1 = Migration(1, "initial library", (
         transition_start INTEGER,
         transition_end INTEGER,
         poster TEXT,
-        evidence {blob},
         CHECK (end_frame > start_frame),
         UNIQUE (analysis_id, start_frame))""",
     "CREATE INDEX shots_media ON shots(media_id)",
+    # evidence (measurements behind the tags) is read only when a shot is shown: kept out of
+    # the shots rows so that searches scan narrow rows
+    """CREATE TABLE shot_evidence (
+        shot_id INTEGER PRIMARY KEY REFERENCES shots(id) ON DELETE CASCADE,
+        data {blob} NOT NULL)""",
     """CREATE TABLE tags (
         id {pk},
         shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,

@@ -187,8 +187,8 @@ def hints(s: Stats, findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def read_shot(c: MotionCurves, th: Thresholds | None = None,
-              shot_frames: int | None = None) -> ShotReading:
+def read_shot(c: MotionCurves, th: Thresholds | None = None) -> ShotReading:
+    """Tags, segments, trace and evidence for one shot's curves (``MotionCurves.slice``)."""
     from camtag.motion.segments import split
     from camtag.motion.trace import build_trace, evidence_dict
 

@@ -198,7 +198,7 @@ class MotionEngine:
                 issued.add_break(shot.start_frame)
         c = MotionCurves(start + a, self.rate, arrays, (), width)
         c = c.slice(shot.start_frame, shot.end_frame)          # blank the cut-crossing entry
-        reading = read_shot(c, self.settings.thresholds, shot_frames=shot.frames)
+        reading = read_shot(c, self.settings.thresholds)
         tags = tuple(t for t in shot.tags if t.source != "geometry") + reading.tags
         traces = tuple(t for t in shot.traces if t.source != "geometry") + (reading.trace,)
         evidence = {**shot.evidence, "geometry": reading.evidence}

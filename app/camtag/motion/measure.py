@@ -84,15 +84,17 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     n = c.frames
     conf = a["confidence"].astype(np.float64)
     valid = np.isfinite(a["pan"]) & (np.nan_to_num(conf) >= th.min_conf)
-    pairs = max(0, n - 1)
-    coverage = float(valid[1:].sum() / pairs) if pairs else 0.0
+    # a shot slice starts with the blanked pair that crosses the cut; a segment slice does not
+    lead = 0 if n and np.isfinite(a["pan"][0]) else 1
+    pairs = max(0, n - lead)
+    coverage = float(valid[lead:].sum() / pairs) if pairs else 0.0
     sm = c.smoothed()
     totals = {}
     for k in ("pan", "tilt", "zoom", "roll"):
         raw = a[k].astype(np.float64)
         filled = np.where(valid, raw, np.where(np.isfinite(sm[k]), sm[k], 0.0))
         filled[~np.isfinite(filled)] = 0.0
-        totals[k] = float(filled[1:].sum()) if n > 1 else 0.0
+        totals[k] = float(filled[lead:].sum()) if pairs else 0.0
     vpan, vtilt = sm["pan"] * rate, sm["tilt"] * rate
     speed = np.hypot(vpan, vtilt)
     moving = np.isfinite(speed) & (speed >= th.move_speed)
@@ -108,10 +110,10 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     nw = int(win.sum())
 
     # shares of the *measured* frames, so that a lone window cannot speak for a whole stretch
-    base = max(1, int((valid[1:] | win[1:]).sum()))
+    base = max(1, int((valid[lead:] | win[lead:]).sum()))
 
     def share(code: int) -> float:
-        return float(np.sum(fam[1:] == code) / base) if nw else 0.0
+        return float(np.sum(fam[lead:] == code) / base) if nw else 0.0
 
     tr = win & (fam == FAMILY_TRANSLATION) & np.isfinite(a["trans_x"])
     if tr.any():
@@ -122,7 +124,7 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     else:
         tx = ty = tz = math.nan
         lateral = vertical = axial = 0.0
-    meth = a["method"][1:]
+    meth = a["method"][lead:]
     methods = {name: float(np.mean(meth == code)) if len(meth) else 0.0
                for name, code in (("klt", METHOD_KLT), ("dis", METHOD_DIS), ("phase", METHOD_PHASE))}
     return Stats(
@@ -140,7 +142,7 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
         shake_reliable=shake_reliable,
         windows=nw, rigid=share(FAMILY_RIGID), translation=share(FAMILY_TRANSLATION),
         moving_object=share(FAMILY_OBJECT), ambiguous=share(FAMILY_AMBIGUOUS),
-        subject_still=float(np.sum(a["subject"][1:] > 0) / base) if nw else 0.0,
+        subject_still=float(np.sum(a["subject"][lead:] > 0) / base) if nw else 0.0,
         offh=float(np.nanmedian(a["offh"][win])) if nw else math.nan,
         trans_dir=(float(tx), float(ty), float(tz)), lateral=lateral, vertical=vertical, axial=axial,
         methods=methods,

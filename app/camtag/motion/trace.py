@@ -19,7 +19,7 @@ def _dir(x: float, pos: str, neg: str) -> str:
 
 def observation(s: Stats) -> str:
     secs = s.pairs / s.rate if s.rate else 0.0
-    parts = [f"Over {s.pairs + 1} frames ({secs:.1f} s), {s.coverage:.0%} of frame pairs were "
+    parts = [f"Over {s.end - s.start} frames ({secs:.1f} s), {s.coverage:.0%} of frame pairs were "
              f"measured (mean fit confidence {s.confidence:.2f}"
              + (f", dense-flow fallback on {s.methods['dis']:.0%}" if s.methods.get("dis") else "")
              + (f", phase correlation on {s.methods['phase']:.0%}" if s.methods.get("phase") else "")
@@ -80,7 +80,7 @@ def evidence_dict(s: Stats, segments: list[Segment]) -> dict:
         return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(x, k)
 
     return {
-        "frames": s.pairs + 1, "coverage": r(s.coverage, 3), "confidence": r(s.confidence, 3),
+        "frames": s.end - s.start, "coverage": r(s.coverage, 3), "confidence": r(s.confidence, 3),
         "pan_w": r(s.pan), "tilt_w": r(s.tilt), "zoom_log": r(s.zoom), "roll_deg": r(s.roll, 3),
         "speed_w_per_s": r(s.speed), "shake_w": r(s.shake, 6),
         "windows": {"frames": s.windows, "rotation_zoom": r(s.rigid, 3),

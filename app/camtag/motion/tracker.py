@@ -300,7 +300,7 @@ def _confidence(n_inl: int, ratio_good: float, ratio_all: float, residual: float
     Calibrated so that clean synthetic pairs score ~1, real footage with a consistent
     background (half the tracks on it, sub-pixel residual) ~0.5, and fits that a minority of
     tracks carry or that lost most tracks < 0.2."""
-    count = min(1.0, n_inl / 100.0)
+    count = min(1.0, n_inl / 80.0)
     share = min(1.0, max(0.0, (ratio_good - 0.15) / 0.5))
     survive = min(1.0, 0.6 + ratio_all)
     fit = 1.0 / (1.0 + (residual / 0.8) ** 2) if residual == residual else 0.5

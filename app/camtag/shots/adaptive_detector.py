@@ -44,6 +44,7 @@ class AdaptiveDetector:
         self._steps: deque[float] = deque(maxlen=self._hist + 1)   # tiny-frame step sizes
         self._luma: dict[int, tuple[float, float]] = {}                # frame -> (mean, std)
         self._tiny_at: dict[int, np.ndarray] = {}
+        self.active: dict[int, bool] = {}      # frames that end a gradual change (no cut inside)
         self._grays: deque[tuple[int, np.ndarray]] = deque(maxlen=2 * _CONTEXT + 2)
         self._scores: deque[tuple[int, float]] = deque()           # (frame, content score)
         self._prev_hsv: np.ndarray | None = None
@@ -130,6 +131,8 @@ class AdaptiveDetector:
             steps = list(self._steps)[n - length:]
             if max(steps) > 0.45 * span:
                 continue
+            self.active[t] = True        # a gradual change of the picture (blend or movement)
+            self.active.pop(t - 4 * self._hist, None)
             mid = self._tiny[n - 1 - length // 2]
             if float(np.abs(mid - (a + b) * 0.5).mean()) > 0.12 * span:
                 continue

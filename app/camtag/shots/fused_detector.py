@@ -7,7 +7,10 @@ moving footage. Fusion rules, applied once TransNetV2 has seen past a boundary:
   (fade edges), which gives way to that run;
 - a TransNetV2 boundary within 2 frames of (or overlapping) a classical one is a duplicate;
 - a TransNetV2-only cut must also change the picture's structure (not only its colour).
-Without torch the detector runs the classical path alone and says so in ``warnings``.
+TransNetV2 looks only at the 100-frame windows where the classical path saw a gradual change it
+could not explain by a cut (see ``_worth_a_look``); the rest costs nothing, and the network loads
+at the first window it needs. Without torch the detector runs the classical path alone and says
+so in ``warnings``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class FusedDetector:
         self.warnings: list[str] = []
         try:
             from camtag.shots.transnet_detector import TransNetDetector
-            self.transnet = TransNetDetector(self.settings)
+            self.transnet = TransNetDetector(self.settings, gate=self._worth_a_look)
         except DetectorUnavailable as exc:
             self.transnet = None
             self.warnings.append(f"fused detector runs without TransNetV2: {exc}")
@@ -44,6 +47,13 @@ class FusedDetector:
         self._filter = BoundaryFilter(self.settings.min_shot_frames)
         self._index = -1
         self._recent: list[Boundary] = []
+
+    def _worth_a_look(self, first: int, last: int) -> bool:
+        """TransNetV2 runs only on windows where the picture changed gradually with no cut to
+        explain it (dissolves and fades over movement, and camera movement itself); static and
+        cut-only stretches, which the classical path settles, cost nothing."""
+        active = self.adaptive.active
+        return any(f in active for f in range(first, last))
 
     @property
     def name(self) -> str:

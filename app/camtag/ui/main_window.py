@@ -12,7 +12,7 @@ from bisect import bisect_right
 from typing import Optional
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar,
                                QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.library import LibraryError, ShotRecord
@@ -29,7 +29,7 @@ from camtag.ui.reasoning_panel import ReasoningPanel
 from camtag.ui.resources import icon
 from camtag.ui.search_bar import SearchBar
 from camtag.ui.settings import AppSettings, save_settings
-from camtag.ui.shortcuts import ActionBinder
+from camtag.ui.shortcuts import ActionBinder, HoldTracker
 from camtag.ui.shot_browser import ShotBrowser
 from camtag.ui.shot_model import ShotTableModel
 from camtag.ui.shot_scope import ShotScope
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.player_widget)
         top.addWidget(self.panel)
         top.setStretchFactor(1, 1)
-        top.setSizes([190, 820, 330])
+        top.setSizes([180, 880, 380])
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.browser, "Shots")
         self.tabs.addTab(self.queue_panel, "Analysis queue")
@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
             b.bind(action_id, handler)
         b["edit.undo"].setEnabled(False)
         b["edit.redo"].setEnabled(False)
+        self.k_hold = HoldTracker(b, "play.stop", lambda held: setattr(p, "k_held", held), self)
+        QApplication.instance().installEventFilter(self.k_hold)
 
     # -- helpers ---------------------------------------------------------------------------------
     def color_of(self, tag: str) -> str:
@@ -506,7 +508,13 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.notify("warning", f"Settings could not be saved ({exc}); they apply to this session.")
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - a K released elsewhere is not held
+        if event.type() == event.Type.ActivationChange and not self.isActiveWindow():
+            self.player.k_held = False
+        super().changeEvent(event)
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        QApplication.instance().removeEventFilter(self.k_hold)
         self.save()
         self.queue.cancel()
         self.player.close()

@@ -35,13 +35,15 @@ class ReasoningPanel(QWidget):
         self.record: Optional[ShotRecord] = None
         self.title = QLabel("No shot selected", self)
         self.title.setObjectName("sectionTitle")
+        self.title.setWordWrap(True)
         self.tags = QTreeWidget(self)
         self.tags.setHeaderLabels(["Tag", "Conf.", "Source", "State"])
         self.tags.setRootIsDecorated(False)
         self.tags.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tags.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        for col, w in ((0, 140), (1, 48), (2, 70)):
+        for col, w in ((0, 150), (1, 44), (2, 70)):
             self.tags.setColumnWidth(col, w)
+        self.tags.setMinimumHeight(110)
         self.add_field = QLineEdit(self)
         self.add_field.setPlaceholderText("add tag (T): type an id, Enter")
         completer = QCompleter(QStringListModel(sorted(tag_ids), self), self)
@@ -67,11 +69,12 @@ class ReasoningPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(self.trace)
-        split.setSizes([220, 300])
+        split.setSizes([260, 300])
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 4)
         layout.addWidget(split)
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(300)
 
     # -- showing ---------------------------------------------------------------------------------
     def show_shot(self, record: Optional[ShotRecord], media: Optional[MediaInfo]) -> None:

@@ -88,6 +88,7 @@ class SearchBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.field, 3)
         layout.addWidget(self.error, 2)
+        self.error.hide()
         layout.addWidget(self.save)
         self.valid = True
         self.applied = ""
@@ -112,12 +113,14 @@ class SearchBar(QWidget):
             offset = len(self.field.text()) - len(self.field.text().lstrip())
             self.field.set_error_span((exc.column + offset, exc.length))
             self.error.setText(f"✗ {exc.message} (column {exc.column + 1})")
+            self.error.show()
             self.error.setToolTip(exc.describe())
             self.valid = False
         else:
             self.field.set_error_span(None)
             self.error.setText("")
             self.error.setToolTip("")
+            self.error.hide()
             self.valid = True
         self.save.setEnabled(self.valid and bool(query))
         return self.valid

@@ -75,3 +75,27 @@ class ActionBinder:
 
     def trigger(self, action_id: str) -> None:
         self.actions[action_id].trigger()
+
+
+class HoldTracker(QObject):
+    """Knows whether the key of one action is held down (K for "hold K, tap J/L to step").
+
+    The action fires on the press; this filter only watches for the release, which Qt always
+    delivers as a plain key event."""
+
+    def __init__(self, binder: ActionBinder, action_id: str, on_change: Callable[[bool], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.binder, self.action_id, self.on_change = binder, action_id, on_change
+        binder[action_id].triggered.connect(lambda _c=False: self.on_change(True))
+
+    def _matches(self, event) -> bool:
+        if event.modifiers() & _COMMAND_MODIFIERS:
+            return False
+        pressed = QKeySequence(event.keyCombination()).toString(QKeySequence.SequenceFormat.PortableText)
+        return any(pressed.lower() == k.lower() for k in self.binder.keys.get(self.action_id, ()))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.KeyRelease and not event.isAutoRepeat() and self._matches(event):
+            self.on_change(False)
+        return False

@@ -46,7 +46,7 @@ class ShotBrowser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for col, width in ((0, 44), (COL_POSTER, POSTER_SIZE.width() + 12), (2, 104), (3, 104),
-                           (4, 170), (COL_MOVEMENT, 330), (6, 84), (COL_NOTES, 160)):
+                           (4, 170), (COL_MOVEMENT, 360), (6, 96), (COL_NOTES, 160)):
             self.table.setColumnWidth(col, width)
 
         self.grid = QListView(self)

@@ -1,0 +1,96 @@
+"""The export dialog writes every registered format; settings and remapped keys survive a restart;
+bad input becomes a notification and the app keeps working."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+
+def test_export_dialog_writes_every_format(analysed_window, qtbot, tmp_path):
+    from camtag.export import available_formats
+
+    w = analysed_window
+    dialog = w.show_export()
+    qtbot.addWidget(dialog)
+    formats = available_formats()
+    assert dialog.format.count() == len(formats)
+    for name, fmt in formats.items():
+        dialog.select_format(name)
+        target = tmp_path / f"out_{name}.{fmt.extension.lstrip('.')}"
+        dialog.path.setText(str(target))
+        dialog.export_button.click()
+        qtbot.waitUntil(lambda: dialog.export_button.isEnabled(), timeout=10000)
+        assert dialog.result.text().startswith("✓"), f"{name}: {dialog.result.text()}"
+        assert target.is_file() and target.stat().st_size > 0, name
+    edl = (tmp_path / "out_edl.edl").read_text()
+    assert "FCM: NON-DROP FRAME" in edl
+    assert edl.count(" C        ") == w.model.rowCount()        # one cut event per shot
+
+    # the browser's search results only
+    w.search.set_query("static")
+    dialog.select_scope("results")
+    dialog.select_format("csv")
+    dialog.path.setText(str(tmp_path / "static.csv"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled(), timeout=10000)
+    rows = (tmp_path / "static.csv").read_text().strip().splitlines()
+    assert len(rows) == w.browser.proxy.rowCount() > 0   # start,end,label: one line per shot
+
+    # a bad record start is refused in the dialog, in one line
+    dialog.record_start.setText("25:99:00:00")
+    dialog.export_button.click()
+    assert dialog.result.text().startswith("✖ Not exported: record start")
+
+
+def test_bad_media_and_bad_library_notify_and_app_keeps_working(make_window, tmp_path, qtbot, clip):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    w = make_window(str(blocker / "lib.sqlite"))
+    errors = [t for _ts, level, t in w.notifications.history if level == "error"]
+    assert errors and "could not be opened" in errors[0] and "temporary library" in errors[0]
+    assert w.bridge.temporary and w.bridge.lib is not None
+
+    fake = tmp_path / "broken.mp4"
+    fake.write_bytes(b"this is not a video" * 100)
+    w.open_paths([str(fake), str(tmp_path / "missing.mov")])
+    qtbot.waitUntil(lambda: sum(1 for _t, lvl, _x in w.notifications.history if lvl == "error") >= 3,
+                    timeout=10000)
+    texts = " | ".join(t for _ts, _l, t in w.notifications.history)
+    assert "missing.mov does not exist" in texts
+    assert "broken.mp4 cannot be opened" in texts
+    assert w.notifications.visible_notices()
+
+    # still working: the real clip opens and plays
+    w.open_paths([clip])
+    qtbot.waitUntil(lambda: w.player.shown_index == 0, timeout=20000)
+    QTest.keyClick(w, Qt.Key.Key_Right)
+    assert w.player.position == 1
+
+
+def test_settings_and_remapped_keys_persist(make_window, library_copy, config_dir, qtbot):
+    w = make_window(library_copy)
+    dialog = w.show_settings()
+    qtbot.addWidget(dialog)
+    first, _second = dialog.key_edits["step.forward"]
+    from PySide6.QtGui import QKeySequence
+
+    first.setKeySequence(QKeySequence("Ctrl+Right"))
+    dialog.sensitivity.setValue(1.7)
+    dialog.accept()
+    saved = json.loads(open(os.path.join(config_dir, "app.json")).read())
+    assert saved["sensitivity"] == 1.7
+    assert saved["shortcuts"]["step.forward"] == ["Ctrl+Right", "."]
+    assert w.binder.keys["step.forward"] == ("Ctrl+Right", ".")
+    sheet = w.show_cheat_sheet()
+    qtbot.addWidget(sheet)
+    assert "Ctrl+Right" in sheet.browser.toPlainText()
+    w.close()
+
+    again = make_window(library_copy)
+    assert again.settings.sensitivity == 1.7
+    assert again.binder.keys["step.forward"] == ("Ctrl+Right", ".")
+    assert [s.toString() for s in again.binder["step.forward"].shortcuts()] == ["Ctrl+Right", "."]
