@@ -18,7 +18,9 @@ from camtag.reasoner.base import ModelFileError
 from camtag.reasoner import model_files
 
 KINDS = ("gguf", "mmproj", "hf")
-_SOURCE_MODELS = Path(__file__).resolve().parents[2] / "models"
+from camtag.resources_path import shipped_models_dir  # noqa: E402
+
+_SOURCE_MODELS = shipped_models_dir()
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ def data_dir() -> Path:
 
 
 def registry_path() -> Path:
-    return Path(os.environ.get("CAMTAG_REGISTRY") or _SOURCE_MODELS / "registry.toml")
+    from camtag import resources_path
+
+    return resources_path.registry_path()
 
 
 def user_registry_path() -> Path:

@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from camtag.consumers import ThreadedConsumer
 from camtag.jobs import CancelToken, Job, Progress
-from camtag.media.decode import Decoder, FrameSpec
+from camtag.media.decode import Decoder
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
 from camtag.media.probe import probe

@@ -160,11 +160,10 @@ def check_gui(platform: str | None = None, audio: bool = True) -> list[Finding]:
                                "desktop session, use `xvfb-run camtag app`, or use the CLI (`camtag analyze`)"))
     if any(f.level == "error" and f.what != "display" for f in out):
         return out
-    try:
-        import PySide6.QtGui  # noqa: F401
-        import PySide6.QtWidgets  # noqa: F401
-    except (ImportError, OSError) as exc:
-        out.append(Finding("error", "PySide6", explain_load_error(exc, platform) or f"Qt cannot load: {exc}"))
+    why = _import_in_child("PySide6.QtGui", "PySide6.QtWidgets")
+    if why:
+        out.append(Finding("error", "PySide6", explain_load_error(OSError(why), platform)
+                           or f"Qt cannot load: {why}"))
         return out
     if audio:
         out.extend(check_audio(platform))
@@ -178,12 +177,28 @@ def check_audio(platform: str | None = None) -> list[Finding]:
             why = _load(soname)
             if why:
                 return [Finding("warning", soname, "sound is off: " + why)]
-    try:
-        import PySide6.QtMultimedia  # noqa: F401
-    except (ImportError, OSError) as exc:
+    why = _import_in_child("PySide6.QtMultimedia")
+    if why:
         return [Finding("warning", "QtMultimedia", "sound is off: "
-                        + (explain_load_error(exc, platform) or f"QtMultimedia cannot load ({exc})"))]
+                        + (explain_load_error(OSError(why), platform) or f"QtMultimedia cannot load ({why})"))]
     return [Finding("ok", "QtMultimedia", "sound available")]
+
+
+def _import_in_child(*modules: str) -> str:
+    """Import Qt modules in a child process (the core never imports Qt itself, and a library
+    that fails to load cannot take this process down). Returns the error text, or ''."""
+    import subprocess
+
+    code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\n"
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if proc.returncode == 0:
+        return ""
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit status {proc.returncode}"
 
 
 def check_gpu_driver(platform: str | None = None) -> Finding:

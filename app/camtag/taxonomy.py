@@ -78,10 +78,9 @@ class Taxonomy:
 
 def resources_dir() -> Path:
     """``$CAMTAG_RESOURCES``, else ``resources/`` next to the source tree, else inside the package."""
-    env = os.environ.get("CAMTAG_RESOURCES")
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve().parent
-    candidates += [here.parent.parent / "resources", here / "resources"]
+    from camtag.resources_path import resources_candidates
+
+    candidates = resources_candidates()
     for c in candidates:
         if (c / "taxonomy.toml").is_file():
             return c

@@ -50,7 +50,7 @@ elif "$EXE" app --help 2>&1 | grep -q -- '--screenshot'; then
   # the app opens the analysed demo clip from the smoke library, waits until it is shown, saves a
   # picture of the window and quits
   clip="$TMP/demo/camtag_demo.mp4"
-  out=$(timeout 180 "$EXE" app "$clip" --library "$TMP/library.sqlite" --screenshot "$TMP/window.png" --timeout 60 2>&1)
+  out=$(timeout 180 "$EXE" app "$clip" --library "$TMP/library.sqlite" --screenshot "$TMP/window.png" --timeout 20 2>&1)
   if [ $? = 0 ] && [ -s "$TMP/window.png" ]; then echo "ok: ${out##*$'\n'} ($(stat -c %s "$TMP/window.png") bytes)"
   else fail "app --screenshot: $out"; fi
 else

@@ -50,7 +50,7 @@ def run(args) -> int:
     write_analysis(stem + ".camtag.json", analysis)
     try:
         from camtag.export import ExportOptions, export
-        export(stem + ".camtag.json", "edl", stem + ".edl", ExportOptions())
+        export(analysis, "edl", stem + ".edl", ExportOptions())
         exported = f" and {stem}.edl"
     except Exception as exc:  # the analysis is kept whatever the exporter says
         exported = f" (EDL export failed: {exc})"

@@ -16,6 +16,19 @@ from camtag.ui.settings import load_settings
 from camtag.ui.shortcuts import TypingGuard
 
 
+def binding_problem() -> str:
+    """PySide6 6.12.0 drops a reference to None on every call of a void method on Python < 3.12
+    (None is not immortal there), which crashes a long session with "deallocating None"."""
+    import PySide6
+
+    version = tuple(int(x) for x in PySide6.__version__.split(".")[:3] if x.isdigit())
+    if version[:2] == (6, 12) and sys.version_info < (3, 12):
+        return (f"PySide6 {PySide6.__version__} on Python {sys.version_info[0]}.{sys.version_info[1]} "
+                f"has a reference-count bug that can crash the app after a while; install "
+                f"PySide6-Essentials 6.11 (pip install 'PySide6-Essentials<6.12') or use Python ≥ 3.12.")
+    return ""
+
+
 def create_application(argv: Optional[list[str]] = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -43,7 +56,7 @@ def build_window(path: Optional[str] = None, library_url: Optional[str] = None):
     except TaxonomyError as exc:
         problem = f"Tag colours and names unavailable ({exc}); tags still work."
     window = MainWindow(settings, library_url, taxonomy)
-    for text in (note, problem):
+    for text in (note, problem, binding_problem()):
         if text:
             window.notify("warning", text)
     if path:

@@ -12,7 +12,8 @@ from typing import Optional
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCompleter, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QCompleter, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit,
                                QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -41,8 +42,11 @@ class ReasoningPanel(QWidget):
         self.tags.setRootIsDecorated(False)
         self.tags.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tags.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        for col, w in ((0, 150), (1, 44), (2, 70)):
-            self.tags.setColumnWidth(col, w)
+        header = self.tags.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tags.setMinimumHeight(110)
         self.add_field = QLineEdit(self)
         self.add_field.setPlaceholderText("add tag (T): type an id, Enter")

@@ -153,7 +153,11 @@ class ShotBrowser(QWidget):
             self._following = False
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._following or not current.isValid():
+        # only the user moving through the visible view seeks (not Qt picking a current row
+        # when a view is shown, nor the browser following the playhead)
+        view = self.active_view()
+        if self._following or not current.isValid() or not view.hasFocus() \
+                or current.model() is not view.model() or view.selectionModel() is not self.sender():
             return
         rec = current.data(SHOT_ROLE)
         if rec is not None:

@@ -1,7 +1,7 @@
 """The motion timeline (pyqtgraph): pan/tilt/zoom/roll per frame over the whole media.
 
 Curves are the smoothed per-second rates (pan/tilt in % of the frame width, zoom in % scale,
-roll in degrees). Shot boundaries are one line item, sub-shot segments one bar item in a lane
+roll in degrees). Shot boundaries are one line item, sub-shot segments one image strip in a lane
 under the curves (coloured by the taxonomy), so thousands of shots stay cheap. Curves use
 peak downsampling and clip-to-view, which keeps a two-hour file (≈200k samples per curve) smooth.
 The playhead follows the player; dragging it, or clicking the plot, seeks. Wheel zooms time,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 CURVES = (("pan", "#54a0ff", "pan %/s"), ("tilt", "#1dd1a1", "tilt %/s"),
           ("zoom", "#ff9f43", "zoom %/s"), ("roll", "#c56cf0", "roll °/s"))
+LANE_COLUMNS = 16384
 SCALE = {"pan": 100.0, "tilt": 100.0, "zoom": 100.0, "roll": 1.0}
 
 
@@ -49,20 +50,24 @@ class MotionTimeline(QWidget):
         self.vb = self.plot.getViewBox()
         self.vb.setMouseEnabled(x=True, y=False)
         self.vb.disableAutoRange(axis=pg.ViewBox.YAxis)
+        # PlotItem applies its own modes to every item it adds: set them here, not per item
+        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+        self.plot.getPlotItem().setClipToView(True)
         self.legend = self.plot.addLegend(offset=(6, 4), colCount=4, labelTextSize="8pt")
         self.items: dict[str, pg.PlotDataItem] = {}
         for name, color, label in CURVES:
-            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.2), name=label, connect="finite")
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
-            item.setSkipFiniteCheck(False)
+            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), name=label, connect="finite")
             self.plot.addItem(item)
             self.items[name] = item
         self.boundaries = pg.PlotCurveItem(pen=pg.mkPen("#e0e0e0", width=1, style=Qt.PenStyle.DashLine),
                                            connect="pairs")
         self.boundaries.setOpacity(0.45)
         self.plot.addItem(self.boundaries, ignoreBounds=True)
-        self.segments: Optional[pg.BarGraphItem] = None
+        self.lane = pg.ImageItem(axisOrder="row-major")   # (col-major fails for 1-row images)
+        self.lane.setZValue(-10)
+        self.lane.hide()
+        self.plot.addItem(self.lane, ignoreBounds=True)
+        self._segments: list = []
         self.marks = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(84, 160, 255, 40),
                                          pen=pg.mkPen("#54a0ff"))
         self.marks.setZValue(-5)
@@ -79,6 +84,7 @@ class MotionTimeline(QWidget):
         self.plot.addItem(self.note, ignoreBounds=True)
         self.frames = 0
         self.y_range = (-5.0, 5.0)
+        self._boundary_frames = np.empty(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -134,31 +140,48 @@ class MotionTimeline(QWidget):
         self.y_range = (lo - (hi - lo) * 0.12, hi)      # room for the segment lane below
         self.vb.setYRange(*self.y_range, padding=0)
         self.note.setPos(0, hi)
+        if len(self._boundary_frames):
+            self.set_boundaries(self._boundary_frames)
+        if self._segments:
+            self.set_segments(self._segments)
 
     def _note(self, text: str) -> None:
         self.note.setText(text)
         self.note.setVisible(bool(text))
 
     def set_boundaries(self, frames: Sequence[int]) -> None:
-        xs = np.repeat(np.asarray(sorted(frames), dtype=np.float64), 2)
-        ys = np.tile(np.array([-1e6, 1e6]), len(xs) // 2)
+        self._boundary_frames = np.asarray(sorted(frames), dtype=np.float64)
+        lo, hi = self.y_range                 # lines just span the plot (long lines clip slowly)
+        xs = np.repeat(self._boundary_frames, 2)
+        ys = np.tile(np.array([lo, hi]), len(xs) // 2)
         self.boundaries.setData(xs, ys)
 
     def set_segments(self, segments: Sequence[tuple[int, int, str]]) -> None:
-        """(start, end exclusive, colour) per sub-shot segment."""
-        if self.segments is not None:
-            self.plot.removeItem(self.segments)
-            self.segments = None
+        """(start, end exclusive, colour) per sub-shot segment, drawn as one image strip (one
+        column per frame up to LANE_COLUMNS, so thousands of segments cost one drawImage)."""
+        self._segments = list(segments)
         if not segments:
+            self.lane.hide()
             return
+        n = max(1, self.frames)
+        cols = min(n, LANE_COLUMNS)
+        centers = (np.arange(cols) + 0.5) * (n / cols)
+        starts = np.array([s for s, _e, _c in segments], dtype=np.float64)
+        ends = np.array([e for _s, e, _c in segments], dtype=np.float64)
+        order = np.argsort(starts)
+        starts, ends = starts[order], ends[order]
+        colors = np.array([QColor(segments[i][2]).getRgb() for i in order], dtype=np.uint8)
+        idx = np.searchsorted(starts, centers, side="right") - 1
+        inside = (idx >= 0) & (centers < ends[np.clip(idx, 0, None)])
+        rgba = np.zeros((1, cols, 4), dtype=np.uint8)
+        rgba[0, inside] = colors[idx[inside]]
+        first = np.r_[True, idx[1:] != idx[:-1]] & inside       # mark where a segment starts
+        rgba[0, first, :3] //= 2
+        self.lane.setImage(rgba, autoLevels=False)
         lo, hi = self.y_range
         lane = (hi - lo) * 0.08
-        x0 = np.array([s for s, _e, _c in segments], dtype=np.float64)
-        width = np.array([max(1, e - s) for s, e, _c in segments], dtype=np.float64)
-        brushes = [pg.mkBrush(QColor(c)) for _s, _e, c in segments]
-        self.segments = pg.BarGraphItem(x0=x0, width=width, y0=lo + lane * 0.15, height=lane,
-                                        brushes=brushes, pen=pg.mkPen("#15171b", width=1))
-        self.plot.addItem(self.segments, ignoreBounds=True)
+        self.lane.setRect(0, lo + lane * 0.15, n, lane)
+        self.lane.show()
 
     def set_marks(self, mark_in: Optional[int], mark_out: Optional[int]) -> None:
         if mark_in is None and mark_out is None:
