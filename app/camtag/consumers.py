@@ -59,10 +59,17 @@ class ThreadedConsumer:
             raise self._error
         return self.inner.finish()
 
-    def abandon(self) -> None:
-        """Stop the worker without finishing (cancel path)."""
+    def abandon(self, timeout: float = 10.0) -> None:
+        """Stop the worker without finishing (cancel path): drop queued frames, send the stop
+        marker and wait for the thread, so no thread is left inside native code at exit."""
         self._error = self._error or RuntimeError("abandoned")
         try:
-            self._queue.put_nowait(None)
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self._queue.put(None, timeout=timeout)
         except queue.Full:
             pass
+        self._thread.join(timeout)

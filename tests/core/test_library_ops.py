@@ -9,12 +9,12 @@ import pytest
 
 from camtag.library import Changes, LibraryError, UndoError, open_library
 from camtag.model import Tag
-from library_support import make_analysis, new_library
+from library_support import make_analysis
 
 
 @pytest.fixture
-def lib(tmp_path):
-    lib = new_library(tmp_path)
+def lib(library_url_factory):                   # every test runs on SQLite and on PostgreSQL
+    lib = open_library(library_url_factory())
     lib.import_analysis(make_analysis("A001.mov", 8, seed=4))
     yield lib
     lib.close()
@@ -119,8 +119,8 @@ def test_a_failing_subscriber_does_not_break_the_library(lib, caplog):
     assert len(seen) == 1 and "subscriber" in caplog.text
 
 
-def test_reanalysis_with_another_engine_keeps_the_editors_work(tmp_path):
-    lib = new_library(tmp_path)
+def test_reanalysis_with_another_engine_keeps_the_editors_work(library_url_factory):
+    lib = open_library(library_url_factory())
     first = make_analysis("A001.mov", 0, seed=1, cuts=[0, 50, 100, 150, 200, 250])
     lib.import_analysis(first)
     s = lib.shots("/footage/A001.mov")

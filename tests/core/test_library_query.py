@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from camtag.library import QueryError
+from camtag.library import QueryError, open_library
 from camtag.library.query import (And, Compare, FieldIs, Not, Or, TagTerm, Text, format_query,
                                   parse)
 from camtag.library.query_sql import compile_query
 from camtag.library.sqlite_store import SQLiteDialect
-from library_support import SOURCES, TAGS, WORDS, make_analysis, new_library
+from library_support import SOURCES, TAGS, WORDS, make_analysis
 
 STATES = ["proposed", "confirmed", "rejected", "added"]
 OPS = [">", ">=", "<", "<=", "=", "!="]
@@ -102,8 +102,8 @@ def test_user_values_never_reach_the_sql_text():
 
 # -- SQL results equal an independent evaluation ---------------------------------------------------
 @pytest.fixture(scope="module")
-def small_library(tmp_path_factory):
-    lib = new_library(tmp_path_factory.mktemp("q"))
+def small_library(library_url_factory):         # on SQLite and on PostgreSQL
+    lib = open_library(library_url_factory())
     for i, name in enumerate(["A001_C001.mov", "A002_C001.mov", "B001_C007.mov"]):
         lib.import_analysis(make_analysis(name, 25, seed=i, engine=["geometry", "vlm"][i % 2]))
     shots = [s for m in lib.media() for s in lib.shots(m)]

@@ -12,7 +12,13 @@ import pytest
 
 from camtag.jobs import Cancelled, CancelToken, Progress, run_job
 from camtag.library import LibraryError, LibraryFullError
-from camtag.library.batch import batch_job, make_queue, unfinished_queue
+from camtag.library.batch import batch_job as _batch_job, make_queue, unfinished_queue
+
+
+def batch_job(*args, **kwargs):
+    """The queue logic in-process: these tests swap in a stand-in pipeline module, which a
+    spawned worker process would not see (isolation has its own tests in test_robust_guard)."""
+    return _batch_job(*args, isolate=False, **kwargs)
 from camtag.media.probe import probe
 from camtag.model import Analysis, Shot, Tag
 from library_support import SHOTS_DIR, new_library, raw

@@ -94,3 +94,41 @@ def test_settings_and_remapped_keys_persist(make_window, library_copy, config_di
     assert again.settings.sensitivity == 1.7
     assert again.binder.keys["step.forward"] == ("Ctrl+Right", ".")
     assert [s.toString() for s in again.binder["step.forward"].shortcuts()] == ["Ctrl+Right", "."]
+
+
+def test_model_engine_without_model_keeps_geometry_and_says_why(make_window, library_copy, clip,
+                                                               qtbot):
+    w = make_window(library_copy)
+    qtbot.waitUntil(lambda: bool(w.engine_states), timeout=30000)
+    assert w.engine_states["geometry"] == "ok"
+    assert w.engine_states["llamacpp"] != "ok"          # no GGUF on this machine
+    w.queue_panel.engine.setCurrentIndex(w.queue_panel.engine.findData("llamacpp"))
+    assert w.settings.engine == "llamacpp"
+    assert "unavailable" in w.queue_panel.engine_state.text()
+    w.open_paths([clip])
+    qtbot.waitUntil(lambda: bool(w.queue.items)
+                    and w.queue.items[-1].status in ("done", "up to date"), timeout=30000)
+    warnings = [t for _ts, level, t in w.notifications.history if level == "warning"]
+    assert any("No usable model engine" in t and "geometric tags" in t for t in warnings), warnings
+    assert w.model.rowCount() > 1 and all(r.shot.tags for r in w.model.records())
+
+
+def test_drop_a_folder_queues_its_media(make_window, library_copy, clip, tmp_path, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    folder = tmp_path / "card"
+    (folder / "sub").mkdir(parents=True)
+    os.symlink(clip, folder / "sub" / "A001.mp4")
+    (folder / "notes.txt").write_text("not media")
+    w = make_window(library_copy)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    w.queue_panel.dropEvent(event)
+    assert [os.path.basename(i.path) for i in w.queue.items] == ["A001.mp4"]
+    qtbot.waitUntil(lambda: w.queue.busy or w.queue.items[0].status != "queued", timeout=10000)
+    w.binder.trigger("queue.cancel")
+    qtbot.waitUntil(lambda: not w.queue.busy, timeout=30000)
+    assert w.queue.items[0].status in ("cancelled", "done")

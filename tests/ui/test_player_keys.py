@@ -146,3 +146,24 @@ def test_timeline_click_and_browser_click_seek(analysed_window, qtbot):
     assert p.position == rec.shot.start_frame
     qtbot.waitUntil(lambda: w.player_widget.view.index == rec.shot.start_frame, timeout=5000)
     assert w.panel.record.id == rec.id
+
+
+def test_drop_frame_timecode_uses_semicolon(qtbot):
+    from fractions import Fraction
+
+    from camtag.model import MediaInfo
+    from camtag.timebase import timecode_to_frames
+    from camtag.ui.player import PlayerController
+
+    rate = Fraction(30000, 1001)
+    start = timecode_to_frames("01:00:00;00", rate)
+    media = MediaInfo(path="/x.mov", container="mov", codec="h264", width=1920, height=1080,
+                      rate=rate, frames=100000, duration=Fraction(100000) / rate,
+                      start_timecode="01:00:00;00", start_frame=start, drop_frame=True)
+    player = PlayerController()
+    player.media = media
+    assert player.time_text(0) == "01:00:00;00"
+    assert player.time_text(1800) == "01:01:00;02"           # frames ;00 and ;01 are dropped
+    assert player.time_text(17982) == "01:10:00;00"          # ...except every tenth minute
+    assert player.time_text(1800, "frames") == "1800"
+    player.close()

@@ -55,7 +55,6 @@ def main(out: str, library: str, clip: str) -> int:
     target = window.player.position
     _wait(app, lambda: window.player_widget.view.index == target)
     _settle(app)
-    shots = {"main_table.png": window}
     window.grab().save(os.path.join(out, "main_table.png"))
 
     window.browser.set_view("grid")
@@ -86,8 +85,13 @@ def main(out: str, library: str, clip: str) -> int:
         dialog = open_dialog()
         _settle(app, 0.5)
         dialog.grab().save(os.path.join(out, name))
+        if name == "settings_dialog.png":
+            for index, tab in ((1, "settings_engine.png"), (2, "settings_shortcuts.png")):
+                dialog.tabs.setCurrentIndex(index)
+                _settle(app, 0.3)
+                dialog.grab().save(os.path.join(out, tab))
         dialog.close()
-    print("saved", sorted(os.listdir(out)), len(shots))
+    print("saved", sorted(os.listdir(out)))
     window.close()
     return 0
 

@@ -17,7 +17,7 @@ def add_arguments(p) -> None:
     p.add_argument("--screenshot", metavar="PNG",
                    help="headless use: wait for the analysis, save a picture of the window, quit")
     p.add_argument("--offscreen", action="store_true",
-                   help="render without a screen (automatic when there is no display)")
+                   help="render without a screen (implied by --screenshot when there is no display)")
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="with --screenshot: longest wait for the analysis (default 600)")
 

@@ -129,6 +129,8 @@ def run_add(args) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         lib.close()
+    if token.cancelled:
+        _settle_worker_threads()
     counts = {s: sum(1 for i in items if i.status == s) for s in
               ("done", "up to date", "failed", "cancelled", "queued")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
@@ -137,6 +139,17 @@ def run_add(args) -> int:
         print("camtag: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     return 1 if counts["failed"] else 0
+
+
+def _settle_worker_threads(timeout: float = 3.0) -> None:
+    """After a cancel, give the pipeline's abandoned worker threads a moment to leave native code:
+    a daemon thread still inside OpenCV when the interpreter exits aborts the process."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith("camtag-"):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _item_line(n: int, total: int, item) -> str:

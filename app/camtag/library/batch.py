@@ -63,8 +63,10 @@ def make_queue(paths: Iterable[str]) -> list[QueueItem]:
 
 def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused",
               settings: dict | None = None, cancel: CancelToken | None = None,
-              again: bool = False) -> Job[list[QueueItem]]:
-    """Run the queue; library-wide errors (full, locked, read-only) stop it and are raised."""
+              again: bool = False, isolate: bool = True) -> Job[list[QueueItem]]:
+    """Run the queue; library-wide errors (full, locked, read-only) stop it and are raised.
+    Each file is decoded in a watched worker process unless ``isolate`` is false, so a decoder
+    crash or hang marks that file failed with the reason and the queue goes on."""
     cancel = cancel or CancelToken()
     total = len(items)
     for i, item in enumerate(items):
@@ -77,7 +79,7 @@ def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused"
         yield Progress(i, total, item.name, item)
         job = lib.analyze(item.path, detector=item.detector or detector,
                           settings=item.settings if item.settings is not None else settings,
-                          cancel=cancel, again=again)
+                          cancel=cancel, again=again, isolate=isolate)
         try:
             while True:
                 try:

@@ -179,7 +179,7 @@ def _mark(lib: "Library", analysis_id: int, status: str, error: str = "") -> Non
 
 def analyze_into_library(lib: "Library", path: str, *, detector: str = "fused",
                          settings: dict | None = None, cancel: CancelToken | None = None,
-                         again: bool = False) -> Job[AnalysisRecord]:
+                         again: bool = False, isolate: bool = False) -> Job[AnalysisRecord]:
     """Analyse ``path`` into the library, resuming an unfinished run. Returns the analysis record
     (``skipped=True`` if an identical finished analysis already existed)."""
     settings = dict(settings or {})
@@ -202,17 +202,21 @@ def analyze_into_library(lib: "Library", path: str, *, detector: str = "fused",
             text = f"resuming at frame {start} ({len(done_shots)} shots kept)"
             yield Progress(start, record.total_frames, text, Notice(text))
         result = yield from _run(lib, media, record.id, path, detector, settings, cancel,
-                                 start, done_shots)
+                                 start, done_shots, isolate)
         final = _finish(lib, media, record.id, detector, settings, result)
     finally:
         _ACTIVE.discard(key)
     return replace(final, resumed_from=start if resumed else 0)
 
 
-def _run(lib, media, analysis_id, path, detector, settings, cancel, start, done_shots):
+def _run(lib, media, analysis_id, path, detector, settings, cancel, start, done_shots,
+         isolate=False):
     import inspect
 
-    from camtag.pipeline import analyze_job
+    if isolate:    # a decoder crash or hang fails this file only (camtag.media.guard)
+        from camtag.media.guard import isolated_analyze_job as analyze_job
+    else:
+        from camtag.pipeline import analyze_job
 
     stored = {s.start_frame for s in done_shots}
     extra = {}

@@ -77,8 +77,10 @@ class Library:
 
     # -- analyses --------------------------------------------------------------------------------
     def analyze(self, path: str, *, detector: str = "fused", settings: dict | None = None,
-                cancel: CancelToken | None = None, again: bool = False) -> Job[AnalysisRecord]:
+                cancel: CancelToken | None = None, again: bool = False,
+                isolate: bool = False) -> Job[AnalysisRecord]:
         """A job that analyses ``path`` into the library shot by shot, resuming unfinished work.
+        ``isolate``: decode in a watched worker process (a crash or hang fails only this file).
 
         Skips (``record.skipped``) when the same content was already analysed with the same
         detector and settings, unless ``again``. Editor decisions carry over to the new analysis.
@@ -86,7 +88,7 @@ class Library:
         from camtag.library.durable import analyze_into_library
 
         return analyze_into_library(self, path, detector=detector, settings=settings,
-                                    cancel=cancel, again=again)
+                                    cancel=cancel, again=again, isolate=isolate)
 
     def import_analysis(self, analysis: Analysis, media_path: str | None = None) -> AnalysisRecord:
         """Store a finished Analysis (e.g. read from an analysis JSON) and make it current."""

@@ -181,3 +181,4 @@ def restore(tx: Tx, snap: dict[int, dict | None]) -> None:
                 cols = list(row)
                 tx.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(len(cols))})",
                            [row[c] for c in cols])
+    tx.store.dialect.after_explicit_ids(tx, ("shots", "tags", "segments", "traces"))

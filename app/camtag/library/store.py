@@ -61,6 +61,10 @@ class Dialect:
         """Case-insensitive LIKE with ``\\`` as escape; one ``?`` placeholder."""
         return f"{expr} LIKE ? ESCAPE '\\'"
 
+    def after_explicit_ids(self, tx: "Tx", tables: Sequence[str]) -> None:
+        """Called after rows were inserted with explicit ids (undo/redo re-inserts); backends whose
+        ids come from sequences move them past the highest id."""
+
 
 _PLACEHOLDER = re.compile(r"\?")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from bisect import bisect_left
 
 from camtag.media.decode import AnalysisFrame, FrameSpec
@@ -36,8 +37,9 @@ class PosterWriter:
         import cv2  # noqa: F401  (fail early if OpenCV is missing)
 
         self.folder = folder
-        self.samples_dir = os.path.join(folder, ".samples")
-        os.makedirs(self.samples_dir, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
+        # one samples folder per run: a resumed run never shares it with a stopped one
+        self.samples_dir = tempfile.mkdtemp(prefix=".samples-", dir=folder)
         self.every = max(1, every)
         self.spec = FrameSpec(small_size=None, thumb_width=width, thumb_every=self.every)
         self._frames: list[int] = []
@@ -70,7 +72,10 @@ class PosterWriter:
         inside = [f for f in candidates if shot.start_frame <= f < shot.end_frame]
         pick = min(inside or candidates, key=lambda f: abs(f - target))
         dest = os.path.join(self.folder, f"shot_{shot.start_frame:08d}.jpg")
-        shutil.copyfile(self._sample_path(pick), dest)
+        try:
+            shutil.copyfile(self._sample_path(pick), dest)
+        except OSError:          # the cache was cleared under us: the shot keeps no poster
+            return None
         self._forget_before(shot.end_frame - self.every)
         return dest
 

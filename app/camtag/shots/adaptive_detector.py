@@ -131,10 +131,12 @@ class AdaptiveDetector:
             steps = list(self._steps)[n - length:]
             if max(steps) > 0.45 * span:
                 continue
-            self.active[t] = True        # a gradual change of the picture (blend or movement)
-            self.active.pop(t - 4 * self._hist, None)
             mid = self._tiny[n - 1 - length // 2]
-            if float(np.abs(mid - (a + b) * 0.5).mean()) > 0.12 * span:
+            blend = float(np.abs(mid - (a + b) * 0.5).mean()) / span
+            # a gradual change of the picture; how far its middle is from a blend of its ends
+            self.active[t] = min(blend, self.active.get(t, 9.0))
+            self.active.pop(t - 4 * self._hist, None)
+            if blend > 0.12:
                 continue
             found = self._blend_range(n, length, diff)
             if found is None:

@@ -25,6 +25,7 @@ from camtag.shots.adaptive_detector import AdaptiveDetector
 from camtag.shots.base import DetectorSettings, DetectorUnavailable, register
 
 _NEAR = 2
+_MIX_GATE = 0.2     # see _worth_a_look
 
 
 class FusedDetector:
@@ -49,11 +50,13 @@ class FusedDetector:
         self._recent: list[Boundary] = []
 
     def _worth_a_look(self, first: int, last: int) -> bool:
-        """TransNetV2 runs only on windows where the picture changed gradually with no cut to
-        explain it (dissolves and fades over movement, and camera movement itself); static and
-        cut-only stretches, which the classical path settles, cost nothing."""
+        """TransNetV2 runs only on windows where the picture changed gradually, with no cut to
+        explain it, and the middle of the change looks like a mix of its ends (a dissolve or fade,
+        possibly over movement). Static, cut-only and plain camera-movement stretches, which the
+        classical path settles, cost nothing. Measured: dissolves between moving shots score
+        0.14-0.18, camera movement 0.2-0.7 (0.23 and up on the shared real clips)."""
         active = self.adaptive.active
-        return any(f in active for f in range(first, last))
+        return any(active.get(f, 9.0) <= _MIX_GATE for f in range(first, last))
 
     @property
     def name(self) -> str:

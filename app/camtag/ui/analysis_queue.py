@@ -23,6 +23,10 @@ from camtag.ui.settings import AppSettings
 from camtag.ui.workers import RunningJob, start_job
 
 
+class ActionNotice(Notice):
+    """A notice the user should act on (shown as a warning)."""
+
+
 def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
     """Analyse one file into the library, then (optionally) tag its shots with the model."""
     analysis = settings.analysis_settings()
@@ -37,16 +41,35 @@ def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
     if backend is None:
         text = (f"No usable model engine for “{settings.engine}” (see Settings → Engine); "
                 f"{os.path.basename(path)} keeps its geometric tags.")
-        yield Progress(0, None, text, Notice(text))
+        yield Progress(0, None, text, ActionNotice(text))
         return record
     current = lib.analysis(path)
     try:
-        shots = yield from reason_job(current.media, current.shots, backend,
-                                      mode=settings.question_mode, cancel=cancel)
+        shots = yield from _with_model_notice(
+            reason_job(current.media, current.shots, backend, mode=settings.question_mode,
+                       cancel=cancel), os.path.basename(path))
     finally:
         backend.close()
     lib.import_analysis(replace(current, shots=tuple(shots), engine=backend.name), media_path=path)
     return record
+
+
+def _with_model_notice(job, name: str):
+    """Pass a reasoner job through, turning its first model failure into a user notice."""
+    told = False
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        shot = p.partial
+        error = ((getattr(shot, "evidence", None) or {}).get("reasoner") or {}).get("error")
+        if error and not told:
+            told = True
+            text = (f"{name}: the model failed ({error}); shots keep their geometric tags. Check "
+                    f"the model files in Settings → Engine.")
+            yield Progress(p.done, p.total, text, ActionNotice(text))
+        yield p
 
 
 class AnalysisQueue(QObject):
@@ -140,7 +163,7 @@ class AnalysisQueue(QObject):
         if row is None:
             return
         if isinstance(p.partial, Notice):
-            self.notice.emit("info", p.partial.text)
+            self.notice.emit("warning" if isinstance(p.partial, ActionNotice) else "info", p.partial.text)
         if p.fraction is not None:
             self.fractions[row] = p.fraction
         if p.message and not (self.job and self.job.cancelling):

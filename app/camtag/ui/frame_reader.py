@@ -44,6 +44,7 @@ class FrameReader:
         self.size = (max(2, int(dw * scale) // 2 * 2), max(2, int(h_disp * scale) // 2 * 2))
         self._decoder = None
         self._next = None              # index the running decoder will produce next
+        self._seek_key = self._pts[0]
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = 0
         self._cache_limit = cache_bytes
@@ -130,6 +131,7 @@ class FrameReader:
         self._container.seek(key, stream=self._stream, backward=True, any_frame=False)
         self._decoder = self._container.decode(self._stream)
         self._next = None
+        self._seek_key = key
 
     def _index_of(self, pts: int) -> int:
         i = bisect_left(self._pts, pts)
@@ -144,8 +146,10 @@ class FrameReader:
         guard = max(1, int(Fraction(1, 2) / self._tb))
         target = self._pts[index]
         start = self._pts[self._next] if self._next is not None and self._next < self.frames \
-            else self._pts[0]
-        skipping = target - start > guard
+            else self._seek_key
+        # frames needed (the target, and the ones kept behind it) are never skipped
+        skip_until = min(target - guard, self._pts[max(0, min(keep_from, index))])
+        skipping = skip_until > start
         ctx.skip_frame = "NONREF" if skipping else "DEFAULT"
         try:
             for frame in self._decoder:
@@ -155,7 +159,7 @@ class FrameReader:
                     continue
                 i = self._index_of(stamp)
                 self._next = i + 1
-                if skipping and stamp >= target - guard:
+                if skipping and stamp >= skip_until:
                     ctx.skip_frame = "DEFAULT"
                     skipping = False
                 if i < keep_from:

@@ -50,7 +50,7 @@ class FrameServer(QObject):
 
     def request(self, index: int) -> None:
         with self._cv:
-            self._keep_behind = 24 if 0 <= index < self._last else 0
+            self._keep_behind = 48 if 0 <= index < self._last else 0
             self._wanted = index
             self._cv.notify()
 

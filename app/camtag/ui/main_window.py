@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, 
                                QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.library import LibraryError, ShotRecord
-from camtag.media.errors import MediaError
 from camtag.model import MediaInfo
+from camtag.timebase import nominal_fps
 from camtag.ui import media_actions
 from camtag.ui.analysis_queue import AnalysisQueue
 from camtag.ui.library_bridge import LibraryBridge
@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.media_id: Optional[int] = None
         self.engine_states: dict[str, str] = {}
         self._starts: list[int] = []
+        self._media_records: list[ShotRecord] = []
         self._current_shot: Optional[int] = None
         self._pending_seek: Optional[int] = None
         self._workers: list = []
@@ -214,6 +215,19 @@ class MainWindow(QMainWindow):
         self._refresh_sidebar()
         self.scope.show_media(self.media_id)
 
+    def switch_library(self, url: Optional[str]) -> None:
+        """Open another library; a running analysis is stopped first (it stays resumable)."""
+        if self.queue.busy:
+            if self.queue.job is not None and not self.queue.job.cancelling:
+                self.notify("info", "Stopping the running analysis to switch library; Resume "
+                                    "continues it later.")
+                self.queue.cancel()
+            QTimer.singleShot(200, lambda: self.switch_library(url))
+            return
+        self.open_library(url)
+        if self.media is not None:
+            self.open_media_file(self.media.path, analyse=False)
+
     def _refresh_sidebar(self) -> None:
         lib = self.bridge.lib
         if lib is None:
@@ -259,7 +273,8 @@ class MainWindow(QMainWindow):
         self.player.open(info)
         self.player_widget.view.clear("loading…")
         self.timeline.set_media(info.frames)
-        self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display))
+        self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display),
+                                    nominal_fps(info.rate), info.start_frame)
         self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
         self.scope.refresh_media_infos(override=(media_id, info) if media_id else None)
         self.scope.show_media(media_id)
@@ -285,6 +300,7 @@ class MainWindow(QMainWindow):
 
     def _records_changed(self, _ids) -> None:
         records = [r for r in self.model.records() if r.media_id == self.media_id]
+        self._media_records = records
         self._starts = [r.shot.start_frame for r in records]
         self.player.set_shot_starts(self._starts)
         self.timeline.set_boundaries([s for s in self._starts if s > 0])
@@ -341,7 +357,7 @@ class MainWindow(QMainWindow):
     def _on_position(self, frame: int) -> None:
         self.timeline.set_position(frame, follow=True)
         i = bisect_right(self._starts, frame) - 1
-        records = [r for r in self.model.records() if r.media_id == self.media_id]
+        records = self._media_records
         rec = records[i] if 0 <= i < len(records) else None
         shot_id = rec.id if rec is not None else None
         if shot_id != self._current_shot:
@@ -465,7 +481,11 @@ class MainWindow(QMainWindow):
         settings = self.settings.reasoner_settings()
         from camtag.ui.engines import engine_states
 
-        self._workers.append(run_in_thread(lambda: engine_states(settings), self._engines_checked))
+        self.keep_worker(run_in_thread(lambda: engine_states(settings), self._engines_checked))
+
+    def keep_worker(self, worker) -> None:
+        """Hold a reference while a short worker runs (its results arrive as queued signals)."""
+        self._workers = self._workers[-31:] + [worker]
 
     def _engines_checked(self, states: dict) -> None:
         self.engine_states = states
@@ -522,5 +542,3 @@ class MainWindow(QMainWindow):
         self.bridge.close()
         super().closeEvent(event)
 
-
-__all__ = ["MainWindow", "MediaError"]

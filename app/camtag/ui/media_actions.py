@@ -75,7 +75,7 @@ def open_media_file(win: "MainWindow", path: str, analyse: bool = True) -> None:
         win.notify("error", text)
         win.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
 
-    win._workers.append(run_in_thread(lambda: _prepare(lib, path), done, failed))
+    win.keep_worker(run_in_thread(lambda: _prepare(lib, path), done, failed))
 
 
 def _export_sources(win: "MainWindow") -> dict:
@@ -113,6 +113,8 @@ def show_export(win: "MainWindow"):
         stem = os.path.splitext(os.path.basename(win.media.path))[0]
     else:
         folder, stem = os.path.expanduser("~"), "camtag"
+    if not os.access(folder, os.W_OK):              # e.g. footage on a read-only volume
+        folder = os.path.expanduser("~")
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
     if win.browser.proxy.allowed is not None:
         dialog.select_scope("results")
@@ -135,7 +137,7 @@ def show_settings(win: "MainWindow"):
         win.binder.apply_keys(dialog.key_map())
         win.queue_panel.set_engine(new.engine)
         if new.library_url != old.library_url:
-            win.open_library(new.library_url)
+            win.switch_library(new.library_url)
         if new.reasoner_settings() != old.reasoner_settings():
             win.check_engines()
         win.save()

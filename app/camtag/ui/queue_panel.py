@@ -55,6 +55,7 @@ class QueuePanel(QWidget):
         self.cancel.clicked.connect(queue.cancel)
         self.resume.clicked.connect(queue.resume)
         self.clear.clicked.connect(queue.clear_finished)
+        self.engine.currentIndexChanged.connect(lambda _i: self._engine_text())
         self.engine.currentIndexChanged.connect(
             lambda _i: self.engine_changed.emit(self.engine.currentData()))
         self.states: dict[str, str] = {}

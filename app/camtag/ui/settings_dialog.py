@@ -39,7 +39,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.original = settings
-        tabs = QTabWidget(self)
+        tabs = self.tabs = QTabWidget(self)
 
         general = QWidget(self)
         form = QFormLayout(general)

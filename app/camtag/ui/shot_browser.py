@@ -103,11 +103,16 @@ class ShotBrowser(QWidget):
 
     def set_view(self, name: str) -> None:
         current = self.current_record()
-        self.stack.setCurrentWidget(self.grid if name == "grid" else self.table)
+        target = self.grid if name == "grid" else self.table
+        self._following = True          # Qt may pick a current row as the view appears
+        try:
+            if current is not None:
+                self.select_shot(current.id, target)
+            self.stack.setCurrentWidget(target)
+        finally:
+            self._following = False
         self.table_button.setChecked(name != "grid")
         self.grid_button.setChecked(name == "grid")
-        if current is not None:
-            self.select_shot(current.id)
 
     def toggle_view(self) -> None:
         self.set_view("table" if self.view_name == "grid" else "grid")
@@ -130,7 +135,7 @@ class ShotBrowser(QWidget):
         recs = [self.proxy.index(r, 0).data(SHOT_ROLE) for r in sorted(rows)]
         return [r for r in recs if r is not None]
 
-    def select_shot(self, shot_id: int) -> None:
+    def select_shot(self, shot_id: int, view: Optional[QAbstractItemView] = None) -> None:
         """Make ``shot_id`` current (if it is shown) without emitting ``shot_selected``."""
         row = self.model.row_of(shot_id)
         if row is None:
@@ -138,19 +143,19 @@ class ShotBrowser(QWidget):
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         if not index.isValid():
             return
-        view = self.active_view()
+        view = view or self.active_view()
         col = COL_POSTER if view is self.grid else 0
         index = self.proxy.index(index.row(), col)
         if view.currentIndex().row() == index.row():
             return
-        self._following = True
+        was, self._following = self._following, True
         try:
             flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
                      | QItemSelectionModel.SelectionFlag.Rows)
             view.selectionModel().setCurrentIndex(index, flags)
             view.scrollTo(index)
         finally:
-            self._following = False
+            self._following = was
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # only the user moving through the visible view seeks (not Qt picking a current row

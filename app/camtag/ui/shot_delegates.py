@@ -65,7 +65,7 @@ class ChipsDelegate(QStyledItemDelegate):
 class GridDelegate(QStyledItemDelegate):
     """A card: poster, shot number and in/out timecode, and chips."""
 
-    CARD = QSize(200, 168)
+    CARD = QSize(232, 184)
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return self.CARD

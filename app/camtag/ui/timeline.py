@@ -25,9 +25,26 @@ SCALE = {"pan": 100.0, "tilt": 100.0, "zoom": 100.0, "roll": 1.0}
 
 
 class TimecodeAxis(pg.AxisItem):
+    """Frame-numbered axis labelled in timecode, with ticks on whole timecode seconds."""
+
+    SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.formatter: Optional[Callable[[int], str]] = None
+        self.fps = 0                       # frames per timecode second (nominal)
+        self.start_frame = 0               # start timecode as a frame count
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph API)
+        span = maxVal - minVal
+        if not self.fps or span <= 0 or size <= 0:
+            return super().tickSpacing(minVal, maxVal, size)
+        want = span / max(1.0, size / 110.0)           # about 110 px between labels
+        steps = [1, 2, 5, 10] + [self.fps * s for s in self.SECONDS]
+        major = next((st for st in steps if st >= want), steps[-1])
+        minor = major // 5 if major % 5 == 0 and major >= 5 else max(1, major // 2)
+        offset = (-self.start_frame) % major
+        return [(major, offset), (minor, (-self.start_frame) % minor)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
         if self.formatter is None:
@@ -62,7 +79,7 @@ class MotionTimeline(QWidget):
         self.boundaries = pg.PlotCurveItem(pen=pg.mkPen("#e0e0e0", width=1, style=Qt.PenStyle.DashLine),
                                            connect="pairs")
         self.boundaries.setOpacity(0.45)
-        self.plot.addItem(self.boundaries, ignoreBounds=True)
+        self.vb.addItem(self.boundaries, ignoreBounds=True)   # not a PlotItem curve: no downsampling
         self.lane = pg.ImageItem(axisOrder="row-major")   # (col-major fails for 1-row images)
         self.lane.setZValue(-10)
         self.lane.hide()
@@ -91,8 +108,10 @@ class MotionTimeline(QWidget):
         self.setMinimumHeight(120)
 
     # -- data ------------------------------------------------------------------------------------
-    def set_formatter(self, formatter: Optional[Callable[[int], str]]) -> None:
+    def set_formatter(self, formatter: Optional[Callable[[int], str]], fps: int = 0,
+                      start_frame: int = 0) -> None:
         self.axis.formatter = formatter
+        self.axis.fps, self.axis.start_frame = fps, start_frame
         self.axis.picture = None
         self.axis.update()
 

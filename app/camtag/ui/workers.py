@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils import FunctionWorker, GeneratorWorker
 
 from camtag.jobs import CancelToken, Cancelled, Job, Progress
 
@@ -36,6 +35,8 @@ class RunningJob(QObject):
         self.cancel_token = cancel
         self.cancelling = False
         self.running = True
+        from superqt.utils import GeneratorWorker   # imported on first use: faster start
+
         self.worker = GeneratorWorker(_drive, job)
         self.worker.yielded.connect(self._yielded)
         self.worker.returned.connect(self.done)
@@ -74,8 +75,11 @@ def start_job(job_factory: Callable[[CancelToken], Job], parent: QObject | None 
 
 
 def run_in_thread(func: Callable[[], object], on_done: Callable[[object], None],
-                  on_error: Optional[Callable[[Exception], None]] = None) -> FunctionWorker:
-    """A short blocking call (probing a file, checking engines) off the GUI thread."""
+                  on_error: Optional[Callable[[Exception], None]] = None):
+    """A short blocking call (probing a file, checking engines) off the GUI thread; returns the
+    superqt ``FunctionWorker`` (keep it while it runs)."""
+    from superqt.utils import FunctionWorker
+
     worker = FunctionWorker(func)
     worker.returned.connect(on_done)
     if on_error is not None:
