@@ -8,12 +8,11 @@ frame numbers are 0-based in decode order with exclusive ends. Files are written
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from fractions import Fraction
 from typing import Any
 
 from camtag import __version__, timebase
+from camtag.atomic import write_json_atomic
 from camtag.model import (TRANSITION_TYPES, Analysis, MediaInfo, Segment, Shot, Tag, Trace,
                           Transition)
 
@@ -209,24 +208,6 @@ def _analysis_from_dict(d: dict[str, Any], where: str) -> Analysis:
 def write_analysis(path: str, analysis: Analysis) -> None:
     """Write atomically: a temporary file in the same folder, fsync, then rename."""
     write_json_atomic(path, analysis_to_dict(analysis))
-
-
-def write_json_atomic(path: str, data: Any) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".camtag-", suffix=".json.part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def read_analysis(path: str) -> Analysis:

@@ -75,7 +75,7 @@ def test_settings_and_remapped_keys_persist(make_window, library_copy, config_di
     w = make_window(library_copy)
     dialog = w.show_settings()
     qtbot.addWidget(dialog)
-    first, _second = dialog.key_edits["step.forward"]
+    first = dialog.key_edits["step.forward"][0]
     from PySide6.QtGui import QKeySequence
 
     first.setKeySequence(QKeySequence("Ctrl+Right"))

@@ -7,8 +7,9 @@ objects (already validated, trimmed and laid out on record time) and returns the
 
 from __future__ import annotations
 
+from camtag.atomic import write_text_atomic  # noqa: F401  (exporters write through it)
+
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -74,26 +75,6 @@ def _load_all() -> None:
 
 
 # ---- files ---------------------------------------------------------------------------------
-
-def write_text_atomic(path: str, text: str, newline: str = "\n", encoding: str = "utf-8") -> str:
-    """Write ``text`` to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".camtag-", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
 
 def numbered_paths(path: str, labels: list[str]) -> list[str]:
     """``path`` itself for one output; otherwise ``<stem>_<label><ext>``, made unique."""

@@ -59,7 +59,7 @@ ACTIONS: tuple[Action, ...] = (
            "Library"),
     Action("queue.cancel", "Cancel the running analysis", ("Ctrl+.",), "Library"),
     Action("app.settings", "Settings", ("Ctrl+,",), "App"),
-    Action("app.cheat_sheet", "Show this keyboard cheat sheet", ("?",), "App"),
+    Action("app.cheat_sheet", "Show this keyboard cheat sheet", ("?", "Shift+?", "F1"), "App"),
     Action("app.quit", "Quit", ("Ctrl+Q",), "App"),
 )
 

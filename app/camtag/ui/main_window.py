@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.browser.set_view(settings.browser_view)
         self.open_library(library_url if library_url is not None else settings.library_url)
         self._restore_geometry()
-        QTimer.singleShot(0, self.check_engines)
+        QTimer.singleShot(300, self.check_engines)     # after the first paint
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_layout(self) -> None:

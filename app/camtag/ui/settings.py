@@ -7,9 +7,10 @@ and a one-line note; unknown keys are dropped, wrong types fall back to the defa
 
 from __future__ import annotations
 
+from camtag.atomic import write_json_atomic
+
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 
 ENV_VAR = "CAMTAG_CONFIG_DIR"
@@ -112,17 +113,5 @@ def load_settings(path: str | None = None) -> tuple[AppSettings, str]:
 def save_settings(settings: AppSettings, path: str | None = None) -> str:
     """Write atomically; returns the path. Raises OSError (the caller tells the user)."""
     path = path or settings_path()
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".app-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(settings.to_dict(), fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_json_atomic(path, settings.to_dict(), indent=2, sort_keys=True)
     return path

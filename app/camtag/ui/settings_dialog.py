@@ -16,6 +16,9 @@ from camtag.ui.engines import LABELS, describe
 from camtag.ui.settings import AppSettings
 
 
+KEY_SLOTS = 3
+
+
 def _path_row(parent: QWidget, edit: QLineEdit, folder: bool, caption: str) -> QHBoxLayout:
     row = QHBoxLayout()
     button = QPushButton("Browse…", parent)
@@ -103,19 +106,19 @@ class SettingsDialog(QDialog):
 
         keys = QWidget(self)
         kl = QVBoxLayout(keys)
-        self.keys = QTableWidget(len(table.ACTIONS), 3, keys)
-        self.keys.setHorizontalHeaderLabels(["Action", "Key", "Second key"])
+        self.keys = QTableWidget(len(table.ACTIONS), 1 + KEY_SLOTS, keys)
+        self.keys.setHorizontalHeaderLabels(["Action", "Key", "Also", "Also"])
         self.keys.verticalHeader().setVisible(False)
         self.keys.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         current = table.effective_keys(settings.shortcuts)
-        self.key_edits: dict[str, tuple[QKeySequenceEdit, QKeySequenceEdit]] = {}
+        self.key_edits: dict[str, tuple[QKeySequenceEdit, ...]] = {}
         for row, a in enumerate(table.ACTIONS):
             item = QTableWidgetItem(a.text)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             item.setToolTip(a.id)
             self.keys.setItem(row, 0, item)
-            ks = list(current[a.id]) + ["", ""]
-            edits = (QKeySequenceEdit(QKeySequence(ks[0]), keys), QKeySequenceEdit(QKeySequence(ks[1]), keys))
+            ks = list(current[a.id]) + [""] * KEY_SLOTS
+            edits = tuple(QKeySequenceEdit(QKeySequence(k), keys) for k in ks[:KEY_SLOTS])
             for col, e in enumerate(edits, start=1):
                 e.setMaximumSequenceLength(1)
                 e.keySequenceChanged.connect(lambda _s: self._check_conflicts())
@@ -152,9 +155,9 @@ class SettingsDialog(QDialog):
 
     def _reset_keys(self) -> None:
         for action_id, edits in self.key_edits.items():
-            ks = list(table.BY_ID[action_id].keys) + ["", ""]
-            edits[0].setKeySequence(QKeySequence(ks[0]))
-            edits[1].setKeySequence(QKeySequence(ks[1]))
+            ks = list(table.BY_ID[action_id].keys) + [""] * KEY_SLOTS
+            for edit, k in zip(edits, ks):
+                edit.setKeySequence(QKeySequence(k))
 
     def result_settings(self) -> AppSettings:
         s = copy.deepcopy(self.original)

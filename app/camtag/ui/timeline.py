@@ -73,12 +73,12 @@ class MotionTimeline(QWidget):
         self.legend = self.plot.addLegend(offset=(6, 4), colCount=4, labelTextSize="8pt")
         self.items: dict[str, pg.PlotDataItem] = {}
         for name, color, label in CURVES:
-            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), name=label, connect="finite")
+            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), name=label, connect="finite",
+                                   autoDownsampleFactor=1.0)    # about 2 points per pixel
             self.plot.addItem(item)
             self.items[name] = item
-        self.boundaries = pg.PlotCurveItem(pen=pg.mkPen("#e0e0e0", width=1, style=Qt.PenStyle.DashLine),
-                                           connect="pairs")
-        self.boundaries.setOpacity(0.45)
+        self.boundaries = pg.PlotCurveItem(pen=pg.mkPen(224, 224, 224, 110, width=1),
+                                           connect="pairs")      # solid: dashes paint slowly
         self.vb.addItem(self.boundaries, ignoreBounds=True)   # not a PlotItem curve: no downsampling
         self.lane = pg.ImageItem(axisOrder="row-major")   # (col-major fails for 1-row images)
         self.lane.setZValue(-10)

@@ -1,0 +1,76 @@
+"""`camtag batch PATHS... [--ray auto|local|ADDRESS]`: analyse many files into a (shared) library."""
+
+from __future__ import annotations
+
+import sys
+
+from camtag.cli import UserError
+
+NAME = "batch"
+HELP = "Analyse many files into the library, in-process or spread over a Ray cluster"
+
+
+def add_arguments(parser) -> None:
+    from camtag.commands.library import add_library_option
+
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="media files or folders")
+    parser.add_argument("--ray", metavar="ADDRESS", default=None,
+                        help="run on Ray: 'auto' (the running cluster, else a local one), 'local', "
+                             "or a cluster address HOST:PORT; without it the batch runs in-process")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="CPUs of a local Ray instance (default: all)")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="retries of a failed or lost task before the file is reported (default 2)")
+    add_library_option(parser)
+    parser.add_argument("--detector", default="fused", help="shot detector (default fused)")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="analysis setting (repeatable)")
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from camtag.commands.library import _settings, open_for_cli
+    from camtag.library import LibraryError, parse_library_url
+    from camtag.library.media_files import expand_media_paths
+    from camtag.scale.runner import run_batch
+    from camtag.scale.tasks import FileResult
+
+    settings = _settings(args.settings)
+    files, problems = expand_media_paths(args.paths)
+    if not files and not problems:
+        raise UserError("nothing to analyse: give media files or folders")
+    try:
+        url = parse_library_url(args.library)
+    except LibraryError as exc:
+        raise UserError(str(exc)) from None
+    lib = open_for_cli(args.library)            # creates/migrates once, fails early if unreachable
+    where = lib.store.description
+    lib.close()
+    bar = tqdm(total=None, unit="frame", desc=f"{len(files)} file(s)", leave=False,
+               dynamic_ncols=True, file=sys.stderr, disable=None)
+
+    def on_progress(done, total):
+        if total and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        results = run_batch(files, str(url), ray_address=args.ray, workers=args.workers,
+                            detector=args.detector, settings=settings, max_retries=args.retries,
+                            on_progress=on_progress)
+    except ConnectionError as exc:
+        raise UserError(f"cannot reach the Ray cluster at {args.ray}: {exc}") from None
+    finally:
+        bar.close()
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        results.append(FileResult(path, "failed", message=reason))
+    for r in results:
+        extra = f" ({r.message})" if r.message else ""
+        print(f"{r.status:>10}  {r.path}  {r.shots} shots{extra}", file=sys.stderr)
+    failed = [r for r in results if r.status == "failed"]
+    print(f"{len(results)} file(s): {len(results) - len(failed)} ok, {len(failed)} failed; "
+          f"library {where}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,109 @@
+"""`camtag batch` on a local Ray instance (2 CPUs): the same shots as the in-process run, and a
+worker killed mid-file is retried, resumes from the stored shots and duplicates none."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from camtag.library import open_library
+from camtag.scale.runner import run_batch, run_in_process
+from camtag.scale.tasks import FAULT_ENV
+from library_support import APP, SHOTS_DIR
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
+
+CLIPS = [os.path.join(SHOTS_DIR, n) for n in ("pyscenedetect_testvideo.mp4",
+                                                "pyscenedetect_issue-134-rotate.mp4",
+                                                "pyscenedetect_counter.mp4")]
+
+
+@pytest.fixture(scope="module")
+def crash_marker(tmp_path_factory):
+    """One Ray session for the module; its workers die once after their first stored shot unless
+    the marker file exists."""
+    if not all(os.path.exists(c) for c in CLIPS):
+        pytest.skip("shared test media not found")
+    marker = tmp_path_factory.mktemp("fault") / "crashed"
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", FAULT_ENV, "RAY_USAGE_STATS_ENABLED")}
+    os.environ["PYTHONPATH"] = APP + os.pathsep + (saved["PYTHONPATH"] or "")
+    os.environ[FAULT_ENV] = f"1:{marker}"          # inherited by the workers Ray starts
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield marker
+    finally:
+        ray.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, crash_marker):
+    url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
+    crash_marker.touch()                             # the in-process run must not die
+    try:
+        results = run_in_process(CLIPS, url, detector="adaptive")
+    finally:
+        crash_marker.unlink()
+    assert [r.status for r in results] == ["done"] * 3
+    return _contents(url)
+
+
+def _contents(url: str) -> dict:
+    lib = open_library(url)
+    try:
+        out = {}
+        for path in CLIPS:
+            out[os.path.basename(path)] = [
+                (s.start_frame, s.end_frame, s.shot.transition_in,
+                 tuple((t.tag, round(t.confidence, 6), t.source) for t in s.tag_records))
+                for s in lib.shots(path)]
+            assert len(lib.analyses(path)) == 1          # resumed, never restarted or doubled
+        with lib.store.read() as tx:
+            assert tx.scalar("SELECT count(*) FROM (SELECT analysis_id, start_frame FROM shots "
+                             "GROUP BY 1, 2 HAVING count(*) > 1) d") == 0
+        return out
+    finally:
+        lib.close()
+
+
+def test_ray_batch_equals_the_single_process_run(tmp_path, reference, crash_marker):
+    crash_marker.touch()
+    url = f"sqlite:///{tmp_path / 'ray.sqlite'}"
+    seen = []
+    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive",
+                        on_progress=lambda done, total: seen.append((done, total)))
+    crash_marker.unlink()
+    assert [r.status for r in results] == ["done"] * 3
+    assert _contents(url) == reference
+    assert sum(len(v) for v in reference.values()) == sum(r.shots for r in results)
+    assert seen and seen[-1][0] == seen[-1][1] > 0                # one aggregated bar, complete
+
+
+def test_a_worker_killed_mid_file_is_retried_without_duplicates(tmp_path, reference, crash_marker):
+    assert not crash_marker.exists()
+    url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
+    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive", max_retries=2)
+    assert crash_marker.exists()                                   # a worker really died
+    assert [r.status for r in results] == ["done"] * 3, [r.message for r in results]
+    # same shots, tags and confidences; the incoming transition of the first shot found after a
+    # resume is not re-detected (known resume limitation of the pipeline, reported to the lead)
+    strip = lambda c: {k: [(a, b, t) for a, b, _, t in v] for k, v in c.items()}   # noqa: E731
+    assert strip(_contents(url)) == strip(reference)
+    assert any(r.resumed_from > 0 for r in results)                # the retry kept stored shots
+
+
+def test_a_file_failing_every_attempt_is_reported(tmp_path, crash_marker):
+    crash_marker.touch()
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00" * 4096)
+    url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
+    results = run_batch([str(bad), CLIPS[2]], url, ray_address="local", detector="adaptive",
+                        max_retries=1)
+    assert [r.status for r in results] == ["failed", "done"]
+    assert results[0].message
