@@ -81,8 +81,8 @@ def _writer(url: str, who: int, n: int, out) -> None:
     lib.close()
 
 
-def writers_rate(url: str, writers: int, per: int = 300) -> float:
-    procs = [mp.Process(target=_writer, args=(url, w, per, None)) for w in range(writers)]
+def writers_rate(url: str, writers: int, first: int, per: int = 300) -> float:
+    procs = [mp.Process(target=_writer, args=(url, first + w, per, None)) for w in range(writers)]
     t0 = time.perf_counter()
     for p in procs:
         p.start()
@@ -110,7 +110,7 @@ def db_part(n_shots: int, writers: int, folder: str) -> list[str]:
             lib.close()
         lines.append("")
         for k, u in urls.items():
-            one, many = writers_rate(u, 1), writers_rate(u, writers)
+            one, many = writers_rate(u, 1, 0), writers_rate(u, writers, 1)
             lines.append(f"- durable writes (one transaction per shot), {k}: 1 writer {one:,.0f} shots/s, "
                          f"{writers} concurrent writer processes {many:,.0f} shots/s in total")
         return lines

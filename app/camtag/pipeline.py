@@ -24,6 +24,7 @@ from camtag.model import Analysis, Boundary, MediaInfo, Shot, Transition
 from camtag.shots.base import DetectorSettings, create_detector
 
 _PROGRESS_EVERY = 0.1   # seconds between plain progress updates
+_PREROLL = 64           # frames the detector sees again before a resume point (its context)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class _ShotBuilder:
         self.transition: Optional[Transition] = None
         self.pending: list[Shot] = []
 
-    def add(self, b: Boundary) -> None:
+    def _add(self, b: Boundary) -> None:
         if b.frame <= self.start:
             return
         end_time = self.times.get(b.frame)
@@ -68,6 +69,18 @@ class _ShotBuilder:
         self.start = b.frame
         self.start_time = end_time
         self.transition = Transition(b.type, b.start_frame, b.end_frame)
+
+    def reopen(self, b: Boundary) -> None:
+        """A boundary met again in a resumed run's pre-roll: the one at the resume point gives
+        the first new shot its incoming transition; earlier ones belong to stored shots."""
+        if abs(b.frame - self.start) <= 2 and self.transition is None:
+            self.transition = Transition(b.type, b.start_frame, b.end_frame)
+
+    def add(self, b: Boundary) -> None:
+        if abs(b.frame - self.start) <= 2 and self.transition is None and self.index > 0:
+            self.reopen(b)
+            return
+        self._add(b)
 
     def _start_time(self):
         return self.start_time if self.start_time is not None else self.times.get(self.start)
@@ -125,8 +138,11 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     shots: list[Shot] = list(done_shots)
     times: dict[int, object] = {}          # frame -> time, for the frames detectors may still cut at
     builder = _ShotBuilder(start_frame, first_index=len(shots), times=times)
+    # on resume the detector re-reads a little before the resume point, so it finds again the
+    # boundary that opened the first new shot (and its transition); nothing else sees those frames
+    preroll_from = max(0, start_frame - _PREROLL) if start_frame else 0
     decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
-                      start_frame=start_frame)
+                      start_frame=preroll_from)
     worker = ThreadedConsumer(motion) if motion is not None else None
     last_index = start_frame - 1
     last_report = 0.0
@@ -148,6 +164,10 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
                 cancel.raise_if_cancelled()
                 if frame.index >= media.frames:     # the file grew after the probe: keep to the probe
                     break
+                if frame.index < start_frame:       # pre-roll of a resumed run: detector only
+                    for b in det.process(frame):
+                        builder.reopen(b)
+                    continue
                 last_index = frame.index
                 times[frame.index] = frame.time
                 times.pop(frame.index - 2000, None)

@@ -111,8 +111,8 @@ def test_resume_from_a_shot_boundary_gives_the_same_shots(shots_dir):
     done = full.shots[:3]
     resumed = run_job(analyze_job(path, detector="adaptive", settings=opts,
                                   start_frame=done[-1].end_frame, done_shots=done))
-    assert [(s.start_frame, s.end_frame) for s in resumed.shots] == \
-        [(s.start_frame, s.end_frame) for s in full.shots]
+    assert [(s.start_frame, s.end_frame, s.transition_in) for s in resumed.shots] == \
+        [(s.start_frame, s.end_frame, s.transition_in) for s in full.shots]
 
 
 def test_cancel_token_stops_the_job(shots_dir):

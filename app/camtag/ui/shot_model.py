@@ -147,6 +147,7 @@ class ShotTableModel(QAbstractTableModel):
             if not pix.isNull():
                 pix = pix.scaled(POSTER_SIZE * 2, Qt.AspectRatioMode.KeepAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
+                pix.setDevicePixelRatio(2.0)      # sharp on HiDPI, POSTER_SIZE on screen
             self._posters[path] = pix
         return None if pix.isNull() else pix
 
