@@ -85,10 +85,13 @@ class GridDelegate(QStyledItemDelegate):
         pix = index.data(Qt.ItemDataRole.DecorationRole)
         painter.fillRect(pic, QColor("#0b0c0e"))
         if pix is not None and not pix.isNull():
-            scaled = pix.scaled(pic.size(), Qt.AspectRatioMode.KeepAspectRatio,
+            dpr = pix.devicePixelRatio()          # posters are kept at 2x for HiDPI screens
+            scaled = pix.scaled(pic.size() * dpr, Qt.AspectRatioMode.KeepAspectRatio,
                                 Qt.TransformationMode.SmoothTransformation)
-            painter.drawPixmap(pic.left() + (pic.width() - scaled.width()) // 2,
-                               pic.top() + (pic.height() - scaled.height()) // 2, scaled)
+            scaled.setDevicePixelRatio(dpr)
+            w, h = round(scaled.width() / dpr), round(scaled.height() / dpr)
+            painter.drawPixmap(pic.left() + (pic.width() - w) // 2,
+                               pic.top() + (pic.height() - h) // 2, scaled)
         row = index.row()
         tc_in = model.index(row, COL_IN).data()
         tc_out = model.index(row, COL_OUT).data()
