@@ -163,25 +163,9 @@ class FrameSampler:
             self.out_size = self.budget.size_for(self._stream.width, self._stream.height)
 
     def _scan(self) -> tuple[list[int], list[int]]:
-        import av
+        from camtag.media.probe import seek_index
 
-        pts, keys = [], []
-        try:
-            for packet in self._container.demux(self._stream):
-                if packet.size == 0:
-                    continue
-                stamp = packet.pts if packet.pts is not None else packet.dts
-                if stamp is None:
-                    continue
-                pts.append(stamp)
-                if packet.is_keyframe:
-                    keys.append(stamp)
-        except av.error.FFmpegError as exc:
-            if not pts:
-                raise MediaError(self.media.path, f"cannot read packets: {exc}") from None
-        if not pts:
-            raise MediaError(self.media.path, "no timestamps to seek by")
-        return sorted(pts), sorted(keys) or [min(pts)]
+        return seek_index(self._container, self._stream, self.media.path)
 
     def close(self) -> None:
         self._decoder = None

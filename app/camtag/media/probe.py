@@ -89,6 +89,32 @@ def scan_packets(container, stream) -> tuple[np.ndarray, int, list[int]]:
     return np.sort(np.asarray(pts, dtype=np.int64)), count, corrupt
 
 
+def seek_index(container, stream, path: str) -> tuple[list[int], list[int]]:
+    """Sorted timestamps of every video packet and of the keyframes, for frame-exact seeking.
+    Raises :class:`MediaError` when no packet carries a timestamp."""
+    import av
+
+    pts: list[int] = []
+    keys: list[int] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is None:
+                continue
+            pts.append(stamp)
+            if packet.is_keyframe:
+                keys.append(stamp)
+    except av.error.FFmpegError as exc:
+        if not pts:
+            raise MediaError(path, f"cannot read packets: {exc}") from None
+    if not pts:
+        raise MediaError(path, "no video frames with timestamps")
+    pts.sort()
+    return pts, sorted(keys) or [pts[0]]
+
+
 def probe(path: str) -> MediaInfo:
     """Describe a media file. Raises :class:`MediaError` with a one-line reason."""
     import av

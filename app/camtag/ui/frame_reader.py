@@ -53,31 +53,13 @@ class FrameReader:
     # -- setup ------------------------------------------------------------------------------
     @staticmethod
     def _scan(path: str) -> tuple[list[int], list[int]]:
-        import av
+        from camtag.media.probe import seek_index
 
         container = open_container(path)
         try:
-            stream = container.streams.video[0]
-            pts, keys = [], []
-            try:
-                for packet in container.demux(stream):
-                    if packet.size == 0:
-                        continue
-                    stamp = packet.pts if packet.pts is not None else packet.dts
-                    if stamp is None:
-                        continue
-                    pts.append(stamp)
-                    if packet.is_keyframe:
-                        keys.append(stamp)
-            except av.error.FFmpegError as exc:
-                if not pts:
-                    raise MediaError(path, f"cannot read packets: {exc}") from None
+            return seek_index(container, container.streams.video[0], path)
         finally:
             container.close()
-        if not pts:
-            raise MediaError(path, "no video frames to show")
-        pts.sort()
-        return pts, sorted(keys) or [pts[0]]
 
     @property
     def frames(self) -> int:
