@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from camtag.cli import UserError
@@ -25,6 +26,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--detector", default="fused", help="shot detector (default fused)")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="analysis setting (repeatable)")
+    model = parser.add_argument_group("model tagging (CamReasoner; on Ray: one actor per GPU)")
+    model.add_argument("--engine", choices=("llamacpp", "transformers", "server", "auto"), default=None,
+                       help="tag every shot with the model after the geometric pass (default: geometry only)")
+    model.add_argument("--model", metavar="PATH", help="model file (GGUF) or folder (transformers)")
+    model.add_argument("--mmproj", metavar="PATH", help="vision projector GGUF (llamacpp)")
+    model.add_argument("--model-set", dest="model_settings", action="append", default=[],
+                       metavar="KEY=VALUE", help="reasoner setting, e.g. n_threads=4 (repeatable)")
+    model.add_argument("--mode", default="plan", help="question mode: plan or thorough (default plan)")
+    model.add_argument("--gpus-per-actor", type=float, default=None,
+                       help="GPUs per model actor (default 1 when the cluster has GPUs, else 0)")
+    model.add_argument("--actors", type=int, default=None,
+                       help="model actors (default one per GPU, 1 without GPUs)")
 
 
 def run(args) -> int:
@@ -37,6 +50,7 @@ def run(args) -> int:
     from camtag.scale.tasks import FileResult
 
     settings = _settings(args.settings)
+    tagging = _tagging(args, _settings)
     files, problems = expand_media_paths(args.paths)
     if not files and not problems:
         raise UserError("nothing to analyse: give media files or folders")
@@ -59,9 +73,12 @@ def run(args) -> int:
     try:
         results = run_batch(files, str(url), ray_address=args.ray, workers=args.workers,
                             detector=args.detector, settings=settings, max_retries=args.retries,
+                            tagging=tagging, actors=args.actors, gpus_per_actor=args.gpus_per_actor,
                             on_progress=on_progress)
     except ConnectionError as exc:
         raise UserError(f"cannot reach the Ray cluster at {args.ray}: {exc}") from None
+    except ValueError as exc:                    # more GPUs asked for than the cluster has
+        raise UserError(str(exc)) from None
     finally:
         bar.close()
     for problem in problems:
@@ -69,8 +86,33 @@ def run(args) -> int:
         results.append(FileResult(path, "failed", message=reason))
     for r in results:
         extra = f" ({r.message})" if r.message else ""
-        print(f"{r.status:>10}  {r.path}  {r.shots} shots{extra}", file=sys.stderr)
+        model = f", {r.tagged} tagged by the model" if tagging is not None else ""
+        print(f"{r.status:>10}  {r.path}  {r.shots} shots{model}{extra}", file=sys.stderr)
     failed = [r for r in results if r.status == "failed"]
     print(f"{len(results)} file(s): {len(results) - len(failed)} ok, {len(failed)} failed; "
           f"library {where}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _tagging(args, parse_settings):
+    """The model part of the batch (a TagSpec), or None for the geometric engine alone."""
+    if args.engine is None:
+        if args.model or args.mmproj:
+            raise UserError("--model/--mmproj need --engine (llamacpp, transformers, server or auto)")
+        return None
+    from camtag.reasoner.plan import MODES
+    from camtag.scale.tagger_actor import TagSpec
+
+    if args.mode not in MODES:
+        raise UserError(f"unknown question mode {args.mode!r} (use {' or '.join(MODES)})")
+    if args.gpus_per_actor is not None and args.gpus_per_actor < 0:
+        raise UserError("--gpus-per-actor cannot be negative")
+    if args.actors is not None and args.actors < 1:
+        raise UserError("--actors must be at least 1")
+    settings = dict(parse_settings(args.model_settings))
+    if args.model:
+        key = "hf_model_dir" if args.engine == "transformers" else "model_path"
+        settings[key] = os.path.abspath(args.model)
+    if args.mmproj:
+        settings["mmproj_path"] = os.path.abspath(args.mmproj)
+    return TagSpec(args.engine, settings, args.mode)

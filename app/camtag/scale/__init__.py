@@ -2,7 +2,8 @@
 
 :mod:`camtag.scale.tasks` is the unit of work (one file: decode + shots + motion, each shot written
 to the library by the task itself, resumable); :mod:`camtag.scale.runner` spreads files over Ray
-tasks with retries, aggregates progress and reports per file. Ray is an optional extra imported
+tasks with retries, aggregates progress and reports per file; :mod:`camtag.scale.tagger_actor`
+holds one reasoner model per Ray actor (one per GPU) and tags the stored shots one by one. Ray is an optional extra imported
 only here (``pip install "ray[default]"``).
 """
 

@@ -37,8 +37,10 @@ def _sum(files: dict) -> tuple[int, Optional[int]]:
 
 
 def run_in_process(paths: Sequence[str], library_url: str, *, detector: str = "fused",
-                   settings: dict | None = None,
+                   settings: dict | None = None, tagging=None,
                    on_progress: ProgressFn | None = None) -> list[FileResult]:
+    """``tagging``: a :class:`~camtag.scale.tagger_actor.TagSpec` to tag the shots with a model
+    after the geometric pass (the model is loaded once for the whole batch)."""
     totals = _Totals()
 
     def report(path, done, total):
@@ -53,7 +55,21 @@ def run_in_process(paths: Sequence[str], library_url: str, *, detector: str = "f
                                         report=report))
         except Exception as exc:            # library-wide trouble: report it for this file
             results.append(FileResult(path, "failed", message=_one_line(exc)))
+    if tagging is not None:
+        from camtag.scale.tagger_actor import tag_in_process
+
+        ok = [r for r in results if r.status != "failed"]
+        for r, (tagged, problem) in zip(ok, tag_in_process(library_url, [r.path for r in ok],
+                                                            tagging).values()):
+            _note_tagging(r, tagged, problem)
     return results
+
+
+def _note_tagging(result: FileResult, tagged: int, problem: str) -> None:
+    result.tagged = tagged
+    if problem:
+        text = f"model: {problem}"
+        result.message = f"{result.message}; {text}" if result.message else text
 
 
 def _one_line(exc: BaseException) -> str:
@@ -80,12 +96,41 @@ def init_ray(address: str | None, workers: int | None = None) -> None:
         ray.init(num_cpus=workers, **common)       # no cluster running: a local one
 
 
+def _pool(tagging, actors: int | None, gpus_per_actor: float | None):
+    """The model actors: ``gpus_per_actor`` defaults to 1 when the cluster has GPUs (else 0, CPU
+    models), ``actors`` to one per GPU (else 1); an actor takes a CPU only if tasks keep one."""
+    import ray
+
+    from camtag.scale.tagger_actor import TaggerPool
+
+    res = ray.cluster_resources()
+    gpus, cpus = res.get("GPU", 0), res.get("CPU", 0)
+    if gpus_per_actor is None:
+        gpus_per_actor = 1 if gpus else 0
+    if actors is None:
+        actors = max(1, int(gpus // gpus_per_actor)) if gpus_per_actor else 1
+    if gpus_per_actor and actors * gpus_per_actor > gpus:
+        raise ValueError(f"{actors} model actor(s) x {gpus_per_actor} GPU need more GPUs than the "
+                         f"cluster has ({gpus:g})")
+    pool = TaggerPool(tagging, actors, gpus_per_actor, 1 if cpus > actors else 0)
+    pool.start()
+    return pool
+
+
 def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused",
-               settings: dict | None = None, max_retries: int = 2,
+               settings: dict | None = None, max_retries: int = 2, tagging=None,
+               actors: int | None = None, gpus_per_actor: float | None = None,
                on_progress: ProgressFn | None = None, poll_s: float = 0.5) -> list[FileResult]:
+    """``tagging`` (a TagSpec): once a file's task has stored its shots, they are fed one by
+    one to the model actors, which store the fused result; model failures keep the geometry."""
     import ray
     from ray.exceptions import RayError
 
+    pool = _pool(tagging, actors, gpus_per_actor) if tagging is not None else None
+    problem = ""
+    if pool is not None and not pool.actors:
+        problem = f"model not run ({pool.problem}); geometric tags kept"
+        pool = None
     board = ray.remote(num_cpus=0)(_Totals).remote()
 
     def remote_task(url, path, detector, settings, board):
@@ -95,21 +140,56 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
     task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=True)(remote_task)
     refs = {task.remote(library_url, os.path.abspath(p), detector, settings, board): p for p in paths}
     results: dict[str, FileResult] = {}
+    tagged = {p: [0, ""] for p in paths}              # path -> [shots tagged, first problem]
     pending = list(refs)
-    while pending:
-        ready, pending = ray.wait(pending, num_returns=len(pending), timeout=poll_s)
-        for ref in ready:
-            path = refs[ref]
-            try:
-                results[path] = ray.get(ref)
-            except RayError as exc:
-                cause = getattr(exc, "cause", None) or exc
-                results[path] = FileResult(path, "failed",
-                                           message=f"gave up after {max_retries + 1} attempts: "
-                                                   f"{_one_line(cause)}")
-        if on_progress:
-            on_progress(*_sum(ray.get(board.snapshot.remote())))
-    ray.kill(board)
+    lib = None
+    try:
+        while pending or (pool is not None and pool.busy):
+            waiting = pending + (list(pool.busy) if pool is not None else [])
+            ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=poll_s)
+            for ref in ready:
+                if ref in refs:
+                    pending.remove(ref)
+                    path = refs[ref]
+                    try:
+                        results[path] = ray.get(ref)
+                    except RayError as exc:
+                        cause = getattr(exc, "cause", None) or exc
+                        results[path] = FileResult(
+                            path, "failed", message=f"gave up after {max_retries + 1} attempts: "
+                                                    f"{_one_line(cause)}")
+                    if pool is not None and results[path].status != "failed":
+                        if lib is None:
+                            from camtag.library import open_library
+                            lib = open_library(library_url, create=False)
+                        pool.add_file(lib, os.path.abspath(path))
+                    continue
+                path, outcome, failure = pool.finished(ref)
+                key = next(p for p in paths if os.path.abspath(p) == path)
+                if outcome is not None and not outcome.error:
+                    tagged[key][0] += 1
+                tagged[key][1] = tagged[key][1] or failure or (outcome.error if outcome else "")
+            if pool is not None:
+                for path in pool.orphans():
+                    key = next(p for p in paths if os.path.abspath(p) == path)
+                    tagged[key][1] = tagged[key][1] or "every model actor died"
+                pool.feed(library_url)
+            if on_progress:
+                on_progress(*_sum(ray.get(board.snapshot.remote())))
+    finally:
+        ray.kill(board)
+        if pool is not None:
+            pool.close()
+        if lib is not None:
+            lib.close()
+    for p in paths:
+        if results[p].status == "failed" or tagging is None:
+            continue
+        if pool is None:
+            _note_tagging(results[p], 0, problem)
+        else:
+            _note_tagging(results[p], tagged[p][0],
+                          tagged[p][1] and f"{tagged[p][1]}; those shots keep their geometric tags")
     return [results[p] for p in paths]
 
 
@@ -117,7 +197,8 @@ def run_batch(paths: Sequence[str], library_url: str, *, ray_address: str | None
               workers: int | None = None, **kw) -> list[FileResult]:
     """In-process without ``ray_address``; on Ray otherwise."""
     if not ray_address:
-        kw.pop("max_retries", None)
+        for key in ("max_retries", "actors", "gpus_per_actor"):
+            kw.pop(key, None)
         return run_in_process(paths, library_url, **kw)
     init_ray(ray_address, workers)
     return run_on_ray(paths, library_url, **kw)

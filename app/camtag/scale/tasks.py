@@ -23,6 +23,7 @@ class FileResult:
     message: str = ""
     resumed_from: int = 0
     analysis_id: Optional[int] = None
+    tagged: int = 0             # shots the model tagged (camtag batch --engine)
 
 
 def _fault_hook() -> Callable[[int], None]:
