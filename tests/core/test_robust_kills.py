@@ -35,8 +35,8 @@ MARKER = "CAMTAG_KILL_TEST_MARKER"
 
 def _env(marker: str = "") -> dict:
     env = dict(os.environ)
-    tests = os.path.dirname(os.path.abspath(__file__))
-    env["PYTHONPATH"] = os.pathsep.join([APP, tests, env.get("PYTHONPATH", "")])
+    core = os.path.dirname(os.path.abspath(__file__))
+    env["PYTHONPATH"] = os.pathsep.join([APP, core, os.path.dirname(core), env.get("PYTHONPATH", "")])
     env[MARKER] = marker
     return env
 
@@ -136,14 +136,12 @@ def uninterrupted(tmp_path_factory):
 def test_random_kill_9_during_analysis_loses_no_finished_shot(tmp_path, uninterrupted):
     bounds, first_shot_s, total_s = uninterrupted
     rng = random.Random(20240901)
-    T0 = time.monotonic()
-    print("DBG ref", first_shot_s, total_s)
     kills, rounds, progress_kills = 0, 0, 0
     while kills < ANALYSIS_KILLS:
         rounds += 1
         path = tmp_path / f"round{rounds}.sqlite"
         kept: set[tuple[int, int, int]] = set()
-        for _ in range(KILLS_PER_ROUND):
+        for _ in range(min(KILLS_PER_ROUND, ANALYSIS_KILLS - kills)):
             # a resumed run only has the shots left to do: spread the kill over what remains of it
             left = first_shot_s + (total_s - first_shot_s) * (len(bounds) - len(kept)) / len(bounds)
             killed, marker, code, err = _run_or_kill(_add_cmd(path), rng.uniform(0.02, left))
@@ -159,7 +157,6 @@ def test_random_kill_9_during_analysis_loses_no_finished_shot(tmp_path, uninterr
             assert all(s != "done" for s in statuses) or sorted(
                 (a, b) for _, a, b in shots) == bounds
             kept = shots
-            print("DBG", rounds, kills, f"{left:.2f}", len(shots), f"{time.monotonic()-T0:.1f}")
         done = subprocess.run(_add_cmd(path), env=_env(), capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr[-800:]
@@ -225,3 +222,93 @@ def test_random_kill_9_during_export_leaves_complete_or_absent(tmp_path, export_
         # only the atomic writer's temporary files may be left, never named like the output
         assert all(f.startswith(".camtag-") and f.endswith(".part") for f in strays), strays
     assert kills >= 3
+
+
+# -- model tagging -------------------------------------------------------------------------------
+# A model-tagging run that keeps each shot as soon as the model has tagged it: reason_job with the
+# real llamacpp backend (a scripted tiny GGUF on the CPU), the analysis JSON rewritten atomically
+# after every shot; a rerun resumes (reason_job skips shots already tagged by the same model).
+def _tag_main(source: str, out: str, model: str, mmproj: str) -> int:
+    from dataclasses import replace
+
+    from camtag.analysis_json import read_analysis, write_analysis
+    from camtag.reasoner import create, reason_job
+
+    analysis = read_analysis(out if os.path.exists(out) else source)
+    shots = {s.start_frame: s for s in analysis.shots}
+    backend = create("llamacpp", {"model_path": model, "mmproj_path": mmproj, "n_threads": 1,
+                                  "max_new_tokens": 64})
+    try:
+        for p in reason_job(analysis.media, analysis.shots, backend):
+            if p.partial is not None:
+                shots[p.partial.start_frame] = p.partial
+                write_analysis(out, replace(analysis, shots=tuple(shots.values())))
+    finally:
+        backend.close()
+    write_analysis(out, replace(analysis, shots=tuple(shots.values()), engine="llamacpp"))
+    return 0
+
+
+def _tagged(path: Path) -> dict[int, str]:
+    """start frame -> the shot as JSON, for every shot the model finished (must never shrink)."""
+    from camtag.analysis_json import read_analysis, shot_to_dict
+
+    if not path.exists():
+        return {}
+    analysis = read_analysis(str(path))             # a half-written file would fail here
+    return {s.start_frame: json.dumps(shot_to_dict(s, analysis.media), sort_keys=True)
+            for s in analysis.shots if ((s.evidence or {}).get("reasoner") or {}).get("done")}
+
+
+def test_random_kill_9_during_model_tagging_keeps_tagged_shots(tmp_path):
+    pytest.importorskip("gguf", reason="the tiny GGUF model is written with the gguf package")
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional backend")
+    from camtag.analysis_json import write_analysis
+    from camtag.media.probe import probe
+    from camtag.model import Analysis, Shot
+    from camtag.reasoner.tiny_models import write_tiny_gguf
+    from media_paths import SHOTS_DIR
+    from reasoner_support import SCRIPTED_REPLY, geo_shot
+
+    model, mmproj = write_tiny_gguf(tmp_path / "model", reply=SCRIPTED_REPLY)
+    media = probe(str(SHOTS_DIR / "pyscenedetect_testvideo.mp4"))
+    shots = (geo_shot(0, 30, 180, pan_left=0.9), geo_shot(1, 240, 330, tilt_up=0.9, handheld=0.6),
+             Shot(2, 400, 480), geo_shot(3, 480, 560, static=0.8))
+    source = tmp_path / "geometry.json"
+    write_analysis(str(source), Analysis(media, shots, detector="test", engine="geometry"))
+
+    def cmd(out: Path) -> list[str]:
+        return [sys.executable, os.path.abspath(__file__), "tag", str(source), str(out),
+                str(model), str(mmproj)]
+
+    reference = tmp_path / "reference.json"
+    t0 = time.monotonic()
+    done = subprocess.run(cmd(reference), env=_env(), capture_output=True, text=True, timeout=300)
+    seconds = time.monotonic() - t0
+    assert done.returncode == 0, done.stderr[-800:]
+    expected = _tagged(reference)
+    assert sorted(expected) == [s.start_frame for s in shots]        # the model tagged every shot
+
+    rng = random.Random(3)
+    out = tmp_path / "tagged.json"
+    kept: dict[int, str] = {}
+    kills = 0
+    while kills < 6:
+        left = seconds * (1 - 0.7 * len(kept) / len(shots))
+        killed, marker, code, err = _run_or_kill(cmd(out), rng.uniform(0.05, left))
+        if not killed:
+            assert code == 0, err[-800:]
+            break
+        kills += 1
+        _assert_no_orphans(marker)
+        now = _tagged(out)                                   # complete or absent
+        assert {k: now.get(k) for k in kept} == kept, f"tagged shots lost by kill {kills}"
+        kept = now
+    done = subprocess.run(cmd(out), env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert _tagged(out) == expected and kills >= 3
+    assert out.read_bytes() == reference.read_bytes()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["tag"]:
+    sys.exit(_tag_main(*sys.argv[2:6]))

@@ -49,7 +49,11 @@ def clips_from_otio(obj) -> list[EditedClip]:
         start = timeline.global_start_time
         for track in timeline.video_tracks():
             for clip in track.find_clips(shallow_search=True):
-                sr = clip.source_range or clip.available_range()
+                try:
+                    sr = clip.source_range or clip.available_range()
+                except otio.exceptions.OTIOError:
+                    raise EditReadError(f"clip {clip.name!r} has no source range and its media "
+                                        "reference no available range") from None
                 rate = sr.start_time.rate
                 rec = clip.range_in_parent()
                 offset = start.rescaled_to(rate).value if start is not None else 0
@@ -77,7 +81,10 @@ def read_otio(path: str) -> list[EditedClip]:
         obj = otio.adapters.read_from_file(path)
     except Exception as exc:  # OTIO raises many types for malformed files
         raise EditReadError(f"{os.path.basename(path)}: not a readable OTIO file ({exc})") from None
-    return clips_from_otio(obj)
+    try:
+        return clips_from_otio(obj)
+    except otio.exceptions.OTIOError as exc:    # e.g. ranges that cannot be computed
+        raise EditReadError(f"{os.path.basename(path)}: inconsistent OTIO timeline ({exc})") from None
 
 
 def read_fcp7_xml(path: str) -> list[EditedClip]:

@@ -20,6 +20,9 @@ METHOD_NONE, METHOD_KLT, METHOD_DIS, METHOD_PHASE = 0, 1, 2, 3
 METHOD_NAMES = {METHOD_NONE: "none", METHOD_KLT: "klt", METHOD_DIS: "dis", METHOD_PHASE: "phase"}
 
 
+_PICTURE_CHANGE = 0.15     # share of tracks surviving a frame pair below which the picture changed
+
+
 @dataclass(frozen=True)
 class TrackerSettings:
     work_width: int = 640          # analysis width; px thresholds below are at 640 px
@@ -106,10 +109,18 @@ class FrameTracker:
     def feed(self, luma: np.ndarray) -> PairMotion:
         img = self._prepare(luma)
         # (OpenCV's Python binding cannot take prebuilt pyramids: LK builds them per call)
+        self._survived = 1.0
         if self._prev_img is None:
             result = PairMotion()
         else:
             result = self._estimate(img)
+        if self._survived < _PICTURE_CHANGE:
+            # almost no track survived: a cut or a flash. Start afresh, exactly as a run that
+            # begins at this frame would (a resumed analysis then measures the same numbers)
+            self.points, self.anchors, self._last = self.points[:0], self.anchors[:0], None
+            self._redetect(img)
+            self._prev_img = img
+            return result
         self._redetect(img)
         self._prev_img = img
         self._last = result if result.method != METHOD_NONE else None
@@ -173,6 +184,7 @@ class FrameTracker:
         h, w = img.shape[:2]
         good = ((st.ravel() == 1) & (st2.ravel() == 1) & (fb < self.s.fb_max * self.unit)
                 & (p1[:, 0] >= 0) & (p1[:, 1] >= 0) & (p1[:, 0] < w) & (p1[:, 1] < h))
+        self._survived = float(good.mean()) if len(good) else 0.0
         self.points = p1[good]
         self.anchors = self.anchors[good]
         n_good = int(good.sum())
