@@ -120,8 +120,12 @@ def uninterrupted(tmp_path_factory):
     proc = _start(_add_cmd(path), uuid.uuid4().hex, stderr=log)
     first = None
     while proc.poll() is None:
-        if first is None and _library_state(path)[1]:
-            first = time.monotonic() - t0
+        if first is None:
+            try:
+                if _library_state(path)[1]:
+                    first = time.monotonic() - t0
+            except sqlite3.Error:           # read while the writer is still creating the file
+                pass
         time.sleep(0.05)
     total = time.monotonic() - t0
     log.seek(0)
