@@ -9,7 +9,6 @@ resume whose result must equal an uninterrupted run's.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -229,90 +228,81 @@ def test_random_kill_9_during_export_leaves_complete_or_absent(tmp_path, export_
 
 
 # -- model tagging -------------------------------------------------------------------------------
-# A model-tagging run that keeps each shot as soon as the model has tagged it: reason_job with the
-# real llamacpp backend (a scripted tiny GGUF on the CPU), the analysis JSON rewritten atomically
-# after every shot; a rerun resumes (reason_job skips shots already tagged by the same model).
-def _tag_main(source: str, out: str, model: str, mmproj: str) -> int:
-    from dataclasses import replace
+# The shipped path: `camtag batch CLIP --engine llamacpp` (in-process) runs the geometric pass into
+# the library, then the real llamacpp backend (a scripted tiny GGUF on the CPU) tags the stored
+# shots one by one, each stored as soon as it is tagged; a rerun tags only what is left.
+def _model_tagged(url: str, clip: str) -> dict[int, tuple]:
+    """start frame -> (tags, traces) of every shot the model finished (must never shrink)."""
+    import sqlite3
 
-    from camtag.analysis_json import read_analysis, write_analysis
-    from camtag.reasoner import create, reason_job
+    from camtag.library import open_library
 
-    analysis = read_analysis(out if os.path.exists(out) else source)
-    shots = {s.start_frame: s for s in analysis.shots}
-    backend = create("llamacpp", {"model_path": model, "mmproj_path": mmproj, "n_threads": 1,
-                                  "max_new_tokens": 64})
-    try:
-        for p in reason_job(analysis.media, analysis.shots, backend):
-            if p.partial is not None:
-                shots[p.partial.start_frame] = p.partial
-                write_analysis(out, replace(analysis, shots=tuple(shots.values())))
-    finally:
-        backend.close()
-    write_analysis(out, replace(analysis, shots=tuple(shots.values()), engine="llamacpp"))
-    return 0
-
-
-def _tagged(path: Path) -> dict[int, str]:
-    """start frame -> the shot as JSON, for every shot the model finished (must never shrink)."""
-    from camtag.analysis_json import read_analysis, shot_to_dict
-
-    if not path.exists():
+    path = url[len("sqlite:///"):]
+    if not os.path.exists(path):
         return {}
-    analysis = read_analysis(str(path))             # a half-written file would fail here
-    return {s.start_frame: json.dumps(shot_to_dict(s, analysis.media), sort_keys=True)
-            for s in analysis.shots if ((s.evidence or {}).get("reasoner") or {}).get("done")}
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+    lib = open_library(url)
+    try:
+        if lib.find_media(clip) is None:
+            return {}
+        out = {}
+        for r in lib.shots(clip):
+            tags = tuple((t.id, round(t.confidence, 6), t.source) for t in r.shot.tags)
+            if any(src in ("vlm", "fusion") for _, _, src in tags):
+                out[r.start_frame] = (tags, tuple((t.source, t.answer) for t in r.shot.traces))
+        return out
+    finally:
+        lib.close()
 
 
 def test_random_kill_9_during_model_tagging_keeps_tagged_shots(tmp_path):
     pytest.importorskip("gguf", reason="the tiny GGUF model is written with the gguf package")
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional backend")
-    from camtag.analysis_json import write_analysis
-    from camtag.media.probe import probe
-    from camtag.model import Analysis, Shot
     from camtag.reasoner.tiny_models import write_tiny_gguf
     from media_paths import SHOTS_DIR
-    from reasoner_support import SCRIPTED_REPLY, geo_shot
+    from reasoner_support import SCRIPTED_REPLY
 
     model, mmproj = write_tiny_gguf(tmp_path / "model", reply=SCRIPTED_REPLY)
-    media = probe(str(SHOTS_DIR / "pyscenedetect_testvideo.mp4"))
-    shots = (geo_shot(0, 30, 180, pan_left=0.9), geo_shot(1, 240, 330, tilt_up=0.9, handheld=0.6),
-             Shot(2, 400, 480), geo_shot(3, 480, 560, static=0.8))
-    source = tmp_path / "geometry.json"
-    write_analysis(str(source), Analysis(media, shots, detector="test", engine="geometry"))
+    clip = str(SHOTS_DIR / "pyscenedetect_issue-195-aspect-ratio.mp4")
 
-    def cmd(out: Path) -> list[str]:
-        return [sys.executable, os.path.abspath(__file__), "tag", str(source), str(out),
-                str(model), str(mmproj)]
+    def cmd(url: str) -> list[str]:
+        return [sys.executable, "-m", "camtag", "batch", clip, "--library", url,
+                "--detector", "adaptive", "--engine", "llamacpp", "--model", str(model),
+                "--mmproj", str(mmproj), "--model-set", "n_threads=1",
+                "--model-set", "max_new_tokens=64", "--model-set", "max_questions=2"]
 
-    reference = tmp_path / "reference.json"
+    reference = f"sqlite:///{tmp_path / 'reference.sqlite'}"
     t0 = time.monotonic()
     done = subprocess.run(cmd(reference), env=_env(), capture_output=True, text=True, timeout=300)
     seconds = time.monotonic() - t0
     assert done.returncode == 0, done.stderr[-800:]
-    expected = _tagged(reference)
-    assert sorted(expected) == [s.start_frame for s in shots]        # the model tagged every shot
+    expected = _model_tagged(reference, clip)
+    assert len(expected) == 6                                   # the model tagged every shot
 
-    rng = random.Random(3)
-    out = tmp_path / "tagged.json"
-    kept: dict[int, str] = {}
-    kills = 0
-    while kills < 6:
-        left = seconds * (1 - 0.7 * len(kept) / len(shots))
-        killed, marker, code, err = _run_or_kill(cmd(out), rng.uniform(0.05, left))
-        if not killed:
-            assert code == 0, err[-800:]
+    rng = random.Random(5)
+    kills = tagged_kills = 0
+    for round_no in range(5):                                  # rounds of kill, resume, kill…
+        url = f"sqlite:///{tmp_path / f'killed-{round_no}.sqlite'}"
+        kept: dict[int, tuple] = {}
+        while True:
+            left = seconds * (1 - 0.6 * len(kept) / len(expected))
+            killed, marker, code, err = _run_or_kill(cmd(url), rng.uniform(0.5, max(1.0, left)))
+            if not killed:
+                assert code == 0, err[-800:]
+                break
+            kills += 1
+            _assert_no_orphans(marker)
+            now = _model_tagged(url, clip)                    # integrity checked inside
+            assert {k: now.get(k) for k in kept} == kept, f"tagged shots lost by kill {kills}"
+            tagged_kills += bool(now)
+            kept = now
+        assert _model_tagged(url, clip) == expected         # resumed = uninterrupted
+        if kills >= 5:
             break
-        kills += 1
-        _assert_no_orphans(marker)
-        now = _tagged(out)                                   # complete or absent
-        assert {k: now.get(k) for k in kept} == kept, f"tagged shots lost by kill {kills}"
-        kept = now
-    done = subprocess.run(cmd(out), env=_env(), capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-800:]
-    assert _tagged(out) == expected and kills >= 3
-    assert out.read_bytes() == reference.read_bytes()
+    assert kills >= 4, kills
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["tag"]:
-    sys.exit(_tag_main(*sys.argv[2:6]))
