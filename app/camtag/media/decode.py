@@ -22,6 +22,22 @@ from camtag.media.probe import open_container
 _YUV_PREFIXES = ("yuv", "yuvj", "nv12", "nv21", "gray", "p010", "p016")
 
 
+def thread_cap() -> int:
+    """``$CAMTAG_THREADS``: threads one analysis may use (0 = all cores). Ray tasks set it to
+    the CPUs they hold; decode, OpenCV and torch follow it."""
+    import os
+
+    try:
+        cap = max(0, int(os.environ.get("CAMTAG_THREADS", "0")))
+    except ValueError:
+        return 0
+    if cap:
+        import cv2
+
+        cv2.setNumThreads(cap)
+    return cap
+
+
 @dataclass(frozen=True)
 class FrameSpec:
     """What consumers need from each frame; anything left ``None`` is not computed."""
@@ -154,6 +170,9 @@ class Decoder:
             stream = container.streams.video[0]
             if self._threads:
                 stream.thread_type = "AUTO"
+                cap = thread_cap()
+                if cap:
+                    stream.codec_context.thread_count = cap
             time_base = Fraction(stream.time_base) if stream.time_base else None
             convert = _Converter(self.spec, self.sar, self.rotation)
             index, order = 0, None

@@ -134,6 +134,9 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
     board = ray.remote(num_cpus=0)(_Totals).remote()
 
     def remote_task(url, path, detector, settings, board):
+        # a task holds one CPU (num_cpus=1): decode, OpenCV and torch keep to one thread each,
+        # so N workers scale over N cores instead of fighting over them
+        os.environ["CAMTAG_THREADS"] = "1"
         return analyze_file(url, path, detector=detector, settings=settings,
                             report=lambda p, d, t: board.report.remote(p, d, t))
 
