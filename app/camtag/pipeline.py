@@ -181,7 +181,7 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
                     extra.consume(frame)
                 for b in det.process(frame):
                     builder.add(b)
-                done = motion.frames_done() if motion is not None else frame.index + 1
+                done = motion.frames_done() - motion.lag if motion is not None else frame.index + 1
                 yield from finished(builder.ready(done))
                 now = time.monotonic()
                 if now - last_report >= _PROGRESS_EVERY:

@@ -176,6 +176,13 @@ class MotionEngine:
     def frames_done(self) -> int:
         return self._done
 
+    @property
+    def lag(self) -> int:
+        """Frames past a shot's end the engine must see before ``tag_shot``: the parallax window
+        that covers the shot's last frames completes that many frames later. Waiting for it makes
+        the tags independent of how far ahead the engine's thread happens to be."""
+        return self.settings.window + 1
+
     # -- results -------------------------------------------------------------------------------
     def curves(self) -> MotionCurves:
         """A snapshot of everything measured so far."""
