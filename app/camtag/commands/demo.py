@@ -45,7 +45,7 @@ def run(args) -> int:
         job = lib.analyze(clip, detector=args.detector)
         run_with_progress(job, cancel, desc="demo")
         analysis = lib.analysis(clip)
-        where = lib.location if hasattr(lib, "location") else args.library
+        where = getattr(lib, "url", None) or args.library or "default"
     stem = os.path.splitext(clip)[0]
     write_analysis(stem + ".camtag.json", analysis)
     try:
