@@ -19,7 +19,6 @@ SQLite's porter tokenizer); a query is a phrase (``<->``) whose last word may be
 from __future__ import annotations
 
 import functools
-import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -27,7 +26,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from camtag.library.errors import (LibraryError, LibraryFullError, LibraryLockedError,
                                    LibraryReadOnlyError)
 from camtag.library.location import LibraryURL
-from camtag.library.store import Dialect, Store, Tx
+from camtag.library.store import ConnectionPerThread, Dialect, Store, Tx
 
 try:
     import psycopg
@@ -173,7 +172,7 @@ class PostgresTx(Tx):
             return [r[0] for r in cur.fetchall()]
 
 
-class PostgresStore(Store):
+class PostgresStore(ConnectionPerThread, Store):
     dialect = PostgresDialect()
 
     def __init__(self, url: LibraryURL) -> None:
@@ -185,9 +184,7 @@ class PostgresStore(Store):
         self.conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(extra), ""))
         host = parts.hostname or "localhost"
         self._where = f"postgresql://{host}{':%d' % parts.port if parts.port else ''}{parts.path}"
-        self._local = threading.local()
-        self._all: list = []
-        self._lock = threading.Lock()
+        self._init_connections()
 
     @property
     def description(self) -> str:
@@ -208,8 +205,7 @@ class PostgresStore(Store):
             except psycopg.Error as exc:
                 raise translate(exc, self._where) from None
             self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            self._remember(conn)
         return conn
 
     def open(self) -> int:
@@ -300,14 +296,7 @@ class PostgresStore(Store):
             return None
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except psycopg.Error:
-                pass
-        self._local = threading.local()
+        self.close_connections((psycopg.Error,))
 
 
 def server_version(url: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote
@@ -17,7 +16,7 @@ from urllib.parse import quote
 from camtag.library.errors import (LibraryError, LibraryFullError, LibraryLockedError,
                                    LibraryReadOnlyError)
 from camtag.library.location import LibraryURL
-from camtag.library.store import Dialect, Store, Tx
+from camtag.library.store import ConnectionPerThread, Dialect, Store, Tx
 
 
 CACHE_KIB = 64 * 1024
@@ -104,7 +103,7 @@ class SQLiteTx(Tx):
         return [r[0] for r in cur.execute(sql, tuple(params))]
 
 
-class SQLiteStore(Store):
+class SQLiteStore(ConnectionPerThread, Store):
     dialect = SQLiteDialect()
 
     def __init__(self, url: LibraryURL) -> None:
@@ -114,9 +113,7 @@ class SQLiteStore(Store):
         self.max_pages = int(url.options["max_pages"]) if "max_pages" in url.options else None
         self.read_only = url.options.get("mode") == "ro" or self._not_writable()
         self._immutable = False
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._init_connections()
 
     def _not_writable(self) -> bool:
         folder = os.path.dirname(self.path) or "."
@@ -153,8 +150,7 @@ class SQLiteStore(Store):
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
-        with self._lock:
-            self._all.append(conn)
+        self._remember(conn)
         return conn
 
     def connection(self) -> sqlite3.Connection:
@@ -262,11 +258,4 @@ class SQLiteStore(Store):
             self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
-        self._local = threading.local()
+        self.close_connections((sqlite3.Error,))

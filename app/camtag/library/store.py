@@ -15,6 +15,8 @@ Adding PostgreSQL (issue 10) is one module ``postgres_store.py`` with ``Postgres
 
 from __future__ import annotations
 
+import threading
+
 import re
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
@@ -103,6 +105,29 @@ class Tx:
         """Run an INSERT ... RETURNING id; None when ON CONFLICT skipped the row."""
         row = self.execute(sql, params).fetchone()
         return None if row is None else int(row[0])
+
+
+class ConnectionPerThread:
+    """Each thread gets its own database connection; ``close_connections`` closes them all."""
+
+    def _init_connections(self) -> None:
+        self._local = threading.local()
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    def _remember(self, conn) -> None:
+        with self._lock:
+            self._all.append(conn)
+
+    def close_connections(self, errors: tuple[type[BaseException], ...]) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except errors:
+                pass
+        self._local = threading.local()
 
 
 class Store(ABC):
