@@ -73,3 +73,19 @@ class ThreadedConsumer:
         except queue.Full:
             pass
         self._thread.join(timeout)
+
+
+class InlineConsumer:
+    """The same interface as :class:`ThreadedConsumer`, on the caller's thread (one-core runs)."""
+
+    def __init__(self, inner: FrameConsumer) -> None:
+        self.inner = inner
+        self.NAME = inner.NAME
+        self.spec = inner.spec
+        self.consume = inner.consume
+
+    def finish(self) -> Any:
+        return self.inner.finish()
+
+    def abandon(self, timeout: float = 10.0) -> None:
+        pass

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from camtag.consumers import ThreadedConsumer
+from camtag.consumers import InlineConsumer, ThreadedConsumer
 from camtag.jobs import CancelToken, Job, Progress
-from camtag.media.decode import Decoder
+from camtag.media.decode import Decoder, thread_cap
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
 from camtag.media.probe import probe
@@ -141,9 +141,14 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     # on resume the detector re-reads a little before the resume point, so it finds again the
     # boundary that opened the first new shot (and its transition); nothing else sees those frames
     preroll_from = max(0, start_frame - _PREROLL) if start_frame else 0
+    # one core (CAMTAG_THREADS=1, as in a Ray task holding one CPU): everything on this thread,
+    # so N tasks scale over N cores; otherwise decode and motion each get a thread of their own
+    one_core = thread_cap() == 1
     decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
-                      start_frame=preroll_from)
-    worker = ThreadedConsumer(motion) if motion is not None else None
+                      start_frame=preroll_from, background=not one_core)
+    worker = None
+    if motion is not None:
+        worker = InlineConsumer(motion) if one_core else ThreadedConsumer(motion)
     last_index = start_frame - 1
     last_report = 0.0
     t0 = time.monotonic()

@@ -115,6 +115,29 @@ def test_resume_from_a_shot_boundary_gives_the_same_shots(shots_dir):
         [(s.start_frame, s.end_frame, s.transition_in) for s in full.shots]
 
 
+def test_one_core_mode_runs_on_the_calling_thread_with_the_same_result(shots_dir, monkeypatch):
+    """CAMTAG_THREADS=1 (a Ray task holding one CPU): decode and motion on the caller's thread,
+    same shots, tags and curves as the threaded run."""
+    import threading
+
+    path = str(shots_dir / "pyscenedetect_issue-195-aspect-ratio.mp4")
+    opts = {"posters": False}
+    threaded = run_job(analyze_job(path, detector="adaptive", settings=opts))
+    monkeypatch.setenv("CAMTAG_THREADS", "1")
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start",
+                        lambda self: (started.append(self.name), real_start(self)))
+    inline = run_job(analyze_job(path, detector="adaptive", settings=opts))
+    assert not [n for n in started if n.startswith("camtag-")]
+    assert len(inline.shots) == len(threaded.shots) > 3
+    for a, b in zip(inline.shots, threaded.shots):
+        assert (a.start_frame, a.end_frame, a.tags, a.segments) == \
+            (b.start_frame, b.end_frame, b.tags, b.segments)
+    for name in ("pan", "tilt", "zoom", "roll", "confidence"):
+        assert np.array_equal(inline.motion[name], threaded.motion[name], equal_nan=True)
+
+
 def test_cancel_token_stops_the_job(shots_dir):
     cancel = CancelToken()
     job = analyze_job(str(shots_dir / "pyscenedetect_testvideo.mp4"), detector="adaptive",

@@ -165,7 +165,7 @@ class Library:
     def search_ids(self, query: str, limit: int | None = None, offset: int = 0) -> list[int]:
         """Ids of matching shots of current analyses, ordered by media path and time."""
         c = compile_query(query, self.store.dialect, self._lookup_collection)
-        sql = f"SELECT s.id {_FROM} WHERE {c.where} ORDER BY m.path, s.start_frame"
+        sql = f"SELECT s.id {self.store.dialect.hits_in_order(c.where)}"
         params = list(c.params)
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"

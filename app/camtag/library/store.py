@@ -59,6 +59,11 @@ class Dialect:
         """The parameter value for :meth:`text_match`: a phrase of ``words`` (last one a prefix)."""
         raise NotImplementedError
 
+    def hits_in_order(self, where: str) -> str:
+        """FROM ... WHERE ``where`` ORDER BY media path, then time: the rows of a search."""
+        return (f"FROM media m JOIN shots s ON s.analysis_id = m.current_analysis_id "
+                f"WHERE {where} ORDER BY m.path, s.start_frame")
+
     def like(self, expr: str) -> str:
         """Case-insensitive LIKE with ``\\`` as escape; one ``?`` placeholder."""
         return f"{expr} LIKE ? ESCAPE '\\'"

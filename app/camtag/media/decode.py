@@ -136,7 +136,8 @@ class _Converter:
 
 
 class Decoder:
-    """Iterate :class:`AnalysisFrame` objects from a file, decoding on a background thread.
+    """Iterate :class:`AnalysisFrame` objects from a file, decoding on a background thread
+    (``background=False``: on the iterating thread, for one-core runs).
 
     Broken packets in the middle are skipped and recorded in :attr:`issues`; the iteration
     goes on past them. ``stop()`` (or the cancel token) ends the thread promptly.
@@ -144,7 +145,8 @@ class Decoder:
 
     def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
                  rotation: int = 0, cancel: CancelToken | None = None,
-                 queue_size: int = 16, threads: bool = True, start_frame: int = 0) -> None:
+                 queue_size: int = 16, threads: bool = True, start_frame: int = 0,
+                 background: bool = True) -> None:
         self.path = path
         self.spec = spec
         self.sar = sar
@@ -154,18 +156,15 @@ class Decoder:
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._threads = threads
+        self.background = background        # False: decode on the iterating thread
         self._error: Optional[BaseException] = None
         self.start_frame = max(0, start_frame)
 
-    def _produce(self) -> None:
+    def _frames(self) -> Iterator[AnalysisFrame]:
+        """Decode on the calling thread; broken packets become :attr:`issues`."""
         import av
 
-        try:
-            container = open_container(self.path)
-        except MediaError as exc:
-            self._error = exc
-            self._put(None)
-            return
+        container = open_container(self.path)
         try:
             stream = container.streams.video[0]
             if self._threads:
@@ -193,14 +192,20 @@ class Decoder:
                         index = int(np.searchsorted(order, frame.pts))
                         if index < self.start_frame:
                             continue
-                    self._put(self._analysis_frame(frame, index, time_base, convert))
+                    yield self._analysis_frame(frame, index, time_base, convert)
                     index += 1
         except av.error.FFmpegError as exc:
             self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
+        finally:
+            container.close()
+
+    def _produce(self) -> None:
+        try:
+            for item in self._frames():
+                self._put(item)
         except BaseException as exc:  # handed to the consumer thread
             self._error = exc
         finally:
-            container.close()
             self._put(None)
 
     def _seek(self, container, stream) -> np.ndarray:
@@ -237,6 +242,9 @@ class Decoder:
                     return
 
     def __iter__(self) -> Iterator[AnalysisFrame]:
+        if not self.background:
+            yield from self._frames()
+            return
         thread = threading.Thread(target=self._produce, name="camtag-decode", daemon=True)
         thread.start()
         try:
