@@ -28,7 +28,7 @@ class TrackerSettings:
     work_width: int = 640          # analysis width; px thresholds below are at 640 px
     max_points: int = 260
     redetect_below: float = 0.6    # re-detect when fewer than this share of max_points survive
-    win: int = 13
+    win: int = 11
     levels: int = 3
     back_levels: int = 1           # pyramid levels for the backward (checking) pass
     fb_max: float = 0.5            # forward-backward error limit, px at 640 wide

@@ -44,7 +44,10 @@ class AdaptiveDetector:
         self._steps: deque[float] = deque(maxlen=self._hist + 1)   # tiny-frame step sizes
         self._luma: dict[int, tuple[float, float]] = {}                # frame -> (mean, std)
         self._tiny_at: dict[int, np.ndarray] = {}
-        self.active: dict[int, bool] = {}      # frames that end a gradual change (no cut inside)
+        # frames that end a gradual change (no cut inside): how far its middle is from a blend of
+        # its ends, and over how many frames (the most blend-like window)
+        self.active: dict[int, float] = {}
+        self.active_length: dict[int, int] = {}
         self._grays: deque[tuple[int, np.ndarray]] = deque(maxlen=2 * _CONTEXT + 2)
         self._scores: deque[tuple[int, float]] = deque()           # (frame, content score)
         self._prev_hsv: np.ndarray | None = None
@@ -134,8 +137,11 @@ class AdaptiveDetector:
             mid = self._tiny[n - 1 - length // 2]
             blend = float(np.abs(mid - (a + b) * 0.5).mean()) / span
             # a gradual change of the picture; how far its middle is from a blend of its ends
-            self.active[t] = min(blend, self.active.get(t, 9.0))
+            if blend < self.active.get(t, 9.0):
+                self.active[t] = blend
+                self.active_length[t] = length
             self.active.pop(t - 4 * self._hist, None)
+            self.active_length.pop(t - 4 * self._hist, None)
             if blend > 0.12:
                 continue
             found = self._blend_range(n, length, diff)

@@ -26,6 +26,7 @@ from camtag.shots.base import DetectorSettings, DetectorUnavailable, register
 
 _NEAR = 2
 _MIX_GATE = 0.2     # see _worth_a_look
+_MOVED_MAX = 0.5    # see _movement_explains
 
 
 class FusedDetector:
@@ -56,7 +57,28 @@ class FusedDetector:
         classical path settles, cost nothing. Measured: dissolves between moving shots score
         0.14-0.18, camera movement 0.2-0.7 (0.23 and up on the shared real clips)."""
         active = self.adaptive.active
-        return any(active.get(f, 9.0) <= _MIX_GATE for f in range(first, last))
+        mixes = sorted((active[f], f) for f in range(first, last) if active.get(f, 9.0) <= _MIX_GATE)
+        return any(not self._movement_explains(f) for _, f in mixes)
+
+    def _movement_explains(self, t: int) -> bool:
+        """Steady camera movement over smooth pictures also has middles close to a blend of its
+        ends. If the last frame of the change is the first one moved (one similarity fitted by
+        sparse tracking), the change is camera movement and TransNetV2 is not needed; a dissolve or
+        fade is not: the other picture (or black) cannot be reached by moving the first."""
+        return self._unexplained_part(t) < _MOVED_MAX
+
+    def _unexplained_part(self, t: int) -> float:
+        """How much of the change over the most blend-like window ending at ``t`` is left once
+        the first frame is moved onto the last (0 = all explained, 1 = none; 1 when unsure)."""
+        length = self.adaptive.active_length.get(t)
+        if length is None:
+            return 1.0
+        a, b = self._grays.get(t - length), self._grays.get(t)
+        if a is None or b is None:
+            return 1.0
+        span = float(np.abs(b.astype(np.float32) - a).mean())
+        left = _warp_residual(a, b)
+        return 1.0 if left is None or span <= 0 else left / span
 
     @property
     def name(self) -> str:
@@ -127,6 +149,29 @@ class FusedDetector:
             out += self._filter.push(b)
         return out + (self._filter.flush(self._index + 1) if horizon is None
                       else self._filter.release(horizon))
+
+
+def _warp_residual(src: np.ndarray, dst: np.ndarray) -> float | None:
+    """Mean absolute difference between ``dst`` and ``src`` moved onto it by the similarity that
+    sparse tracking finds (over the pixels both cover); None when no motion can be fitted."""
+    pts = cv2.goodFeaturesToTrack(src, maxCorners=80, qualityLevel=0.01, minDistance=4)
+    if pts is None or len(pts) < 8:
+        return None
+    moved, ok, _ = cv2.calcOpticalFlowPyrLK(src, dst, pts, None, winSize=(15, 15), maxLevel=3)
+    ok = ok.ravel() == 1
+    if ok.sum() < 8:
+        return None
+    fit, _ = cv2.estimateAffinePartial2D(pts[ok], moved[ok], method=cv2.RANSAC,
+                                         ransacReprojThreshold=1.0)
+    if fit is None:
+        return None
+    h, w = dst.shape
+    warped = cv2.warpAffine(src, fit, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    covered = cv2.warpAffine(np.full_like(src, 255), fit, (w, h), flags=cv2.INTER_NEAREST) > 0
+    if covered.mean() < 0.5:
+        return None
+    diff = np.abs(warped.astype(np.float32) - dst)[covered]
+    return float(diff.mean())
 
 
 @register("fused")
