@@ -29,6 +29,43 @@ def tree_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
+# where the bytes are: (label, prefixes of names directly under _internal/)
+PARTS = [
+    ("Qt (PySide6, shiboken6)", ("PySide6", "shiboken6", "libpyside6", "libshiboken6")),
+    ("OpenCV (cv2 + its FFmpeg, OpenBLAS)", ("cv2", "opencv_python_headless.libs")),
+    ("PyAV (av + its FFmpeg, codecs)", ("av", "av.libs")),
+    ("NumPy (+ OpenBLAS)", ("numpy",)),
+    ("Python (libpython, lib-dynload, stdlib zip)", ("libpython", "python3", "base_library.zip")),
+]
+
+
+def breakdown(bundle: Path) -> list[list[str]]:
+    """MB per part of the bundle; system libraries and the rest are 'other'."""
+    internal = bundle / "_internal"
+    sizes = {label: 0 for label, _ in PARTS}
+    other = tree_bytes(bundle)
+    for entry in internal.iterdir():
+        if entry.is_symlink():
+            continue
+        for label, prefixes in PARTS:
+            if entry.name.startswith(prefixes):
+                n = tree_bytes(entry) if entry.is_dir() else entry.stat().st_size
+                sizes[label] += n
+                other -= n
+                break
+    rows = [[f"  {label}", f"{n / 1e6:.1f}"] for label, n in sizes.items()]
+    return rows + [["  other (executables, system libraries, OTIO, pyqtgraph, data)", f"{other / 1e6:.1f}"]]
+
+
+def bundled_opencv(bundle: Path) -> str:
+    version = bundle / "_internal" / "cv2" / "version.py"
+    if version.is_file():
+        for line in version.read_text().splitlines():
+            if line.startswith("opencv_version"):
+                return line.split("=", 1)[1].strip().strip("\"'")
+    return "?"
+
+
 def wall(cmd: list[str], env: dict, repeat: int) -> tuple[float, str]:
     """Median wall time of ``cmd`` over ``repeat`` runs after one warm-up (disk cache), and its last line."""
     times, out = [], ""
@@ -60,8 +97,9 @@ def main() -> int:
 
     size_mb = tree_bytes(bundle) / 1e6
     archives = sorted(bundle.parent.glob("camtag-*.tar.gz"))
-    rows = [["bundle size (onedir, MB)", f"{size_mb:.0f}", "", "", f"≤ {TARGET_MB}",
+    rows = [["bundle size (onedir, MB)", f"{size_mb:.1f}", "", "", f"≤ {TARGET_MB}",
              "yes" if size_mb <= TARGET_MB else "NO"]]
+    rows += [[name, mb, "", "", "", ""] for name, mb in breakdown(bundle)]
     if archives:
         rows.append([f"download ({archives[-1].name}, MB)", f"{archives[-1].stat().st_size / 1e6:.0f}",
                      "", "", "", ""])
@@ -92,9 +130,10 @@ def main() -> int:
     shutil.rmtree(tmp, ignore_errors=True)
 
     text = (f"bundle benchmark, {machine_line()}, median of {args.repeat} after a warm-up\n"
-            f"bundle: {bundle}\n\n"
+            f"bundle: {bundle} (OpenCV {bundled_opencv(bundle)})\n\n"
             + table(["measure", "bundle", "venv anchor", "× anchor", "target", "met"], rows)
-            + "\n\nCommand: `python benchmarks/bundle.py --repeat " + str(args.repeat) + "` after "
+            + f"\n\nMB = 10^6 bytes of files on disk (links counted once; {size_mb * 1e6 / 2**20:.0f} MiB). "
+            "Command: `python benchmarks/bundle.py --repeat " + str(args.repeat) + "` after "
             "`bash installers/linux/build-bundle.sh`.")
     print(text)
     if args.append:

@@ -4,10 +4,13 @@
 #  2. `camtag demo --headless --out TMP`: makes the demo clip, analyses it into a library in TMP and
 #     writes the analysis JSON and an EDL (checked to exist and to hold events)
 #  3. the window, offscreen: `camtag-qtprobe` (Qt loads its plugins, shows a window with camtag's
-#     icon/stylesheet, quits), then the real app: `camtag app --smoke` when it has that flag, else
-#     `camtag app CLIP --screenshot PNG` on the analysed demo clip (checks the picture is written)
+#     icon/stylesheet, quits); the player plays the demo clip and seeks (player_check.py, run by the
+#     bundle's own interpreter: `camtag -c CODE`); then the real app: `camtag app --smoke` when it
+#     has that flag, else `camtag app CLIP --screenshot PNG` on the analysed demo clip (checks the
+#     picture is written)
 # Runs with an empty HOME-like data folder so the user's library is never touched. Exit 0 = all passed.
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 BUNDLE=${1:-dist/camtag}
 BUNDLE=$(cd "$BUNDLE" && pwd)
 EXE="$BUNDLE/camtag"
@@ -42,6 +45,14 @@ fi
 
 step "window offscreen: camtag-qtprobe"
 out=$("$BUNDLE/camtag-qtprobe" 2>&1) && echo "ok: $out" || fail "qtprobe: $out"
+
+step "player offscreen: play 1.5 s and seek twice (installers/common/player_check.py)"
+if [ -s "$TMP/demo/camtag_demo.mp4" ]; then
+  out=$(timeout 120 "$EXE" -c "$(cat "$HERE/../common/player_check.py")" "$TMP/demo/camtag_demo.mp4" 2>&1) \
+    && echo "ok: ${out##*$'\n'}" || fail "player: $out"
+else
+  fail "player: no demo clip to play"
+fi
 
 step "window offscreen: camtag app"
 if "$EXE" app --help 2>&1 | grep -q -- '--smoke'; then

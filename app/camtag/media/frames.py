@@ -114,7 +114,8 @@ class FrameCache:
         self.out_size = self.budget.size_for(*disp)
         self.every = max(1, round(float(media.rate) / float(self.budget.fps))) if media.rate else 25
         thumb_w = self.out_size[1] if media.rotation % 180 else self.out_size[0]   # width before rotation
-        self.spec = FrameSpec(small_size=None, thumb_width=(thumb_w + 1) // 2 * 2, thumb_every=self.every)
+        self.spec = FrameSpec(small_size=None, thumb_width=(thumb_w + 1) // 2 * 2, thumb_every=self.every,
+                              exact=True)
         self.frames: dict[int, tuple[Fraction, bytes]] = {}
         self._due = 0
 
