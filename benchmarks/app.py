@@ -305,9 +305,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.append:
-        path = os.path.join(ROOT, "benchmarks", "RESULTS.md")
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write("\n## App (issue 7)\n\n" + text + "\n")
+        from _common import append_results
+        append_results("App (issue 7)", text)
     return 0
 
 

@@ -137,9 +137,8 @@ def main() -> int:
             "`bash installers/linux/build-bundle.sh`.")
     print(text)
     if args.append:
-        results = ROOT / "benchmarks" / "RESULTS.md"
-        with open(results, "a", encoding="utf-8") as fh:
-            fh.write("\n## Installers (issue 8)\n\n" + text + "\n")
+        from _common import append_results
+        append_results("Installers (issue 8)", text)
     return 0
 
 

@@ -261,6 +261,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter clips")
     ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "layered", "cpu", "e2e"])
+    ap.add_argument("--append", action="store_true", help="add the output to benchmarks/RESULTS.md")
     ap.add_argument("--keep", help="folder for the generated clips (default: a temporary one)")
     ap.add_argument("--detectors", nargs="+", default=["adaptive", "fused"],
                     help="camtag shot detectors to run end to end (default: adaptive fused)")
@@ -286,6 +287,10 @@ def main(argv=None) -> int:
         lines, verdict = end_to_end(folder, n, photos, args.detectors)
         out += ["", "End to end, same 1080p file, same run:"] + lines + [verdict]
     print("\n".join(out))
+    if args.append:
+        sys.path.insert(0, os.path.dirname(__file__))
+        from _common import append_results
+        append_results("Motion (issue 3)", "```\n" + "\n".join(out) + "\n```")
     return 0
 
 

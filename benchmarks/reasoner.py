@@ -189,10 +189,9 @@ def main() -> int:
     text = out.getvalue()
     print(text, end="")
     if args.append:
-        results = Path(__file__).with_name("RESULTS.md")
-        head = "" if results.exists() and "## Reasoner (issue 4)" in results.read_text() else "\n## Reasoner (issue 4)\n"
-        with open(results, "a", encoding="utf-8") as fh:
-            fh.write(head + "\n```\n" + text + "```\n")
+        sys.path.insert(0, str(Path(__file__).parent))
+        from _common import append_results
+        append_results("Reasoner (issue 4)", "```\n" + text + "```")
     return 0
 
 

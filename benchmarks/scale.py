@@ -141,12 +141,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.append:
-        path = ROOT / "benchmarks" / "RESULTS.md"
-        body = path.read_text()
-        head = "## Scale-out (issue 10)"
-        if head not in body:
-            body += f"\n\n{head}\n\nCommand: `python benchmarks/scale.py --append`\n"
-        path.write_text(body.rstrip("\n") + "\n\n" + text + "\n")
+        from _common import append_results
+        append_results("Scale-out (issue 10)", text, "python benchmarks/scale.py --append")
     return 0
 
 

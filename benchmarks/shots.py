@@ -163,8 +163,8 @@ def main() -> None:
     text = "\n".join(out)
     print(text)
     if args.append:
-        with open(ROOT / "benchmarks" / "RESULTS.md", "a") as fh:
-            fh.write("\n## Shots (issue 2)\n\n`python benchmarks/shots.py --memory`\n\n" + text + "\n")
+        from _common import append_results
+        append_results("Shots (issue 2)", text, "python benchmarks/shots.py --memory")
 
 
 if __name__ == "__main__":
