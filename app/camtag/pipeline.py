@@ -5,6 +5,15 @@ they are final (``Progress.partial`` is the finished, tagged :class:`Shot`), so 
 store them one by one and a UI can show them while the analysis runs. ``start_frame`` resumes
 a run that was stopped: decoding restarts at the keyframe before that frame and the shots
 already stored (``done_shots``) are kept as they are.
+
+``own_from`` / ``own_until`` run one segment of a long file (see :mod:`camtag.library.segments`):
+the run owns the shots that start in [own_from, own_until). It decodes from ``preroll`` frames
+before ``own_from`` (detector and motion engine both see them, so their state is warmed up), its
+first shot starts at the first boundary at or after ``own_from`` and its last shot ends at the
+first boundary at or after ``own_until`` (or the end of the media). Before each owned shot it hands
+out a :class:`ShotCurves` (the shot's raw motion columns and the transition that ends it), and at
+the end a :class:`SegmentEnd` (the closing boundary and the motion columns just past it), so the
+caller can check that neighbouring segments agree at their seams.
 """
 
 from __future__ import annotations
@@ -25,6 +34,10 @@ from camtag.shots.base import DetectorSettings, create_detector
 
 _PROGRESS_EVERY = 0.1   # seconds between plain progress updates
 _PREROLL = 64           # frames the detector sees again before a resume point (its context)
+SEAM_FRAMES = 16        # motion columns a segment hands out past its closing boundary (seam check)
+DETECTOR_GRID = 50      # TransNetV2 predicts in windows sliding by 50 frames on the whole-file grid:
+                        # a segment's pre-roll starts on it, so its first windows hold real frames
+_SETTLED = 300          # frames after which a detector without a ``horizon`` has emitted a boundary
 
 
 @dataclass
@@ -98,11 +111,93 @@ class _ShotBuilder:
         return out
 
 
+@dataclass(frozen=True)
+class ShotCurves:
+    """Segment runs: handed out just before each owned shot. ``curves``: the raw motion columns of
+    [start_frame, end_frame) (None without motion); ``next_transition``: how the next shot begins."""
+
+    start_frame: int
+    end_frame: int
+    curves: object = None
+    next_transition: Optional[Transition] = None
+
+
+@dataclass(frozen=True)
+class SegmentEnd:
+    """Segment runs: handed out last. ``frame``: the first boundary at or after ``own_until``, where
+    the last owned shot ends (None: the media ended first); ``transition``: the boundary's
+    transition; ``tail``: motion columns [frame, frame + SEAM_FRAMES) as this run measured them."""
+
+    frame: Optional[int]
+    transition: Optional[Transition] = None
+    tail: object = None
+    first_frame: Optional[int] = None     # first frame decoded (the pre-roll's start)
+    to_the_end: bool = False              # the run went on to the end of the media
+
+
+def segment_decode_start(own_from: int, preroll: int = _PREROLL) -> int:
+    """The first frame a segment run owning from ``own_from`` decodes (pre-roll, on the grid)."""
+    if own_from <= 0:
+        return 0
+    return max(0, own_from - max(0, preroll)) // DETECTOR_GRID * DETECTOR_GRID
+
+
+class _OwnedShotBuilder(_ShotBuilder):
+    """Builds only the shots that start in [own_from, own_until): the first at the first boundary
+    at or after ``own_from`` (frame 0 when owning from the start), the last ending at the first
+    boundary at or after ``own_until`` (``closing``). Remembers the transition after each shot."""
+
+    def __init__(self, own_from: int, own_until: Optional[int], times: dict) -> None:
+        super().__init__(0 if own_from <= 0 else -1, 0, times)
+        self.owning = own_from <= 0
+        self.own_from = own_from
+        self.own_until = own_until
+        self.closing: Optional[Boundary] = None
+        self.next_transition: dict[int, Transition] = {}      # shot end -> transition there
+
+    def _past_end(self, b: Boundary) -> bool:
+        return self.own_until is not None and b.frame >= self.own_until
+
+    def reopen(self, b: Boundary) -> None:     # a segment run has no stored shots to reopen
+        self.add(b)
+
+    def add(self, b: Boundary) -> None:
+        if self.closing is not None or b.frame < self.own_from:
+            return
+        if not self.owning:
+            if self._past_end(b):                # no boundary in the owned range: nothing owned
+                self.closing = b
+                return
+            self.owning = True
+            self.start, self.start_time = b.frame, self.times.get(b.frame)
+            self.transition = Transition(b.type, b.start_frame, b.end_frame)
+            return
+        if b.frame <= self.start:
+            return
+        self._add(b)
+        self.next_transition[b.frame] = self.transition
+        if self._past_end(b):
+            self.closing = b
+
+    def close(self, end_frame: int, end_time) -> None:
+        if self.owning and self.closing is None:
+            super().close(end_frame, end_time)
+
+
+def _settled(det, index: int) -> int:
+    """Frames before this one will get no further boundary from ``det``."""
+    horizon = getattr(det, "horizon", None)
+    return index - _SETTLED if horizon is None else horizon
+
+
 def analyze_job(path: str, *, detector: str | None = None, settings: dict | None = None,
                 cancel: CancelToken | None = None, start_frame: int = 0,
                 done_shots: Sequence[Shot] = (), poster_dir: str | None = None,
-                media: MediaInfo | None = None, consumers: Sequence = ()) -> Job[Analysis]:
-    """Analyse one file. Raises :class:`MediaError` for files that cannot be read.
+                media: MediaInfo | None = None, consumers: Sequence = (),
+                own_from: int | None = None, own_until: int | None = None,
+                preroll: int = _PREROLL) -> Job[Analysis]:
+    """Analyse one file (or, with ``own_from``/``own_until``, one segment of it: see the module
+    docstring). Raises :class:`MediaError` for files that cannot be read.
 
     ``consumers``: extra :class:`camtag.consumers.FrameConsumer` objects fed from the same decode
     pass (for example the reasoner's frame cache), so no frame is decoded twice."""
@@ -132,15 +227,27 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
         spec = spec.merged(posters.spec)
     for extra in consumers:
         spec = spec.merged(extra.spec)
+    segment = own_from is not None or own_until is not None
+    if segment:
+        start_frame, done_shots = 0, ()
     if start_frame >= media.frames:
         start_frame = 0 if not done_shots else media.frames
 
     shots: list[Shot] = list(done_shots)
     times: dict[int, object] = {}          # frame -> time, for the frames detectors may still cut at
-    builder = _ShotBuilder(start_frame, first_index=len(shots), times=times)
-    # on resume the detector re-reads a little before the resume point, so it finds again the
-    # boundary that opened the first new shot (and its transition); nothing else sees those frames
-    preroll_from = max(0, start_frame - _PREROLL) if start_frame else 0
+    if segment:
+        # a segment warms detector and motion up on its pre-roll; only owned shots are built
+        own_from = max(0, own_from or 0)
+        builder = _OwnedShotBuilder(own_from, own_until, times)
+        preroll_from = segment_decode_start(own_from, preroll)
+        feed_from, keep_from = preroll_from, own_from
+    else:
+        builder = _ShotBuilder(start_frame, first_index=len(shots), times=times)
+        # on resume the detector re-reads a little before the resume point, so it finds again the
+        # boundary that opened the first new shot (and its transition); nothing else sees those frames
+        preroll_from = max(0, start_frame - _PREROLL) if start_frame else 0
+        feed_from = keep_from = start_frame
+    lag = motion.lag if motion is not None else 0
     # one core (CAMTAG_THREADS=1, as in a Ray task holding one CPU): everything on this thread,
     # so N tasks scale over N cores; otherwise decode and motion each get a thread of their own
     one_core = thread_cap() == 1
@@ -149,7 +256,8 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     worker = None
     if motion is not None:
         worker = InlineConsumer(motion) if one_core else ThreadedConsumer(motion)
-    last_index = start_frame - 1
+    last_index = feed_from - 1
+    empty = False
     last_report = 0.0
     t0 = time.monotonic()
 
@@ -161,15 +269,24 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
             if posters is not None:
                 shot = shot.with_(poster=posters.poster_for(shot))
             shots.append(shot)
+            if segment:          # the shot's raw motion columns go out first (stored with it)
+                chunk = None
+                if motion is not None:
+                    chunk = motion.curves().slice(shot.start_frame, shot.end_frame,
+                                                  own_shot=False).with_breaks(())
+                yield Progress(shot.end_frame, media.frames, "", partial=ShotCurves(
+                    shot.start_frame, shot.end_frame, chunk,
+                    builder.next_transition.pop(shot.end_frame, None)))
             yield Progress(shot.end_frame, media.frames, f"shot {shot.index + 1}", partial=shot)
 
     try:
         if start_frame < media.frames:
-            for frame in decoder:
+            frames = iter(decoder)
+            for frame in frames:
                 cancel.raise_if_cancelled()
                 if frame.index >= media.frames:     # the file grew after the probe: keep to the probe
                     break
-                if frame.index < start_frame:       # pre-roll of a resumed run: detector only
+                if frame.index < feed_from:         # pre-roll of a resumed run: detector only
                     for b in det.process(frame):
                         builder.reopen(b)
                     continue
@@ -180,21 +297,31 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
                     builder.start_time = frame.time
                 if worker is not None:
                     worker.consume(frame)
-                if posters is not None:
-                    posters.consume(frame)
-                for extra in consumers:
-                    extra.consume(frame)
+                if frame.index >= keep_from:        # (a segment's pre-roll: detector and motion only)
+                    if posters is not None:
+                        posters.consume(frame)
+                    for extra in consumers:
+                        extra.consume(frame)
                 for b in det.process(frame):
                     builder.add(b)
                 done = motion.frames_done() - motion.lag if motion is not None else frame.index + 1
                 yield from finished(builder.ready(done))
+                if segment and builder.closing is not None and \
+                        frame.index + 1 >= builder.closing.frame + SEAM_FRAMES + lag:
+                    break                           # a segment stops past its closing boundary
+                if segment and not builder.owning and own_until is not None and \
+                        own_until > own_from and _settled(det, frame.index) >= own_until:
+                    empty = True                    # no boundary in its range: it owns nothing
+                    break
                 now = time.monotonic()
                 if now - last_report >= _PROGRESS_EVERY:
                     last_report = now
                     yield Progress(frame.index + 1, media.frames, "analysing")
+            frames.close()
             cancel.raise_if_cancelled()
-            for b in det.finish():
-                builder.add(b)
+            if not empty and (not segment or builder.closing is None):
+                for b in det.finish():
+                    builder.add(b)
             last_time = times.get(last_index)
             builder.close(last_index + 1, None if last_time is None else last_time + 1 / media.rate)
             curves = worker.finish() if worker is not None else None
@@ -211,10 +338,21 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
             posters.finish()
 
     errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
-    if last_index >= 0 and last_index + 1 != media.frames:
+    to_the_end = not segment or builder.closing is None and not empty
+    if last_index >= 0 and last_index + 1 != media.frames and to_the_end:
         warnings.append(f"decoded {last_index + 1} frames, the container lists {media.frames}")
-    if not shots:
+    if not shots and (not segment or last_index < feed_from):
         raise MediaError(path, "no frame could be decoded")
+    if segment:
+        closing, tail = builder.closing, None
+        if closing is not None and curves is not None:
+            tail = curves.slice(closing.frame, closing.frame + SEAM_FRAMES,
+                                own_shot=False).with_breaks(())
+        yield Progress(last_index + 1, media.frames, "segment done", partial=SegmentEnd(
+            None if closing is None else closing.frame,
+            None if closing is None else Transition(closing.type, closing.start_frame,
+                                                    closing.end_frame),
+            tail, preroll_from, to_the_end))
     elapsed = time.monotonic() - t0
     yield Progress(media.frames, media.frames, f"done in {elapsed:.1f} s")
     return Analysis(media=media, shots=tuple(shots), detector=getattr(det, "name", det.NAME),

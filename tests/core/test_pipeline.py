@@ -104,12 +104,13 @@ def test_analyze_cli_writes_documented_json_with_posters(synthetic_edit, tmp_pat
     assert "motion" in data and read_analysis(str(out)).shots[1].start_frame == 40
 
 
-def test_resume_from_a_shot_boundary_gives_the_same_shots(shots_dir):
+@pytest.mark.parametrize("detector", ["adaptive", "fused"])
+def test_resume_from_a_shot_boundary_gives_the_same_shots(shots_dir, detector):
     path = str(shots_dir / "pyscenedetect_issue-195-aspect-ratio.mp4")
     opts = {"motion": False, "posters": False}
-    full = run_job(analyze_job(path, detector="adaptive", settings=opts))
+    full = run_job(analyze_job(path, detector=detector, settings=opts))
     done = full.shots[:3]
-    resumed = run_job(analyze_job(path, detector="adaptive", settings=opts,
+    resumed = run_job(analyze_job(path, detector=detector, settings=opts,
                                   start_frame=done[-1].end_frame, done_shots=done))
     assert [(s.start_frame, s.end_frame, s.transition_in) for s in resumed.shots] == \
         [(s.start_frame, s.end_frame, s.transition_in) for s in full.shots]

@@ -9,6 +9,7 @@ from camtag.cli import UserError
 
 NAME = "batch"
 HELP = "Analyse many files into the library, in-process or spread over a Ray cluster"
+DEFAULT_MINUTES = 10.0      # segment length of a split file (docs/facility.md: choosing it)
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +23,10 @@ def add_arguments(parser) -> None:
                         help="CPUs of a local Ray instance (default: all)")
     parser.add_argument("--retries", type=int, default=2,
                         help="retries of a failed or lost task before the file is reported (default 2)")
+    parser.add_argument("--segment-minutes", type=float, default=None, metavar="M",
+                        help=f"with --ray: split files longer than 1.5 x M minutes into segments of "
+                             f"about M minutes that run as separate tasks, with a result equal to "
+                             f"the whole-file run (default {DEFAULT_MINUTES:g}; 0: one task per file)")
     add_library_option(parser)
     parser.add_argument("--detector", default="fused", help="shot detector (default fused)")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -51,6 +56,12 @@ def run(args) -> int:
 
     settings = _settings(args.settings)
     tagging = _tagging(args, _settings)
+    minutes = args.segment_minutes
+    if minutes is not None and not args.ray:
+        raise UserError("--segment-minutes splits files over Ray tasks: it needs --ray")
+    if minutes is not None and minutes < 0:
+        raise UserError("--segment-minutes cannot be negative (0 turns splitting off)")
+    minutes = DEFAULT_MINUTES if minutes is None else minutes
     files, problems = expand_media_paths(args.paths)
     if not files and not problems:
         raise UserError("nothing to analyse: give media files or folders")
@@ -74,7 +85,7 @@ def run(args) -> int:
         results = run_batch(files, str(url), ray_address=args.ray, workers=args.workers,
                             detector=args.detector, settings=settings, max_retries=args.retries,
                             tagging=tagging, actors=args.actors, gpus_per_actor=args.gpus_per_actor,
-                            on_progress=on_progress)
+                            segment_minutes=minutes, on_progress=on_progress)
     except ConnectionError as exc:
         raise UserError(f"cannot reach the Ray cluster at {args.ray}: {exc}") from None
     except ValueError as exc:                    # more GPUs asked for than the cluster has

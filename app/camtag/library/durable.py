@@ -57,19 +57,27 @@ def lease_alive(lib: "Library", row) -> bool:
     """Is another live run working on this unfinished analysis?"""
     if row["status"] != "running" or not row["owner"]:
         return False
-    host, _, pid_text = row["owner"].rpartition(":")
+    return owner_alive(row["owner"], row["heartbeat_at"], (str(lib.url), row["id"]))
+
+
+def owner_alive(owner: str, heartbeat_at: str | None, active_key: tuple) -> bool:
+    """Is the process ``owner`` (host:pid) alive? On this host the pid tells (this very process:
+    ``active_key`` in :data:`_ACTIVE`); elsewhere a heartbeat younger than :data:`STALE_S`."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
-        return _age_s(row["heartbeat_at"]) < STALE_S
+        return _age_s(heartbeat_at) < STALE_S
     pid = int(pid_text)
     if pid == os.getpid():
-        return (str(lib.url), row["id"]) in _ACTIVE
+        return active_key in _ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):
         pass
-    return _age_s(row["heartbeat_at"]) < STALE_S
+    return _age_s(heartbeat_at) < STALE_S
 
 
 # -- media registration ------------------------------------------------------------------------
@@ -132,9 +140,16 @@ def _fps(info: dict) -> float | None:
 
 
 # -- the job -----------------------------------------------------------------------------------
-def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, again: bool):
-    """Pick the analysis to run (or the finished one to skip to), in one write transaction."""
+def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, again: bool,
+           owner: str | None = None, whole_only: bool = False):
+    """Pick the analysis to run (or the finished one to skip to), in one write transaction.
+
+    ``owner``: the lease holder (default: this process; a batch driver claims for its tasks and
+    may claim again). ``whole_only``: return ``(None, False)`` instead of claiming an unfinished
+    analysis that already holds shots of a whole-file run (so it is resumed as one)."""
     key = settings_key(detector, settings)
+    reclaim = owner is not None             # a named owner may take its own claim again
+    owner = owner or _owner()
     with lib.store.write() as tx:
         rows = tx.query("SELECT * FROM analyses WHERE media_id = ? AND settings_key = ? AND "
                         "fingerprint = ? ORDER BY id DESC", (media.id, key, media.fingerprint))
@@ -146,12 +161,18 @@ def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, ag
                       and r["camtag_version"] == __version__), None)
         if done is not None and open_ is not None and open_["id"] < done["id"]:
             open_ = None
-        if open_ is not None and lease_alive(lib, open_):
+        if open_ is not None and not (reclaim and open_["owner"] == owner) and \
+                lease_alive(lib, open_):
             raise LibraryBusyError(f"{media.name} is being analysed by another camtag process "
                                    f"({open_['owner']}); try again when it is done")
+        if whole_only and open_ is not None and \
+                tx.scalar("SELECT count(*) FROM shots WHERE analysis_id = ?", (open_["id"],), 0) and \
+                not tx.scalar("SELECT count(*) FROM analysis_parts WHERE analysis_id = ?",
+                              (open_["id"],), 0):
+            return None, False
         if open_ is not None:
             tx.execute("UPDATE analyses SET status = 'running', owner = ?, heartbeat_at = ?, "
-                       "error = '' WHERE id = ?", (_owner(), now(), open_["id"]))
+                       "error = '' WHERE id = ?", (owner, now(), open_["id"]))
             analysis_id, resumed = open_["id"], True
         else:
             analysis_id = tx.insert(
@@ -160,7 +181,7 @@ def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, ag
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id",
                 (media.id, media.fingerprint, str(settings.get("engine", "geometry")),
                  str(settings.get("model", "")), detector, json.dumps(settings, default=str), key,
-                 __version__, media.info.frames if media.info else None, now(), _owner(), now()))
+                 __version__, media.info.frames if media.info else None, now(), owner, now()))
             resumed = False
         if media.current_analysis_id is None:     # a first analysis streams into the library
             tx.execute("UPDATE media SET current_analysis_id = ? WHERE id = ?", (analysis_id, media.id))
@@ -192,6 +213,13 @@ def analyze_into_library(lib: "Library", path: str, *, detector: str = "fused",
     key = (str(lib.url), record.id)
     _ACTIVE.add(key)
     try:
+        from camtag.library import segments
+
+        if segments.has_parts(lib, record.id):     # split by a batch: finish its parts here
+            lib.events.analysis_did_start.emit(record)
+            final = yield from segments.complete_in_process(lib, media, record, path, detector,
+                                                            settings, cancel)
+            return final
         with lib.store.read() as tx:
             ids = [r[0] for r in tx.query("SELECT id FROM shots WHERE analysis_id = ? "
                                           "ORDER BY start_frame", (record.id,))]

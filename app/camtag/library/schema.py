@@ -8,7 +8,8 @@ Tables: media (one row per file; content fingerprint to re-link moved files), an
 of the pipeline with given settings; every analysis is kept), shots, shot_evidence, tags (proposed
 by geometry/vlm/fusion, with the editor's state), segments, traces, notes, motion_curves (compressed
 binary),
-collections (smart = saved query, manual = listed shots) and collection_shots.
+collections (smart = saved query, manual = listed shots) and collection_shots; analysis_parts and
+part_shots (the segments of an analysis split over several workers, while it runs).
 """
 
 from __future__ import annotations
@@ -160,7 +161,44 @@ V2 = Migration(2, "full-text search, motion curves, analysis leases, tag decisio
     "CREATE INDEX media_current ON media(current_analysis_id, path, name, fps)",
 ), lambda dialect: dialect.fts_statements() + dialect.score_statements())
 
-MIGRATIONS: tuple[Migration, ...] = (V1, V2)
+V3 = Migration(3, "segmented analyses (a long file split into parts run in parallel)", (
+    # one row per segment of an analysis whose file is split (camtag batch --ray): the frames it
+    # owns, its lease, and what it saw at its closing boundary (for the seam check)
+    """CREATE TABLE analysis_parts (
+        analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,
+        own_from INTEGER NOT NULL,
+        own_until INTEGER,
+        preroll INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'planned'
+            CHECK (status IN ('planned', 'running', 'failed', 'done')),
+        owner TEXT NOT NULL DEFAULT '',
+        heartbeat_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        frames_done INTEGER NOT NULL DEFAULT 0,
+        closing INTEGER,
+        closing_type TEXT,
+        closing_start INTEGER,
+        closing_end INTEGER,
+        tail {blob},
+        info TEXT NOT NULL DEFAULT '{{}}',
+        error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (analysis_id, part))""",
+    # per stored shot of a segmented analysis: the run that made it, its raw motion columns and
+    # the transition that ends it; stitched into motion_curves and dropped when the analysis is done
+    """CREATE TABLE part_shots (
+        analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+        start_frame INTEGER NOT NULL,
+        end_frame INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        next_type TEXT,
+        next_start INTEGER,
+        next_end INTEGER,
+        curves {blob},
+        PRIMARY KEY (analysis_id, start_frame))""",
+))
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3)
 LATEST = MIGRATIONS[-1].version
 
 

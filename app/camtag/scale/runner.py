@@ -1,16 +1,21 @@
 """Spread a batch over Ray tasks (or run it in-process) and gather one result per file.
 
-With Ray, each file is one task (``num_cpus=1``) that writes its shots to the library itself;
-progress flows through a small actor and is summed into one bar by the caller's ``on_progress``;
-a task whose worker dies or whose library call fails is retried ``max_retries`` times (resuming
-from the shots already stored) and then reported as failed with the reason.
+With Ray, each file is one task (``num_cpus=1``) that writes its shots to the library itself; a
+file longer than two segments (``segment_minutes``) is split: its first task plans the segments,
+one task per segment follows, and a last task checks the seams and finishes the analysis.
+Progress flows through a small actor (one entry per file or segment) and is summed into one bar
+by the caller's ``on_progress``; a task whose worker dies or whose library call fails is retried
+``max_retries`` times (resuming from the shots already stored) and then reported as failed with
+the reason (naming the segment).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Callable, Optional, Sequence
 
+from camtag.library.durable import HEARTBEAT_S
 from camtag.scale.tasks import FileResult, analyze_file
 
 ProgressFn = Callable[[int, Optional[int]], None]      # (frames done, frames total) over the batch
@@ -120,11 +125,21 @@ def _pool(tagging, actors: int | None, gpus_per_actor: float | None):
 def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused",
                settings: dict | None = None, max_retries: int = 2, tagging=None,
                actors: int | None = None, gpus_per_actor: float | None = None,
-               on_progress: ProgressFn | None = None, poll_s: float = 0.5) -> list[FileResult]:
+               on_progress: ProgressFn | None = None, poll_s: float = 0.5,
+               segment_minutes: float = 0.0, segment_frames: int = 0,
+               preroll: int | None = None) -> list[FileResult]:
     """``tagging`` (a TagSpec): once a file's task has stored its shots, they are fed one by
-    one to the model actors, which store the fused result; model failures keep the geometry."""
+    one to the model actors, which store the fused result; model failures keep the geometry.
+
+    ``segment_minutes`` (or ``segment_frames``, for tests): files longer than that are split
+    into segments that run as separate tasks (see :mod:`camtag.library.segments`); 0: one task
+    per file. ``preroll``: frames each segment decodes before its own range (default 64)."""
     import ray
     from ray.exceptions import RayError
+
+    from camtag.library.durable import _owner
+    from camtag.scale.segment_tasks import (FilePlan, analyze_part, finish_file, part_key,
+                                            plan_or_analyze)
 
     pool = _pool(tagging, actors, gpus_per_actor) if tagging is not None else None
     problem = ""
@@ -132,46 +147,128 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
         problem = f"model not run ({pool.problem}); geometric tags kept"
         pool = None
     board = ray.remote(num_cpus=0)(_Totals).remote()
+    split = bool(segment_minutes and segment_minutes > 0 or segment_frames and segment_frames > 0)
+    owner = _owner()                     # the driver holds the lease of the files it splits
 
-    def remote_task(url, path, detector, settings, board):
+    def one_cpu():
         # a task holds one CPU (num_cpus=1): decode, OpenCV and torch keep to one thread each,
         # so N workers scale over N cores instead of fighting over them
         os.environ["CAMTAG_THREADS"] = "1"
-        return analyze_file(url, path, detector=detector, settings=settings,
-                            report=lambda p, d, t: board.report.remote(p, d, t))
 
-    task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=True)(remote_task)
-    refs = {task.remote(library_url, os.path.abspath(p), detector, settings, board): p for p in paths}
+    def remote_task(url, path, detector, settings, board):
+        one_cpu()
+        report = lambda p, d, t: board.report.remote(p, d, t)     # noqa: E731
+        if not split:
+            return analyze_file(url, path, detector=detector, settings=settings, report=report)
+        return plan_or_analyze(url, path, detector=detector, settings=settings,
+                               minutes=segment_minutes, segment_frames=segment_frames,
+                               owner=owner, preroll=preroll, report=report)
+
+    def part_task(url, path, analysis_id, part, board):
+        one_cpu()
+        return analyze_part(url, path, analysis_id, part,
+                            report=lambda k, d, t: board.report.remote(k, d, t))
+
+    def finish_task(url, path, analysis_id):
+        one_cpu()
+        return finish_file(url, path, analysis_id)
+
+    options = dict(num_cpus=1, max_retries=max_retries, retry_exceptions=True)
+    task = ray.remote(**options)(remote_task)
+    part_remote = ray.remote(**options)(part_task)
+    finish_remote = ray.remote(**options)(finish_task)
+    refs = {task.remote(library_url, os.path.abspath(p), detector, settings, board): ("file", p, None)
+            for p in paths}
     results: dict[str, FileResult] = {}
+    plans: dict[str, FilePlan] = {}
+    waiting: dict[str, set] = {}                      # path -> parts still running
+    failures: dict[str, list[str]] = {}               # path -> segments that failed, with why
     tagged = {p: [0, ""] for p in paths}              # path -> [shots tagged, first problem]
     pending = list(refs)
     lib = None
+    beat = time.monotonic()
+
+    def library():
+        nonlocal lib
+        if lib is None:
+            from camtag.library import open_library
+            lib = open_library(library_url, create=False)
+        return lib
+
+    def gave_up(exc: RayError) -> str:
+        cause = getattr(exc, "cause", None) or exc
+        return f"gave up after {max_retries + 1} attempts: {_one_line(cause)}"
+
+    def submit(what: tuple, ref) -> None:
+        refs[ref] = what
+        pending.append(ref)
+
+    def file_done(path: str, result: FileResult) -> None:
+        results[path] = result
+        if pool is not None and result.status != "failed":
+            pool.add_file(library(), os.path.abspath(path))
+
+    def part_over(path: str, part: int | None) -> None:
+        waiting[path].discard(part)
+        if waiting[path]:
+            return
+        plan = plans[path]
+        if failures[path]:
+            results[path] = FileResult(path, "failed", message="; ".join(failures[path]),
+                                       analysis_id=plan.analysis_id)
+        else:
+            submit(("finish", path, None), finish_remote.remote(library_url, plan.path,
+                                                                plan.analysis_id))
+
     try:
         while pending or (pool is not None and pool.busy):
-            waiting = pending + (list(pool.busy) if pool is not None else [])
-            ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=poll_s)
+            waiting_refs = pending + (list(pool.busy) if pool is not None else [])
+            ready, _ = ray.wait(waiting_refs, num_returns=len(waiting_refs), timeout=poll_s)
             for ref in ready:
-                if ref in refs:
-                    pending.remove(ref)
-                    path = refs[ref]
-                    try:
-                        results[path] = ray.get(ref)
-                    except RayError as exc:
-                        cause = getattr(exc, "cause", None) or exc
-                        results[path] = FileResult(
-                            path, "failed", message=f"gave up after {max_retries + 1} attempts: "
-                                                    f"{_one_line(cause)}")
-                    if pool is not None and results[path].status != "failed":
-                        if lib is None:
-                            from camtag.library import open_library
-                            lib = open_library(library_url, create=False)
-                        pool.add_file(lib, os.path.abspath(path))
+                if ref not in refs:
+                    path, outcome, failure = pool.finished(ref)
+                    key = next(p for p in paths if os.path.abspath(p) == path)
+                    if outcome is not None and not outcome.error:
+                        tagged[key][0] += 1
+                    tagged[key][1] = tagged[key][1] or failure or (outcome.error if outcome else "")
                     continue
-                path, outcome, failure = pool.finished(ref)
-                key = next(p for p in paths if os.path.abspath(p) == path)
-                if outcome is not None and not outcome.error:
-                    tagged[key][0] += 1
-                tagged[key][1] = tagged[key][1] or failure or (outcome.error if outcome else "")
+                pending.remove(ref)
+                kind, path, part = refs.pop(ref)
+                try:
+                    value = ray.get(ref)
+                except RayError as exc:
+                    if kind == "part":
+                        failures[path].append(f"{plans[path].label(part)}: {gave_up(exc)}")
+                        part_over(path, part)
+                    else:
+                        where = "finishing (seam check): " if kind == "finish" else ""
+                        results[path] = FileResult(path, "failed", message=where + gave_up(exc))
+                    continue
+                if kind == "part":
+                    if value.status == "failed":
+                        failures[path].append(f"{plans[path].label(part)}: {value.message}")
+                    part_over(path, part)
+                elif isinstance(value, FilePlan):
+                    plans[path], failures[path] = value, []
+                    waiting[path] = {k for k, _, _, status in value.parts if status != "done"}
+                    for k, _, _, status in value.parts:
+                        if status == "done":
+                            board.report.remote(part_key(value.path, k), value.span(k), value.span(k))
+                        else:
+                            submit(("part", path, k), part_remote.remote(
+                                library_url, value.path, value.analysis_id, k, board))
+                    if not waiting[path]:                # every segment was done before
+                        part_over(path, None)
+                else:
+                    if kind == "finish" and plans[path].resumed:
+                        value.message = "; ".join(m for m in ("resumed segmented analysis",
+                                                              value.message) if m)
+                    file_done(path, value)
+            if plans and time.monotonic() - beat > HEARTBEAT_S / 2:
+                from camtag.library.segments import keep_alive
+                keep_alive(library(), [pl.analysis_id for p, pl in plans.items()
+                                       if p not in results], owner)
+                beat = time.monotonic()
             if pool is not None:
                 for path in pool.orphans():
                     key = next(p for p in paths if os.path.abspath(p) == path)
@@ -200,7 +297,8 @@ def run_batch(paths: Sequence[str], library_url: str, *, ray_address: str | None
               workers: int | None = None, **kw) -> list[FileResult]:
     """In-process without ``ray_address``; on Ray otherwise."""
     if not ray_address:
-        for key in ("max_retries", "actors", "gpus_per_actor"):
+        for key in ("max_retries", "actors", "gpus_per_actor", "segment_minutes", "segment_frames",
+                    "preroll"):
             kw.pop(key, None)
         return run_in_process(paths, library_url, **kw)
     init_ray(ray_address, workers)

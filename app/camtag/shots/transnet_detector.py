@@ -87,8 +87,14 @@ class TransNetDetector:
     def process(self, frame: AnalysisFrame) -> list[Boundary]:
         rgb = cv2.cvtColor(cv2.resize(frame.small, (48, 27), interpolation=cv2.INTER_AREA),
                            cv2.COLOR_BGR2RGB)
-        if frame.index == 0 or not self._frames:
-            self._frames.extend([rgb] * _PAD)
+        if not self._frames:
+            # a run may start anywhere (a resume, a segment): keep the windows on the whole-file
+            # grid of 50 and pad what comes before the first frame with that frame
+            first = frame.index
+            grid = first - first % _STEP
+            self._next_pred = self._probs_base = grid
+            self._base = grid - _PAD
+            self._frames.extend([rgb] * (_PAD + first - grid))
         self._frames.append(rgb)
         self._index = frame.index
         self._luma[frame.index] = float(frame.small.mean())
