@@ -28,8 +28,9 @@ CLIPS = ["pyscenedetect_testvideo.mp4", "pyscenedetect_issue-195-aspect-ratio.mp
          "pyscenedetect_issue-134-rotate.mp4", "pyscenedetect_goldeneye-vfr-drop3.mp4"]
 
 
-def _timed_batch(workers: int, clips: list[str], folder: str) -> float:
-    """A fresh local Ray with ``workers`` CPUs: warm the workers, then time the whole batch."""
+def _timed_batch(workers: int, clips: list[str], folder: str, repeat: int = 2) -> float:
+    """A fresh local Ray with ``workers`` CPUs: warm the workers, then time the whole batch
+    (best of ``repeat``, each into a new library)."""
     import ray
 
     from camtag.scale.runner import init_ray, run_on_ray
@@ -37,26 +38,44 @@ def _timed_batch(workers: int, clips: list[str], folder: str) -> float:
     init_ray("local", workers)
     try:
         run_on_ray(clips[-workers:], f"sqlite:///{folder}/warm{workers}.sqlite", detector="adaptive")
-        t0 = time.perf_counter()
-        results = run_on_ray(clips, f"sqlite:///{folder}/run{workers}.sqlite", detector="adaptive")
-        took = time.perf_counter() - t0
-        assert all(r.status == "done" for r in results), [r.message for r in results]
-        return took
+        best = float("inf")
+        for k in range(repeat):
+            t0 = time.perf_counter()
+            results = run_on_ray(clips, f"sqlite:///{folder}/run{workers}_{k}.sqlite",
+                                 detector="adaptive")
+            best = min(best, time.perf_counter() - t0)
+            assert all(r.status == "done" for r in results), [r.message for r in results]
+        return best
     finally:
         ray.shutdown()
 
 
+def _timed_in_process(clips: list[str], folder: str) -> float:
+    """The same batch without Ray, one process (decode and motion on threads of their own)."""
+    from camtag.scale.runner import run_in_process
+
+    run_in_process(clips[-1:], f"sqlite:///{folder}/warm0.sqlite", detector="adaptive")
+    t0 = time.perf_counter()
+    results = run_in_process(clips, f"sqlite:///{folder}/run0.sqlite", detector="adaptive")
+    assert all(r.status == "done" for r in results), [r.message for r in results]
+    return time.perf_counter() - t0
+
+
 def ray_part(folder: str) -> list[str]:
     """The CPU stage over 4 shared clips (1,748 frames; the best 2-worker split is 880 frames,
-    so the ideal speed-up is 1.99×). Each task holds one CPU and keeps to one thread."""
+    so the ideal speed-up is 1.99×). Each task holds one CPU and runs on one thread
+    (CAMTAG_THREADS=1), so a worker is one core; the in-process run uses both cores."""
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ["PYTHONPATH"] = str(ROOT / "app") + os.pathsep + os.environ.get("PYTHONPATH", "")
     shots = ROOT.parent / "shared" / "media" / "shots"
     clips = [str(shots / c) for c in CLIPS]
+    here = _timed_in_process(clips, folder)
     one = _timed_batch(1, clips, folder)
     two = _timed_batch(2, clips, folder)
-    return [f"- Ray CPU stage (decode+shots+motion, detector adaptive, {len(clips)} clips, "
-            f"ideal 1.99×): 1 worker {one:.1f} s, 2 workers {two:.1f} s: **speed-up {one / two:.2f}×**"]
+    return [f"- Ray CPU stage (decode+shots+motion+posters+library, detector adaptive, {len(clips)} "
+            f"clips, ideal 1.99×, best of 2): 1 worker {one:.1f} s, 2 workers {two:.1f} s: "
+            f"**speed-up {one / two:.2f}×**; in one process without Ray (threads on both cores) "
+            f"{here:.1f} s: 2 Ray workers are {here / two:.2f}× faster"]
 
 
 def fill(url: str, n_shots: int) -> float:

@@ -26,7 +26,7 @@ from camtag.motion.tracker import METHOD_NONE, FrameTracker, TrackerSettings
 @dataclass(frozen=True)
 class EngineSettings:
     luma_width: int = 640          # decoder luma width (the working resolution)
-    max_points: int = 260
+    max_points: int = 200
     window: int = 6                # frames per parallax window
     thresholds: Thresholds = Thresholds()
 

@@ -26,7 +26,7 @@ _PICTURE_CHANGE = 0.15     # share of tracks surviving a frame pair below which 
 @dataclass(frozen=True)
 class TrackerSettings:
     work_width: int = 640          # analysis width; px thresholds below are at 640 px
-    max_points: int = 260
+    max_points: int = 200
     redetect_below: float = 0.6    # re-detect when fewer than this share of max_points survive
     win: int = 11
     levels: int = 3

@@ -65,18 +65,19 @@ class AdaptiveDetector:
         if self._prev_hsv is None:
             score = 0.0
         else:
-            score = float(cv2.absdiff(hsv, self._prev_hsv).mean(axis=(0, 1)).mean())
+            score = sum(cv2.mean(cv2.absdiff(hsv, self._prev_hsv))[:3]) / 3.0
         self._prev_hsv = hsv
         self._scores.append((frame.index, score))
         if len(self.scores) < 200_000:
             self.scores.append(score)
         tiny = cv2.resize(small, _TINY, interpolation=cv2.INTER_AREA).astype(np.float32)
-        self._steps.append(float(np.abs(tiny - self._tiny[-1]).mean()) if self._tiny else 0.0)
+        self._steps.append(cv2.norm(tiny, self._tiny[-1], cv2.NORM_L1) / tiny.size if self._tiny else 0.0)
         self._tiny.append(tiny)
         self._tiny_at[frame.index] = tiny
         self._tiny_at.pop(frame.index - 3 * self._hist, None)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        self._luma[frame.index] = (float(gray.mean()), float(gray.std()))
+        mean, std = cv2.meanStdDev(gray)
+        self._luma[frame.index] = (float(mean[0, 0]), float(std[0, 0]))
         self._luma.pop(frame.index - 4 * self._hist, None)
         self._grays.append((frame.index, gray))
         self._check_cut()
