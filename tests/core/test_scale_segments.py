@@ -17,7 +17,8 @@ from camtag.library.segments import plan_file, plan_ranges
 from camtag.pipeline import segment_decode_start
 from camtag.scale.runner import run_batch, run_in_process
 from camtag.scale.tasks import FAULT_ENV
-from library_support import APP, SHOTS_DIR
+from library_support import SHOTS_DIR
+from ray_support import local_ray
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -45,20 +46,8 @@ def crash_marker(tmp_path_factory):
     if not os.path.exists(CLIP):
         pytest.skip("shared test media not found")
     marker = tmp_path_factory.mktemp("fault") / "crashed"
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", FAULT_ENV, "RAY_USAGE_STATS_ENABLED")}
-    os.environ["PYTHONPATH"] = APP + os.pathsep + (saved["PYTHONPATH"] or "")
-    os.environ[FAULT_ENV] = f"1:{marker}"          # inherited by the workers Ray starts
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
+    with local_ray(FAULT_ENV, marker):
         yield marker
-    finally:
-        ray.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from camtag.reasoner import create, reason_job
 from camtag.reasoner.tiny_models import write_tiny_gguf
 from camtag.scale.runner import run_batch, run_in_process
 from camtag.scale.tagger_actor import FAULT_ENV, TagSpec
-from library_support import APP, SHOTS_DIR
+from library_support import SHOTS_DIR
+from ray_support import local_ray
 from reasoner_support import SCRIPTED_REPLY
 
 CLIP = os.path.join(SHOTS_DIR, "pyscenedetect_issue-134-rotate.mp4")     # 3 shots
@@ -32,20 +33,8 @@ def session(tmp_path_factory):
         pytest.skip("shared test media not found")
     model, mmproj = write_tiny_gguf(tmp_path_factory.mktemp("scripted"), reply=SCRIPTED_REPLY)
     marker = tmp_path_factory.mktemp("fault") / "actor-died"
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", FAULT_ENV, "RAY_USAGE_STATS_ENABLED")}
-    os.environ["PYTHONPATH"] = APP + os.pathsep + (saved["PYTHONPATH"] or "")
-    os.environ[FAULT_ENV] = f"1:{marker}"
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
+    with local_ray(FAULT_ENV, marker):
         yield {"model_path": str(model), "mmproj_path": str(mmproj), **FAST}, marker
-    finally:
-        ray.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _stored(url: str):

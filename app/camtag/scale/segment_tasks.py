@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from camtag.scale.tasks import FileResult, _fault_hook, analyze_file
+from camtag.scale.tasks import FileResult, analyze_file, open_watched_library
 
 Report = Callable[[str, int, Optional[int]], None]
 
@@ -70,19 +70,9 @@ def analyze_part(library_url: str, path: str, analysis_id: int, part: int, *,
                  report: Report | None = None):
     """Run one segment into the library; returns a :class:`~camtag.library.segments.PartOutcome`.
     Library and system errors propagate (the task is retried and resumes after its stored shots)."""
-    from camtag.library import open_library
-    from camtag.library.records import Changes
     from camtag.library.segments import run_part
 
-    hook = _fault_hook()
-    lib = open_library(library_url)
-    stored = [0]
-
-    def on_shots(changes: Changes) -> None:
-        stored[0] += len(changes.added_shots)
-        hook(stored[0])
-
-    lib.events.shots_did_change.connect(on_shots)
+    lib = open_watched_library(library_url)
     key = part_key(path, part)
     try:
         job = run_part(lib, analysis_id, part)

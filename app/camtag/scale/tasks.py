@@ -39,24 +39,30 @@ def _fault_hook() -> Callable[[int], None]:
     return hook
 
 
-def analyze_file(library_url: str, path: str, *, detector: str = "fused",
-                 settings: dict | None = None,
-                 report: Callable[[str, int, Optional[int]], None] | None = None) -> FileResult:
-    """Analyse ``path`` into the library; ``report(path, done_frames, total_frames)`` is called as
-    frames are processed."""
+def open_watched_library(library_url: str):
+    """Open the library for a task, with the test hook that kills the worker after N new shots."""
     from camtag.library import open_library
-    from camtag.library.records import Changes
-    from camtag.media.errors import MediaError
 
     hook = _fault_hook()
     lib = open_library(library_url)
     stored = [0]
 
-    def on_shots(changes: Changes) -> None:
+    def on_shots(changes) -> None:
         stored[0] += len(changes.added_shots)
         hook(stored[0])
 
     lib.events.shots_did_change.connect(on_shots)
+    return lib
+
+
+def analyze_file(library_url: str, path: str, *, detector: str = "fused",
+                 settings: dict | None = None,
+                 report: Callable[[str, int, Optional[int]], None] | None = None) -> FileResult:
+    """Analyse ``path`` into the library; ``report(path, done_frames, total_frames)`` is called as
+    frames are processed."""
+    from camtag.media.errors import MediaError
+
+    lib = open_watched_library(library_url)
     try:
         job = lib.analyze(path, detector=detector, settings=settings)
         last = -1
