@@ -195,12 +195,14 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
                 done_shots: Sequence[Shot] = (), poster_dir: str | None = None,
                 media: MediaInfo | None = None, consumers: Sequence = (),
                 own_from: int | None = None, own_until: int | None = None,
-                preroll: int = _PREROLL) -> Job[Analysis]:
+                preroll: int = _PREROLL, frame_order=None) -> Job[Analysis]:
     """Analyse one file (or, with ``own_from``/``own_until``, one segment of it: see the module
     docstring). Raises :class:`MediaError` for files that cannot be read.
 
     ``consumers``: extra :class:`camtag.consumers.FrameConsumer` objects fed from the same decode
-    pass (for example the reasoner's frame cache), so no frame is decoded twice."""
+    pass (for example the reasoner's frame cache), so no frame is decoded twice. ``frame_order``:
+    every frame's PTS in presentation order if known (spares a resumed or segment run the scan of
+    the whole file's packets that seeking to a frame number needs)."""
     cancel = cancel or CancelToken()
     opts = AnalysisSettings.from_dict(settings)
     if detector:
@@ -252,7 +254,7 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     # so N tasks scale over N cores; otherwise decode and motion each get a thread of their own
     one_core = thread_cap() == 1
     decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
-                      start_frame=preroll_from, background=not one_core)
+                      start_frame=preroll_from, background=not one_core, order=frame_order)
     worker = None
     if motion is not None:
         worker = InlineConsumer(motion) if one_core else ThreadedConsumer(motion)

@@ -139,6 +139,30 @@ def test_one_core_mode_runs_on_the_calling_thread_with_the_same_result(shots_dir
         assert np.array_equal(inline.motion[name], threaded.motion[name], equal_nan=True)
 
 
+def test_a_known_frame_order_spares_the_seek_its_packet_scan(shots_dir, monkeypatch):
+    """Segments of a long file pass the frame order stored when the split was planned: the seek
+    then reads no packet index of its own, and the shots are the same."""
+    import camtag.media.probe as probe_mod
+
+    path = str(shots_dir / "pyscenedetect_issue-195-aspect-ratio.mp4")
+    opts = {"motion": False, "posters": False}
+    media = probe_mod.probe(path)
+    with av.open(path) as c:
+        order = np.asarray(probe_mod.seek_index(c, c.streams.video[0], path)[0])
+    full = run_job(analyze_job(path, detector="adaptive", settings=opts, media=media))
+    done = full.shots[:3]
+
+    def no_scan(*a, **k):
+        raise AssertionError("scanned the packets again")
+
+    monkeypatch.setattr(probe_mod, "scan_packets", no_scan)
+    resumed = run_job(analyze_job(path, detector="adaptive", settings=opts, media=media,
+                                  start_frame=done[-1].end_frame, done_shots=done,
+                                  frame_order=order))
+    assert [(s.start_frame, s.end_frame) for s in resumed.shots] == \
+        [(s.start_frame, s.end_frame) for s in full.shots]
+
+
 def test_cancel_token_stops_the_job(shots_dir):
     cancel = CancelToken()
     job = analyze_job(str(shots_dir / "pyscenedetect_testvideo.mp4"), detector="adaptive",

@@ -13,7 +13,7 @@ import pytest
 from camtag.jobs import run_job
 from camtag.library import curves, open_library
 from camtag.library.records import Notice
-from camtag.library.segments import plan_file, plan_ranges
+from camtag.library.segments import frame_order, plan_file, plan_ranges
 from camtag.pipeline import segment_decode_start
 from camtag.scale.runner import run_batch, run_in_process
 from camtag.scale.tasks import FAULT_ENV
@@ -121,6 +121,8 @@ def test_a_seam_where_segments_disagree_is_re_analysed(tmp_path, reference):
     try:
         plan = plan_file(lib, CLIP, detector="adaptive", segment_frames=300, preroll=0, snap=False)
         assert [(p.own_from, p.own_until) for p in plan.parts] == [(0, 300), (300, None)]
+        order = frame_order(lib, plan.record.id)          # stored once: segments seek without a scan
+        assert len(order) == plan.media.info.frames and np.all(np.diff(order) > 0)
         notes = []
         record = run_job(lib.analyze(CLIP, detector="adaptive"),
                          lambda p: isinstance(p.partial, Notice) and notes.append(p.partial.text))
@@ -128,6 +130,11 @@ def test_a_seam_where_segments_disagree_is_re_analysed(tmp_path, reference):
         lib.close()
     assert record.status == "done"
     assert any("disagreed at frame 301" in n for n in notes), notes
+    lib = open_library(url)
+    try:
+        assert frame_order(lib, plan.record.id) is None      # side data dropped once finished
+    finally:
+        lib.close()
     shots, motion, _ = _contents(url)
     assert shots == reference[0]
     assert _same_curves(motion, reference[1])

@@ -196,6 +196,11 @@ V3 = Migration(3, "segmented analyses (a long file split into parts run in paral
         next_end INTEGER,
         curves {blob},
         PRIMARY KEY (analysis_id, start_frame))""",
+    # the file's frame PTS in presentation order (int64 deltas, zlib), scanned once when the split
+    # is planned, so that a segment seeks to its first frame without reading the whole file
+    """CREATE TABLE analysis_frame_index (
+        analysis_id INTEGER PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
+        pts {blob} NOT NULL)""",
 ))
 
 MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3)

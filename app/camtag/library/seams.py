@@ -182,12 +182,13 @@ def _repair(lib: "Library", ctx, shots: list[_Stored], i: int,
 
 def _repair_run(lib: "Library", ctx, shots: list[_Stored], start: int, e: int,
                 cancel: CancelToken | None) -> Job[Optional[_Repair]]:
+    from camtag.library.segments import frame_order
     from camtag.pipeline import SegmentEnd, ShotCurves, analyze_job
 
     by_start = {s.start: s for s in shots}
     job = analyze_job(ctx.media.path, detector=ctx.detector, settings=ctx.settings, cancel=cancel,
                       poster_dir=lib.poster_dir(ctx.media), media=ctx.info, own_from=start,
-                      own_until=None)
+                      own_until=None, frame_order=frame_order(lib, ctx.analysis_id))
     anchored, first, out, side = start == 0, 0, [], None
     try:
         while True:
@@ -315,6 +316,7 @@ def finish_parts(lib: "Library", analysis_id: int, *, cancel: CancelToken | None
     final = _finish(lib, media, analysis_id, row["detector"], ctx.settings, result)
     with lib.store.write() as tx:              # the side data has served its purpose
         tx.execute("DELETE FROM part_shots WHERE analysis_id = ?", (analysis_id,))
+        tx.execute("DELETE FROM analysis_frame_index WHERE analysis_id = ?", (analysis_id,))
         tx.execute("UPDATE analysis_parts SET tail = NULL WHERE analysis_id = ?", (analysis_id,))
     return final
 

@@ -128,8 +128,9 @@ def _snap(cut: int, tol: int, keys: list[int], preroll: int, decode_start) -> in
     return best[2]
 
 
-def keyframes_of(path: str) -> list[int]:
-    """Frame numbers of the keyframes (one demux pass; [] when the container will not say)."""
+def frame_index_of(path: str):
+    """(every frame's PTS in presentation order, keyframe frame numbers) from one demux pass;
+    (None, []) when the container will not say."""
     import numpy as np
 
     from camtag.media.probe import open_container, seek_index
@@ -137,14 +138,36 @@ def keyframes_of(path: str) -> list[int]:
     try:
         container = open_container(path)
     except Exception:  # noqa: BLE001 - planning goes on without snapping
-        return []
+        return None, []
     try:
         pts, keys = seek_index(container, container.streams.video[0], path)
-        return [int(i) for i in np.searchsorted(np.asarray(pts), np.asarray(keys))]
+        order = np.asarray(pts, np.int64)
+        return order, [int(i) for i in np.searchsorted(order, np.asarray(keys))]
     except Exception:  # noqa: BLE001
-        return []
+        return None, []
     finally:
         container.close()
+
+
+def _pack_order(order) -> bytes:
+    import zlib
+
+    import numpy as np
+
+    return zlib.compress(np.diff(order, prepend=0).astype("<i8").tobytes(), 6)
+
+
+def frame_order(lib: "Library", analysis_id: int):
+    """The split file's frame PTS in presentation order, as stored when it was planned (or None)."""
+    import zlib
+
+    import numpy as np
+
+    with lib.store.read() as tx:
+        blob = tx.scalar("SELECT pts FROM analysis_frame_index WHERE analysis_id = ?", (analysis_id,))
+    if blob is None:
+        return None
+    return np.cumsum(np.frombuffer(zlib.decompress(bytes(blob)), "<i8"))
 
 
 def plan_file(lib: "Library", path: str, *, detector: str = "fused", settings: dict | None = None,
@@ -174,9 +197,12 @@ def plan_file(lib: "Library", path: str, *, detector: str = "fused", settings: d
     rows = _part_rows(lib, record.id)
     if not rows:                      # (the keyframe scan runs outside any transaction)
         preroll = _PREROLL if preroll is None else preroll
-        ranges = plan_ranges(info.frames, segment, keyframes_of(media.path) if snap else [],
-                             preroll)
+        order, keys = frame_index_of(media.path)
+        ranges = plan_ranges(info.frames, segment, keys if snap else [], preroll)
         with lib.store.write() as tx:
+            if order is not None and len(order) == info.frames:
+                tx.execute("INSERT INTO analysis_frame_index (analysis_id, pts) VALUES (?, ?) "
+                           "ON CONFLICT (analysis_id) DO NOTHING", (record.id, _pack_order(order)))
             tx.executemany("INSERT INTO analysis_parts (analysis_id, part, own_from, own_until, "
                            "preroll) VALUES (?, ?, ?, ?, ?) ON CONFLICT (analysis_id, part) "
                            "DO NOTHING",
@@ -285,7 +311,8 @@ def run_part(lib: "Library", analysis_id: int, part: int, *,
                           settings=json.loads(analysis["settings"] or "{}"), cancel=cancel,
                           poster_dir=lib.poster_dir(media), media=info,
                           own_from=again if again is not None else lo,
-                          own_until=row["own_until"], preroll=row["preroll"])
+                          own_until=row["own_until"], preroll=row["preroll"],
+                          frame_order=frame_order(lib, analysis_id))
         pending: Optional[ShotCurves] = None
         end: Optional[SegmentEnd] = None
         beat = time.monotonic()

@@ -151,7 +151,7 @@ class Decoder:
     def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
                  rotation: int = 0, cancel: CancelToken | None = None,
                  queue_size: int = 16, threads: bool = True, start_frame: int = 0,
-                 background: bool = True) -> None:
+                 background: bool = True, order: Optional[np.ndarray] = None) -> None:
         self.path = path
         self.spec = spec
         self.sar = sar
@@ -164,6 +164,9 @@ class Decoder:
         self.background = background        # False: decode on the iterating thread
         self._error: Optional[BaseException] = None
         self.start_frame = max(0, start_frame)
+        # every frame's PTS in presentation order, when the caller has it (a segment of a long
+        # file): a seek then needs no pass over the whole file's packets
+        self.order = order
 
     def _frames(self) -> Iterator[AnalysisFrame]:
         """Decode on the calling thread; broken packets become :attr:`issues`."""
@@ -220,7 +223,9 @@ class Decoder:
         """Seek to the keyframe before ``start_frame``; return all PTS in presentation order."""
         from camtag.media.probe import scan_packets
 
-        order, _, _ = scan_packets(container, stream)
+        order = self.order
+        if order is None:
+            order, _, _ = scan_packets(container, stream)
         if self.start_frame >= len(order):
             raise MediaError(self.path, f"cannot resume at frame {self.start_frame}: "
                                         f"the file has {len(order)} frames")
