@@ -178,10 +178,15 @@ def test_cancel_token_stops_the_job(shots_dir):
 
 def test_ctrl_c_leaves_no_file(shots_dir, tmp_path):
     out = tmp_path / "never.json"
+    cache = tmp_path / "cache"
     proc = subprocess.Popen([sys.executable, "-m", "camtag", "analyze",
                              str(shots_dir / "pyscenedetect_issue-195-aspect-ratio.mp4"), "-o", str(out)],
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+                            env={**ENV, "XDG_CACHE_HOME": str(cache)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    # interrupt mid-run, not at a guessed time: once the first shot's poster is written
+    deadline = time.monotonic() + 120
+    while not list(cache.rglob("*.jpg")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
