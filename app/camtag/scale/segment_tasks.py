@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from camtag.scale.tasks import FileResult, analyze_file, open_watched_library
+from camtag.scale.tasks import FileResult, analyze_file, open_watched_library, progress_reporter
 
 Report = Callable[[str, int, Optional[int]], None]
 
@@ -70,43 +70,33 @@ def analyze_part(library_url: str, path: str, analysis_id: int, part: int, *,
                  report: Report | None = None):
     """Run one segment into the library; returns a :class:`~camtag.library.segments.PartOutcome`.
     Library and system errors propagate (the task is retried and resumes after its stored shots)."""
+    from camtag.jobs import run_job
     from camtag.library.segments import run_part
 
     lib = open_watched_library(library_url)
-    key = part_key(path, part)
     try:
-        job = run_part(lib, analysis_id, part)
-        last = -1
-        while True:
-            try:
-                progress = next(job)
-            except StopIteration as stop:
-                return stop.value
-            if report is not None and progress.done != last:
-                last = progress.done
-                report(key, progress.done, progress.total)
+        return run_job(run_part(lib, analysis_id, part),
+                       progress_reporter(report, part_key(path, part), zero=True))
     finally:
         lib.close()
 
 
 def finish_file(library_url: str, path: str, analysis_id: int) -> FileResult:
     """Check and repair the seams of a split file and finish its analysis."""
+    from camtag.jobs import run_job
     from camtag.library import open_library
     from camtag.library.records import Notice
     from camtag.library.seams import finish_parts
 
     lib = open_library(library_url)
     notes: list[str] = []
+
+    def note(progress) -> None:
+        if isinstance(progress.partial, Notice):
+            notes.append(progress.partial.text.partition(": ")[2] or progress.partial.text)
+
     try:
-        job = finish_parts(lib, analysis_id)
-        while True:
-            try:
-                progress = next(job)
-            except StopIteration as stop:
-                record = stop.value
-                break
-            if isinstance(progress.partial, Notice):
-                notes.append(progress.partial.text.partition(": ")[2] or progress.partial.text)
+        record = run_job(finish_parts(lib, analysis_id), note)
     finally:
         lib.close()
     return FileResult(path, "done", record.shots, "; ".join(notes), analysis_id=record.id)

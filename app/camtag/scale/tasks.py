@@ -55,26 +55,30 @@ def open_watched_library(library_url: str):
     return lib
 
 
+def progress_reporter(report, key: str, *, zero: bool = False):
+    """An ``on_progress`` for :func:`camtag.jobs.run_job` that passes each new frame count on as
+    ``report(key, done, total)`` (nothing when ``report`` is None; a count of 0 only if ``zero``)."""
+    last = [-1]
+
+    def on_progress(progress) -> None:
+        if report is not None and (progress.done or zero) and progress.done != last[0]:
+            last[0] = progress.done
+            report(key, progress.done, progress.total)
+    return on_progress
+
+
 def analyze_file(library_url: str, path: str, *, detector: str = "fused",
                  settings: dict | None = None,
                  report: Callable[[str, int, Optional[int]], None] | None = None) -> FileResult:
     """Analyse ``path`` into the library; ``report(path, done_frames, total_frames)`` is called as
     frames are processed."""
+    from camtag.jobs import run_job
     from camtag.media.errors import MediaError
 
     lib = open_watched_library(library_url)
     try:
-        job = lib.analyze(path, detector=detector, settings=settings)
-        last = -1
-        while True:
-            try:
-                progress = next(job)
-            except StopIteration as stop:
-                record = stop.value
-                break
-            if report is not None and progress.done != last and progress.done:
-                last = progress.done
-                report(path, progress.done, progress.total)
+        record = run_job(lib.analyze(path, detector=detector, settings=settings),
+                         progress_reporter(report, path))
     except MediaError as exc:
         return FileResult(path, "failed", message=exc.reason)
     finally:
