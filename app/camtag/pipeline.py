@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 from camtag.consumers import InlineConsumer, ThreadedConsumer
@@ -28,7 +28,7 @@ from camtag.jobs import CancelToken, Job, Progress
 from camtag.media.decode import Decoder, thread_cap
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
-from camtag.media.probe import probe
+from camtag.media.probe import OpenedMedia, open_for_analysis
 from camtag.model import Analysis, Boundary, MediaInfo, Shot, Transition
 from camtag.shots.base import DetectorSettings, create_detector
 
@@ -202,14 +202,28 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     ``consumers``: extra :class:`camtag.consumers.FrameConsumer` objects fed from the same decode
     pass (for example the reasoner's frame cache), so no frame is decoded twice. ``frame_order``:
     every frame's PTS in presentation order if known (spares a resumed or segment run the scan of
-    the whole file's packets that seeking to a frame number needs)."""
-    cancel = cancel or CancelToken()
+    the whole file's packets that seeking to a frame number needs). Without ``media`` the file is
+    opened once for probe and decode, and the rotation is read from the first decoded frame."""
+    path = os.fspath(path)
+    yield Progress(0, None, f"probing {os.path.basename(path)}")
+    opened = open_for_analysis(path) if media is None else None
+    try:
+        return (yield from _analyze(
+            path, media or opened.info, opened, detector=detector, settings=settings,
+            cancel=cancel or CancelToken(), start_frame=start_frame, done_shots=done_shots,
+            poster_dir=poster_dir, consumers=consumers, own_from=own_from, own_until=own_until,
+            preroll=preroll, frame_order=frame_order))
+    finally:
+        if opened is not None:          # not taken by the decoder (an early error): close it
+            opened.close()
+
+
+def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, detector, settings,
+             cancel: CancelToken, start_frame: int, done_shots: Sequence[Shot], poster_dir,
+             consumers: Sequence, own_from, own_until, preroll: int, frame_order) -> Job[Analysis]:
     opts = AnalysisSettings.from_dict(settings)
     if detector:
         opts.detector = detector
-    path = os.fspath(path)
-    yield Progress(0, None, f"probing {os.path.basename(path)}")
-    media = media or probe(path)
     det_settings = DetectorSettings(
         sensitivity=opts.sensitivity,
         min_shot_frames=max(1, round(opts.min_shot_seconds * float(media.rate))),
@@ -253,8 +267,9 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
     # one core (CAMTAG_THREADS=1, as in a Ray task holding one CPU): everything on this thread,
     # so N tasks scale over N cores; otherwise decode and motion each get a thread of their own
     one_core = thread_cap() == 1
-    decoder = Decoder(path, spec, sar=media.sar, rotation=media.rotation, cancel=cancel,
-                      start_frame=preroll_from, background=not one_core, order=frame_order)
+    decoder = Decoder(path, spec, sar=media.sar, cancel=cancel, start_frame=preroll_from,
+                      rotation=None if opened is not None else media.rotation,
+                      background=not one_core, order=frame_order, opened=opened)
     worker = None
     if motion is not None:
         worker = InlineConsumer(motion) if one_core else ThreadedConsumer(motion)
@@ -339,6 +354,8 @@ def analyze_job(path: str, *, detector: str | None = None, settings: dict | None
         if posters is not None and not builder.pending:
             posters.finish()
 
+    if decoder.rotation is not None:
+        media = replace(media, rotation=decoder.rotation)
     errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
     to_the_end = not segment or builder.closing is None and not empty
     if last_index >= 0 and last_index + 1 != media.frames and to_the_end:

@@ -163,6 +163,50 @@ def test_a_known_frame_order_spares_the_seek_its_packet_scan(shots_dir, monkeypa
         [(s.start_frame, s.end_frame) for s in full.shots]
 
 
+@pytest.mark.parametrize("clip", ["pyscenedetect_issue-134-rotate.mp4",
+                                  "pyscenedetect_issue-236-split-copy.mkv",
+                                  "pyscenedetect_goldeneye-vfr-drop3.mp4"])
+def test_one_open_serves_probe_and_decode(shots_dir, tmp_path, monkeypatch, clip):
+    """The analysis opens the file once (each open costs FFmpeg several decoded frames): the
+    probe's container, rewound, feeds the decode, and the rotation comes from the first frame.
+    Same media description, shots and posters as a run that probes on its own; a container
+    that does not stand at the first packet is noticed and the file opened afresh."""
+    import camtag.media.probe as probe_mod
+    import camtag.pipeline as pipeline_mod
+
+    path = str(shots_dir / clip)
+    media = probe_mod.probe(path)
+    opts = {"motion": False}
+    apart = run_job(analyze_job(path, detector="adaptive", settings=opts, media=media,
+                                poster_dir=str(tmp_path / "apart")))
+    opens = []
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: (opens.append(a[0]), real_open(*a, **k))[1])
+    shared = run_job(analyze_job(path, detector="adaptive", settings=opts,
+                                 poster_dir=str(tmp_path / "shared")))
+    assert len(opens) == 1
+    assert shared.media == media
+    assert [(s.start_frame, s.end_frame, s.transition_in) for s in shared.shots] == \
+        [(s.start_frame, s.end_frame, s.transition_in) for s in apart.shots]
+    for a, b in zip(shared.shots, apart.shots):
+        assert np.array_equal(cv2.imread(a.poster), cv2.imread(b.poster))
+
+    def astray(p):         # a container left past its first packets
+        opened = probe_mod.open_for_analysis(p)
+        for _, _ in zip(range(5), opened.container.demux(video=0)):
+            pass
+        return opened
+
+    opens.clear()
+    monkeypatch.setattr(pipeline_mod, "open_for_analysis", astray)
+    reopened = run_job(analyze_job(path, detector="adaptive", settings=opts,
+                                   poster_dir=str(tmp_path / "reopened")))
+    assert len(opens) == 2
+    assert reopened.media == media
+    assert [(s.start_frame, s.end_frame) for s in reopened.shots] == \
+        [(s.start_frame, s.end_frame) for s in apart.shots]
+
+
 def test_cancel_token_stops_the_job(shots_dir):
     cancel = CancelToken()
     job = analyze_job(str(shots_dir / "pyscenedetect_testvideo.mp4"), detector="adaptive",

@@ -7,6 +7,7 @@ so memory stays flat however long the file is and consumers run concurrently wit
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import numpy as np
 
 from camtag.jobs import CancelToken
 from camtag.media.errors import MediaError
-from camtag.media.probe import open_container
+from camtag.media.probe import OpenedMedia, frame_rotation, open_container, packet_key
 
 _YUV_PREFIXES = ("yuv", "yuvj", "nv12", "nv21", "gray", "p010", "p016")
 
@@ -149,13 +150,16 @@ class Decoder:
     """
 
     def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
-                 rotation: int = 0, cancel: CancelToken | None = None,
+                 rotation: Optional[int] = 0, cancel: CancelToken | None = None,
                  queue_size: int = 16, threads: bool = True, start_frame: int = 0,
-                 background: bool = True, order: Optional[np.ndarray] = None) -> None:
+                 background: bool = True, order: Optional[np.ndarray] = None,
+                 opened: Optional[OpenedMedia] = None) -> None:
         self.path = path
         self.spec = spec
         self.sar = sar
+        # None: taken from the first decoded frame (``opened`` media skip the probe's decode)
         self.rotation = rotation
+        self.opened = opened
         self.cancel = cancel or CancelToken()
         self.issues: list[DecodeIssue] = []
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -172,7 +176,7 @@ class Decoder:
         """Decode on the calling thread; broken packets become :attr:`issues`."""
         import av
 
-        container = open_container(self.path)
+        container, packets = self._open()
         try:
             stream = container.streams.video[0]
             if self._threads:
@@ -184,11 +188,12 @@ class Decoder:
                 stream.codec_context.options = {**stream.codec_context.options,
                                                 "skip_loop_filter": "all"}
             time_base = Fraction(stream.time_base) if stream.time_base else None
-            convert = _Converter(self.spec, self.sar, self.rotation)
+            convert = _Converter(self.spec, self.sar, self.rotation or 0)
             index, order = 0, None
             if self.start_frame:
                 order = self._seek(container, stream)
-            for packet in container.demux(stream):
+                packets = None
+            for packet in packets or container.demux(stream):
                 if self._stop.is_set() or self.cancel.cancelled:
                     break
                 try:
@@ -197,6 +202,9 @@ class Decoder:
                     self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
                     continue
                 for frame in frames:
+                    if self.rotation is None:
+                        self.rotation = frame_rotation(frame)
+                        convert.rotation = self.rotation % 360
                     if order is not None:       # after a seek: the index comes from the PTS order
                         if frame.pts is None:
                             continue
@@ -209,6 +217,27 @@ class Decoder:
             self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
         finally:
             container.close()
+
+    def _open(self):
+        """The container and, for one handed over by the probe, its packets from the first on
+        (None: demux from where the container stands). A handed-over container whose rewind did
+        not land on the first packet is closed and the file opened afresh."""
+        opened, self.opened = self.opened, None
+        container = opened.take() if opened is not None else None
+        if container is not None and self.order is None:
+            self.order = opened.order
+        if container is None:
+            return open_container(self.path), None
+        packets = container.demux(container.streams.video[0])
+        try:
+            head = next((p for p in packets if p.size), None)
+        except Exception:                   # noqa: BLE001 - the fresh open reports it properly
+            head = None
+        if head is not None and packet_key(head) == opened.first:
+            return container, itertools.chain([head], packets)
+        packets.close()
+        container.close()
+        return open_container(self.path), None
 
     def _produce(self) -> None:
         try:
@@ -274,6 +303,8 @@ class Decoder:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.opened is not None:         # not started: close the handed-over container
+            self.opened.close()
         try:
             while True:
                 self._queue.get_nowait()

@@ -7,7 +7,9 @@ exact in decode order and cheap; the same pass gives the PTS deltas used to dete
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -72,14 +74,22 @@ def _nominal_rate(deltas: np.ndarray, time_base: Fraction, declared: list) -> Fr
     return timebase.parse_rate(measured)
 
 
-def scan_packets(container, stream) -> tuple[np.ndarray, int, list[int]]:
-    """Demux the video stream: sorted PTS (or DTS), packet count, indices of corrupt packets."""
+def packet_key(packet) -> tuple:
+    """What identifies a packet across two reads of the same file."""
+    return packet.pos, packet.dts, packet.pts, packet.size
+
+
+def scan_packets(container, stream, first: list | None = None) -> tuple[np.ndarray, int, list[int]]:
+    """Demux the video stream: sorted PTS (or DTS), packet count, indices of corrupt packets.
+    ``first``, if given, receives the :func:`packet_key` of the first packet."""
     pts: list[int] = []
     corrupt: list[int] = []
     count = 0
     for packet in container.demux(stream):
         if packet.size == 0:
             continue
+        if first is not None and not count:
+            first.append(packet_key(packet))
         stamp = packet.pts if packet.pts is not None else packet.dts
         if packet.is_corrupt:
             corrupt.append(count)
@@ -117,83 +127,142 @@ def seek_index(container, stream, path: str) -> tuple[list[int], list[int]]:
 
 def probe(path: str) -> MediaInfo:
     """Describe a media file. Raises :class:`MediaError` with a one-line reason."""
-    import av
-
     path = os.fspath(path)
     container = open_container(path)
     try:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
-        warnings: list[str] = []
-        try:
-            pts, count, corrupt = scan_packets(container, stream)
-        except av.error.FFmpegError as exc:
-            raise MediaError(path, f"cannot read packets: {exc}") from None
-        if count == 0:
-            raise MediaError(path, "video stream holds no frames")
-        deltas = np.diff(pts) if pts.size > 1 else np.empty(0, np.int64)
-        declared = [stream.guessed_rate, stream.average_rate, stream.base_rate]
-        rate = _nominal_rate(deltas, time_base, declared)
-        if rate is None:
-            raise MediaError(path, "frame rate cannot be determined")
-        vfr = False
-        if deltas.size > 2:
-            nominal = 1 / (rate * time_base)
-            off = np.abs(deltas - float(nominal)) > max(1.0, float(nominal) * 0.02)
-            vfr = bool(off.mean() > 0.01)
-        if vfr:
-            warnings.append(
-                f"variable frame rate: {int(off.sum())} of {deltas.size} frame intervals differ from "
-                f"{float(rate):.3f} fps; frame numbers are decode order, timecode uses a constant-rate mapping")
-        if pts.size:
-            last = deltas[-1] if deltas.size else int(1 / (rate * time_base))
-            duration = Fraction(int(pts[-1] - pts[0] + last)) * time_base
-        else:
-            duration = Fraction(count) / rate
-        if corrupt:
-            warnings.append(f"{len(corrupt)} corrupt packets (first at packet {corrupt[0]})")
+        return _describe(container, path, read_rotation=True)[0]
+    finally:
+        container.close()
 
-        rotation = 0
+
+@dataclass
+class OpenedMedia:
+    """A probed file whose container stays open for the analysis decode pass (each open costs
+    FFmpeg a few decoded frames). ``info.rotation`` is not read here: the decoder takes it from
+    the first frame. ``container`` is rewound to the first packet, whose key is ``first``;
+    ``order`` holds every frame's PTS in presentation order (for seeking to a frame)."""
+
+    info: MediaInfo
+    container: object
+    first: tuple
+    order: np.ndarray
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take(self):
+        """The container, once (None after that); the taker closes it."""
+        with self._lock:
+            container, self.container = self.container, None
+        return container
+
+    def close(self) -> None:
+        container = self.take()
+        if container is not None:
+            container.close()
+
+
+def open_for_analysis(path: str) -> OpenedMedia:
+    """:func:`probe` without the first-frame decode, keeping the container open and rewound."""
+    path = os.fspath(path)
+    container = open_container(path)
+    first: list = []
+    try:
+        info, order = _describe(container, path, read_rotation=False, first=first)
+    except BaseException:
+        container.close()
+        raise
+    import av
+
+    try:
+        container.seek(first[0][1] if first[0][1] is not None else 0,
+                       stream=container.streams.video[0], backward=True, any_frame=False)
+    except av.error.FFmpegError:       # cannot rewind: the decoder opens the file afresh
+        container.close()
+        container = None
+    return OpenedMedia(info, container, first[0], order)
+
+
+def _describe(container, path: str, *, read_rotation: bool,
+              first: list | None = None) -> tuple[MediaInfo, np.ndarray]:
+    """The file's :class:`MediaInfo` and its frames' PTS in presentation order."""
+    import av
+
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
+    warnings: list[str] = []
+    try:
+        pts, count, corrupt = scan_packets(container, stream, first)
+    except av.error.FFmpegError as exc:
+        raise MediaError(path, f"cannot read packets: {exc}") from None
+    if count == 0:
+        raise MediaError(path, "video stream holds no frames")
+    deltas = np.diff(pts) if pts.size > 1 else np.empty(0, np.int64)
+    declared = [stream.guessed_rate, stream.average_rate, stream.base_rate]
+    rate = _nominal_rate(deltas, time_base, declared)
+    if rate is None:
+        raise MediaError(path, "frame rate cannot be determined")
+    vfr = False
+    if deltas.size > 2:
+        nominal = 1 / (rate * time_base)
+        off = np.abs(deltas - float(nominal)) > max(1.0, float(nominal) * 0.02)
+        vfr = bool(off.mean() > 0.01)
+    if vfr:
+        warnings.append(
+            f"variable frame rate: {int(off.sum())} of {deltas.size} frame intervals differ from "
+            f"{float(rate):.3f} fps; frame numbers are decode order, timecode uses a constant-rate mapping")
+    if pts.size:
+        last = deltas[-1] if deltas.size else int(1 / (rate * time_base))
+        duration = Fraction(int(pts[-1] - pts[0] + last)) * time_base
+    else:
+        duration = Fraction(count) / rate
+    if corrupt:
+        warnings.append(f"{len(corrupt)} corrupt packets (first at packet {corrupt[0]})")
+
+    rotation = 0
+    if read_rotation:
         container.seek(0, stream=stream) if pts.size else None
         try:
             for frame in container.decode(stream):
-                rotation = int(getattr(frame, "rotation", 0) or 0)
+                rotation = frame_rotation(frame)
                 break
         except av.error.FFmpegError as exc:
             warnings.append(f"first frame did not decode: {exc}")
 
-        start_tc = _start_timecode(container, stream)
-        start_frame, drop = 0, False
-        if start_tc:
-            drop = (";" in start_tc or "," in start_tc) and timebase.drop_frame_allowed(rate)
-            try:
-                start_frame = timebase.timecode_to_frames(start_tc, rate, drop)
-            except timebase.TimecodeError as exc:
-                warnings.append(f"start timecode ignored: {exc}")
-                start_tc, start_frame, drop = None, 0, False
-        sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio
-        return MediaInfo(
-            path=os.path.abspath(path),
-            container=container.format.name.split(",")[0],
-            codec=ctx.name,
-            width=ctx.width or stream.width,
-            height=ctx.height or stream.height,
-            rate=rate,
-            frames=count,
-            duration=duration,
-            time_base=time_base,
-            rotation=rotation,
-            sar=Fraction(sar) if sar else Fraction(1),
-            pix_fmt=ctx.pix_fmt or "",
-            bit_depth=_bit_depth(ctx.pix_fmt or ""),
-            start_timecode=timebase.frames_to_timecode(start_frame, rate, drop) if start_tc else None,
-            start_frame=start_frame,
-            drop_frame=drop,
-            vfr=vfr,
-            has_audio=bool(container.streams.audio),
-            size_bytes=os.path.getsize(path),
-            warnings=tuple(warnings),
-        )
-    finally:
-        container.close()
+    start_tc = _start_timecode(container, stream)
+    start_frame, drop = 0, False
+    if start_tc:
+        drop = (";" in start_tc or "," in start_tc) and timebase.drop_frame_allowed(rate)
+        try:
+            start_frame = timebase.timecode_to_frames(start_tc, rate, drop)
+        except timebase.TimecodeError as exc:
+            warnings.append(f"start timecode ignored: {exc}")
+            start_tc, start_frame, drop = None, 0, False
+    sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio
+    info = MediaInfo(
+        path=os.path.abspath(path),
+        container=container.format.name.split(",")[0],
+        codec=ctx.name,
+        width=ctx.width or stream.width,
+        height=ctx.height or stream.height,
+        rate=rate,
+        frames=count,
+        duration=duration,
+        time_base=time_base,
+        rotation=rotation,
+        sar=Fraction(sar) if sar else Fraction(1),
+        pix_fmt=ctx.pix_fmt or "",
+        bit_depth=_bit_depth(ctx.pix_fmt or ""),
+        start_timecode=timebase.frames_to_timecode(start_frame, rate, drop) if start_tc else None,
+        start_frame=start_frame,
+        drop_frame=drop,
+        vfr=vfr,
+        has_audio=bool(container.streams.audio),
+        size_bytes=os.path.getsize(path),
+        warnings=tuple(warnings),
+    )
+    return info, pts
+
+
+def frame_rotation(frame) -> int:
+    """A decoded frame's display rotation (its display matrix), degrees."""
+    return int(getattr(frame, "rotation", 0) or 0)

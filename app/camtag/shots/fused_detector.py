@@ -46,6 +46,7 @@ class FusedDetector:
         self._classical: list[Boundary] = []
         self._neural: list[Boundary] = []
         self._grays: dict[int, np.ndarray] = {}
+        self._unexplained: dict[int, float] = {}
         self._filter = BoundaryFilter(self.settings.min_shot_frames)
         self._index = -1
         self._recent: list[Boundary] = []
@@ -69,7 +70,14 @@ class FusedDetector:
 
     def _unexplained_part(self, t: int) -> float:
         """How much of the change over the most blend-like window ending at ``t`` is left once
-        the first frame is moved onto the last (0 = all explained, 1 = none; 1 when unsure)."""
+        the first frame is moved onto the last (0 = all explained, 1 = none; 1 when unsure).
+        Remembered: TransNetV2's windows overlap, so the gate asks about most frames twice."""
+        part = self._unexplained.get(t)
+        if part is None:
+            part = self._unexplained[t] = self._measure_unexplained(t)
+        return part
+
+    def _measure_unexplained(self, t: int) -> float:
         length = self.adaptive.active_length.get(t)
         if length is None:
             return 1.0
@@ -91,6 +99,7 @@ class FusedDetector:
             return self._push(self._take_classical(None), self.adaptive.horizon)
         self._grays[frame.index] = cv2.cvtColor(frame.small, cv2.COLOR_BGR2GRAY)
         self._grays.pop(frame.index - 600, None)
+        self._unexplained.pop(frame.index - 600, None)
         self._neural += self.transnet.process(frame)
         return self._merge(horizon=min(self.adaptive.horizon, self.transnet.horizon))
 
