@@ -3,6 +3,9 @@
 Every consumer (shot detectors, the motion engine, poster frames) reads the same
 :class:`AnalysisFrame` stream. Decoding runs on its own thread and feeds a bounded queue,
 so memory stays flat however long the file is and consumers run concurrently with decode.
+The reformatting into analysis arrays happens on the consumer's side of the queue: the decode
+thread only feeds FFmpeg, which keeps its frame threads busy (on two cores, full analysis
+went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py).
 """
 
 from __future__ import annotations
@@ -172,23 +175,29 @@ class Decoder:
         # file): a seek then needs no pass over the whole file's packets
         self.order = order
 
-    def _frames(self) -> Iterator[AnalysisFrame]:
-        """Decode on the calling thread; broken packets become :attr:`issues`."""
+    def _frames(self) -> Iterator[tuple]:
+        """Decode on the calling thread: (av frame, index) pairs in presentation order; broken
+        packets become :attr:`issues`. Conversions happen on the consumer's side."""
         import av
 
         container, packets = self._open()
         try:
             stream = container.streams.video[0]
+            ctx = stream.codec_context
             if self._threads:
                 stream.thread_type = "AUTO"
                 cap = thread_cap()
                 if cap:
-                    stream.codec_context.thread_count = cap
+                    ctx.thread_count = cap
             if not self.spec.exact:
-                stream.codec_context.options = {**stream.codec_context.options,
-                                                "skip_loop_filter": "all"}
-            time_base = Fraction(stream.time_base) if stream.time_base else None
-            convert = _Converter(self.spec, self.sar, self.rotation or 0)
+                ctx.options = {**ctx.options, "skip_loop_filter": "all"}
+            self._time_base = Fraction(stream.time_base) if stream.time_base else None
+            self._convert = _Converter(self.spec, self.sar, self.rotation or 0)
+            # frames wait in the queue at full size (the consumer converts them, so conversions
+            # run beside the decode, not after it): keep the queue to ~100 MB whatever the size
+            depth = 2 if (ctx.pix_fmt or "").endswith(("le", "be")) else 1
+            self._queue.maxsize = max(4, min(16, (100 << 20) // max(1, 2 * depth * (ctx.width or 1)
+                                                                  * (ctx.height or 1))))
             index, order = 0, None
             if self.start_frame:
                 order = self._seek(container, stream)
@@ -204,14 +213,14 @@ class Decoder:
                 for frame in frames:
                     if self.rotation is None:
                         self.rotation = frame_rotation(frame)
-                        convert.rotation = self.rotation % 360
+                        self._convert.rotation = self.rotation % 360
                     if order is not None:       # after a seek: the index comes from the PTS order
                         if frame.pts is None:
                             continue
                         index = int(np.searchsorted(order, frame.pts))
                         if index < self.start_frame:
                             continue
-                    yield self._analysis_frame(frame, index, time_base, convert)
+                    yield frame, index
                     index += 1
         except av.error.FFmpegError as exc:
             self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
@@ -261,8 +270,8 @@ class Decoder:
         container.seek(int(order[self.start_frame]), stream=stream, backward=True, any_frame=False)
         return order
 
-    def _analysis_frame(self, frame, index: int, time_base, convert: _Converter) -> AnalysisFrame:
-        spec = self.spec
+    def _analysis_frame(self, frame, index: int) -> AnalysisFrame:
+        spec, convert, time_base = self.spec, self._convert, self._time_base
         pts = frame.pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
         af = AnalysisFrame(index=index, pts=pts, time=time)
@@ -285,7 +294,8 @@ class Decoder:
 
     def __iter__(self) -> Iterator[AnalysisFrame]:
         if not self.background:
-            yield from self._frames()
+            for frame, index in self._frames():
+                yield self._analysis_frame(frame, index)
             return
         thread = threading.Thread(target=self._produce, name="camtag-decode", daemon=True)
         thread.start()
@@ -294,7 +304,7 @@ class Decoder:
                 item = self._queue.get()
                 if item is None:
                     break
-                yield item
+                yield self._analysis_frame(*item)
             if self._error is not None:
                 raise self._error
         finally:
