@@ -29,3 +29,31 @@ def local_ray(fault_env: str, marker) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@contextmanager
+def fault_session(tmp_path_factory, clips):
+    """One Ray session for a test module whose workers die once after their first stored shot
+    unless the yielded marker file exists; skips when the shared media are missing."""
+    import pytest
+    from camtag.scale.tasks import FAULT_ENV
+
+    if not all(os.path.exists(c) for c in clips):
+        pytest.skip("shared test media not found")
+    marker = tmp_path_factory.mktemp("fault") / "crashed"
+    with local_ray(FAULT_ENV, marker):
+        yield marker
+
+
+def reference_run(tmp_path_factory, marker, clips, contents):
+    """``contents(url)`` of a library the clips were analysed into in this process (no fault)."""
+    from camtag.scale.runner import run_in_process
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
+    marker.touch()                                   # the in-process run must not die
+    try:
+        results = run_in_process(clips, url, detector="adaptive")
+    finally:
+        marker.unlink()
+    assert [r.status for r in results] == ["done"] * len(clips)
+    return contents(url)

@@ -8,10 +8,9 @@ import os
 import pytest
 
 from camtag.library import open_library
-from camtag.scale.runner import run_batch, run_in_process
-from camtag.scale.tasks import FAULT_ENV
+from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
-from ray_support import local_ray
+from ray_support import fault_session, reference_run
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -22,25 +21,13 @@ CLIPS = [os.path.join(SHOTS_DIR, n) for n in ("pyscenedetect_testvideo.mp4",
 
 @pytest.fixture(scope="module")
 def crash_marker(tmp_path_factory):
-    """One Ray session for the module; its workers die once after their first stored shot unless
-    the marker file exists."""
-    if not all(os.path.exists(c) for c in CLIPS):
-        pytest.skip("shared test media not found")
-    marker = tmp_path_factory.mktemp("fault") / "crashed"
-    with local_ray(FAULT_ENV, marker):
+    with fault_session(tmp_path_factory, CLIPS) as marker:
         yield marker
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, crash_marker):
-    url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
-    crash_marker.touch()                             # the in-process run must not die
-    try:
-        results = run_in_process(CLIPS, url, detector="adaptive")
-    finally:
-        crash_marker.unlink()
-    assert [r.status for r in results] == ["done"] * 3
-    return _contents(url)
+    return reference_run(tmp_path_factory, crash_marker, CLIPS, _contents)
 
 
 def _contents(url: str) -> dict:

@@ -15,10 +15,9 @@ from camtag.library import curves, open_library
 from camtag.library.records import Notice
 from camtag.library.segments import frame_order, plan_file, plan_ranges
 from camtag.pipeline import segment_decode_start
-from camtag.scale.runner import run_batch, run_in_process
-from camtag.scale.tasks import FAULT_ENV
+from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
-from ray_support import local_ray
+from ray_support import fault_session, reference_run
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -41,25 +40,13 @@ def test_plan_ranges_merge_tiny_remainders_and_snap_to_keyframes():
 
 @pytest.fixture(scope="module")
 def crash_marker(tmp_path_factory):
-    """One Ray session for the module; a task dies once after its first stored shot unless the
-    marker file exists."""
-    if not os.path.exists(CLIP):
-        pytest.skip("shared test media not found")
-    marker = tmp_path_factory.mktemp("fault") / "crashed"
-    with local_ray(FAULT_ENV, marker):
+    with fault_session(tmp_path_factory, [CLIP]) as marker:
         yield marker
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, crash_marker):
-    url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
-    crash_marker.touch()                             # the in-process run must not die
-    try:
-        results = run_in_process([CLIP], url, detector="adaptive")
-    finally:
-        crash_marker.unlink()
-    assert [r.status for r in results] == ["done"]
-    return _contents(url)
+    return reference_run(tmp_path_factory, crash_marker, [CLIP], _contents)
 
 
 def _contents(url: str):
