@@ -165,6 +165,7 @@ class Decoder:
         self.opened = opened
         self.cancel = cancel or CancelToken()
         self.issues: list[DecodeIssue] = []
+        self._queue_size = queue_size
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._threads = threads
@@ -196,8 +197,8 @@ class Decoder:
             # frames wait in the queue at full size (the consumer converts them, so conversions
             # run beside the decode, not after it): keep the queue to ~100 MB whatever the size
             depth = 2 if (ctx.pix_fmt or "").endswith(("le", "be")) else 1
-            self._queue.maxsize = max(4, min(16, (100 << 20) // max(1, 2 * depth * (ctx.width or 1)
-                                                                  * (ctx.height or 1))))
+            frame_bytes = 2 * depth * (ctx.width or 1) * (ctx.height or 1)
+            self._queue.maxsize = max(4, min(self._queue_size, (100 << 20) // frame_bytes))
             index, order = 0, None
             if self.start_frame:
                 order = self._seek(container, stream)

@@ -162,6 +162,8 @@ class OpenedMedia:
 
 def open_for_analysis(path: str) -> OpenedMedia:
     """:func:`probe` without the first-frame decode, keeping the container open and rewound."""
+    import av
+
     path = os.fspath(path)
     container = open_container(path)
     first: list = []
@@ -170,8 +172,6 @@ def open_for_analysis(path: str) -> OpenedMedia:
     except BaseException:
         container.close()
         raise
-    import av
-
     try:
         container.seek(first[0][1] if first[0][1] is not None else 0,
                        stream=container.streams.video[0], backward=True, any_frame=False)
