@@ -59,7 +59,16 @@ class FusedDetector:
         0.14-0.18, camera movement 0.2-0.7 (0.23 and up on the shared real clips)."""
         active = self.adaptive.active
         mixes = sorted((active[f], f) for f in range(first, last) if active.get(f, 9.0) <= _MIX_GATE)
-        return any(not self._movement_explains(f) for _, f in mixes)
+        explained_near: set[int] = set()
+        for _, f in mixes:
+            # a neighbour of a frame that movement explains is taken as explained too: a dissolve
+            # or fade lasts many frames, so frames inside it are still asked
+            if f in explained_near:
+                continue
+            if not self._movement_explains(f):
+                return True
+            explained_near.update((f - 1, f + 1))
+        return False
 
     def _movement_explains(self, t: int) -> bool:
         """Steady camera movement over smooth pictures also has middles close to a blend of its
