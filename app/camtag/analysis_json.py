@@ -7,14 +7,23 @@ frame numbers are 0-based in decode order with exclusive ends. Files are written
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 from fractions import Fraction
 from typing import Any
 
-from camtag import __version__, timebase
+from camtag import __version__, inputs, timebase
 from camtag.atomic import write_json_atomic
-from camtag.model import (TRANSITION_TYPES, Analysis, MediaInfo, Segment, Shot, Tag, Trace,
-                          Transition)
+from camtag.model import (
+    TRANSITION_TYPES,
+    Analysis,
+    MediaInfo,
+    Segment,
+    Shot,
+    Tag,
+    Trace,
+    Transition,
+)
 
 SCHEMA = "camtag.analysis/1"
 
@@ -40,18 +49,41 @@ def media_to_dict(m: MediaInfo) -> dict[str, Any]:
     }
 
 
-def media_from_dict(d: dict[str, Any]) -> MediaInfo:
+MAX_FRAMES = 10 ** 10          # far past any real file (a week at 120 fps is 7.3e7)
+MAX_SIZE = 1 << 16             # pixels per side
+
+
+def _opt(d: dict[str, Any], key: str, default: Any) -> Any:
+    value = d.get(key)
+    return default if value is None else value
+
+
+def media_from_dict(d: dict[str, Any], where: str = "analysis") -> MediaInfo:
+    w = f"{where}: media"
     rate = timebase.parse_rate(d["rate"])
+    frames = inputs.integer(d["frames"], f"{w}.frames", 0, MAX_FRAMES)
+    duration = d.get("duration")
     return MediaInfo(
-        path=d["path"], container=d.get("container", ""), codec=d.get("codec", ""),
-        width=int(d["width"]), height=int(d["height"]), rate=rate, frames=int(d["frames"]),
-        duration=Fraction(d.get("duration") or Fraction(int(d["frames"])) / rate),
-        time_base=Fraction(d.get("time_base", "1/1000")), rotation=int(d.get("rotation", 0)),
-        sar=Fraction(d.get("sar", "1/1")), pix_fmt=d.get("pix_fmt", ""),
-        bit_depth=int(d.get("bit_depth", 8)), start_timecode=d.get("start_timecode"),
-        start_frame=int(d.get("start_frame", 0)), drop_frame=bool(d.get("drop_frame", False)),
+        path=inputs.path_text(d["path"], f"{w}.path"),
+        container=inputs.text(_opt(d, "container", ""), f"{w}.container", 200),
+        codec=inputs.text(_opt(d, "codec", ""), f"{w}.codec", 200),
+        width=inputs.integer(d["width"], f"{w}.width", 0, MAX_SIZE),
+        height=inputs.integer(d["height"], f"{w}.height", 0, MAX_SIZE),
+        rate=rate, frames=frames,
+        duration=(inputs.fraction(duration, f"{w}.duration", lo=0, hi=MAX_FRAMES) if duration
+                  else Fraction(frames) / rate),
+        time_base=inputs.fraction(_opt(d, "time_base", "1/1000"), f"{w}.time_base", positive=True),
+        rotation=inputs.integer(_opt(d, "rotation", 0), f"{w}.rotation", -360, 360),
+        sar=inputs.fraction(_opt(d, "sar", "1/1"), f"{w}.sar", lo=Fraction(1, 100), hi=100),
+        pix_fmt=inputs.text(_opt(d, "pix_fmt", ""), f"{w}.pix_fmt", 100),
+        bit_depth=inputs.integer(_opt(d, "bit_depth", 8), f"{w}.bit_depth", 1, 64),
+        start_timecode=(None if d.get("start_timecode") is None
+                        else inputs.text(d["start_timecode"], f"{w}.start_timecode", 20)),
+        start_frame=inputs.integer(_opt(d, "start_frame", 0), f"{w}.start_frame", 0, MAX_FRAMES),
+        drop_frame=bool(d.get("drop_frame", False)),
         vfr=bool(d.get("vfr", False)), has_audio=bool(d.get("has_audio", False)),
-        size_bytes=int(d.get("size_bytes", 0)), warnings=tuple(d.get("warnings", ())),
+        size_bytes=inputs.integer(_opt(d, "size_bytes", 0), f"{w}.size_bytes", 0, 1 << 62),
+        warnings=tuple(inputs.text_list(_opt(d, "warnings", []), f"{w}.warnings")),
     )
 
 
@@ -96,25 +128,62 @@ def shot_to_dict(s: Shot, media: MediaInfo) -> dict[str, Any]:
     }
 
 
-def shot_from_dict(d: dict[str, Any]) -> Shot:
+def _frame(value: Any, where: str) -> int | None:
+    return None if value is None else inputs.integer(value, where, 0, MAX_FRAMES)
+
+
+def _free_text(d: dict[str, Any], key: str, where: str) -> str:
+    """Notes, reasons, traces: any text (NUL characters are dropped); paths and ids stay strict."""
+    return inputs.text(_opt(d, key, ""), f"{where}.{key}", nul=True).replace("\x00", "")
+
+
+def _tag(t: Any, w: str) -> Tag:
+    t = inputs.obj(t, w)
+    return Tag(inputs.text(t["id"], f"{w}.id", 200),
+               inputs.number(t["confidence"], f"{w}.confidence", 0.0, 1.0),
+               inputs.text(_opt(t, "source", "geometry"), f"{w}.source", 200),
+               _free_text(t, "reason", w),
+               _frame(t.get("start_frame"), f"{w}.start_frame"),
+               _frame(t.get("end_frame"), f"{w}.end_frame"))
+
+
+def _trace(t: Any, w: str) -> Trace:
+    t = inputs.obj(t, w)
+    return Trace(*(_free_text(t, k, w) for k in ("observation", "reasoning", "answer")),
+                 inputs.text(_opt(t, "source", "geometry"), f"{w}.source", 200),
+                 _free_text(t, "raw", w),
+                 tuple(inputs.text_list(_opt(t, "problems", []), f"{w}.problems")))
+
+
+def shot_from_dict(d: dict[str, Any], where: str = "shot") -> Shot:
+    d = inputs.obj(d, where)
     tr = d.get("transition_in")
+    segments = []
+    for j, g in enumerate(inputs.items(_opt(d, "segments", []), f"{where}.segments")):
+        g = inputs.obj(g, f"{where}.segments[{j}]")
+        segments.append(Segment(
+            inputs.integer(g["start_frame"], f"{where}.segments[{j}].start_frame", 0, MAX_FRAMES),
+            inputs.integer(g["end_frame"], f"{where}.segments[{j}].end_frame", 0, MAX_FRAMES),
+            tuple(inputs.text_list(g["tags"], f"{where}.segments[{j}].tags")),
+            inputs.number(_opt(g, "confidence", 0.0), f"{where}.segments[{j}].confidence", 0, 1)))
+    times = {k: None if not d.get(k) else inputs.fraction(d[k], f"{where}.{k}", lo=0, hi=MAX_FRAMES)
+             for k in ("start_time", "end_time")}
     return Shot(
-        index=int(d["index"]), start_frame=int(d["start_frame"]), end_frame=int(d["end_frame"]),
-        transition_in=None if not tr else Transition(tr["type"], int(tr["start_frame"]),
-                                                     int(tr["end_frame"])),
-        poster=d.get("poster"),
-        tags=tuple(Tag(t["id"], float(t["confidence"]), t.get("source", "geometry"),
-                       t.get("reason", ""), t.get("start_frame"), t.get("end_frame"))
-                   for t in d.get("tags", ())),
-        segments=tuple(Segment(int(g["start_frame"]), int(g["end_frame"]), tuple(g["tags"]),
-                               float(g.get("confidence", 0.0))) for g in d.get("segments", ())),
-        traces=tuple(Trace(t.get("observation", ""), t.get("reasoning", ""), t.get("answer", ""),
-                           t.get("source", "geometry"), t.get("raw", ""),
-                           tuple(t.get("problems", ()))) for t in d.get("traces", ())),
-        evidence=dict(d.get("evidence") or {}),
-        note=d.get("note", ""),
-        start_time=Fraction(d["start_time"]) if d.get("start_time") else None,
-        end_time=Fraction(d["end_time"]) if d.get("end_time") else None,
+        index=inputs.integer(d["index"], f"{where}.index", 0, MAX_FRAMES),
+        start_frame=inputs.integer(d["start_frame"], f"{where}.start_frame", 0, MAX_FRAMES),
+        end_frame=inputs.integer(d["end_frame"], f"{where}.end_frame", 0, MAX_FRAMES),
+        transition_in=None if not tr else Transition(
+            tr["type"], inputs.integer(tr["start_frame"], f"{where}.transition_in.start_frame"),
+            inputs.integer(tr["end_frame"], f"{where}.transition_in.end_frame")),
+        poster=None if d.get("poster") is None else inputs.path_text(d["poster"], f"{where}.poster"),
+        tags=tuple(_tag(t, f"{where}.tags[{j}]")
+                   for j, t in enumerate(inputs.items(_opt(d, "tags", []), f"{where}.tags"))),
+        segments=tuple(segments),
+        traces=tuple(_trace(t, f"{where}.traces[{j}]")
+                     for j, t in enumerate(inputs.items(_opt(d, "traces", []), f"{where}.traces"))),
+        evidence=dict(inputs.obj(_opt(d, "evidence", {}), f"{where}.evidence")),
+        note=_free_text(d, "note", where),
+        start_time=times["start_time"], end_time=times["end_time"],
     )
 
 
@@ -149,9 +218,9 @@ def validate(d: Any, where: str = "analysis") -> None:
             raise AnalysisFormatError(f"{where}: media.{key} is missing")
     try:
         timebase.parse_rate(media["rate"])
-        frames = int(media["frames"])
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        raise AnalysisFormatError(f"{where}: media.rate/frames unreadable: {exc}") from None
+    except ValueError as exc:
+        raise AnalysisFormatError(f"{where}: media.rate unreadable: {exc}") from None
+    frames = inputs.integer(media["frames"], f"{where}: media.frames", 0, MAX_FRAMES)
     shots = d.get("shots")
     if not isinstance(shots, list):
         raise AnalysisFormatError(f"{where}: 'shots' must be a list")
@@ -160,10 +229,10 @@ def validate(d: Any, where: str = "analysis") -> None:
         spot = f"{where}: shots[{i}]"
         if not isinstance(s, dict):
             raise AnalysisFormatError(f"{spot} must be an object")
-        try:
-            start, end = int(s["start_frame"]), int(s["end_frame"])
-        except (KeyError, TypeError, ValueError):
-            raise AnalysisFormatError(f"{spot}: start_frame/end_frame missing or not integers") from None
+        if "start_frame" not in s or "end_frame" not in s:
+            raise AnalysisFormatError(f"{spot}: start_frame/end_frame missing")
+        start = inputs.integer(s["start_frame"], f"{spot}.start_frame", 0, MAX_FRAMES)
+        end = inputs.integer(s["end_frame"], f"{spot}.end_frame", 0, MAX_FRAMES)
         if not 0 <= start < end <= frames:
             raise AnalysisFormatError(f"{spot}: frames {start}-{end} outside 0-{frames} or empty")
         if start < prev_end:
@@ -172,7 +241,7 @@ def validate(d: Any, where: str = "analysis") -> None:
         tr = s.get("transition_in")
         if tr is not None and (not isinstance(tr, dict) or tr.get("type") not in TRANSITION_TYPES):
             raise AnalysisFormatError(f"{spot}: transition_in.type must be one of {TRANSITION_TYPES}")
-        for j, t in enumerate(s.get("tags", ())):
+        for j, t in enumerate(inputs.items(_opt(s, "tags", []), f"{spot}.tags")):
             if not isinstance(t, dict) or "id" not in t or "confidence" not in t:
                 raise AnalysisFormatError(f"{spot}.tags[{j}] needs 'id' and 'confidence'")
 
@@ -182,40 +251,71 @@ def analysis_from_dict(d: dict[str, Any], where: str = "analysis") -> Analysis:
         return _analysis_from_dict(d, where)
     except AnalysisFormatError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+    except inputs.InputError as exc:
+        raise AnalysisFormatError(str(exc)) from None
+    except KeyError as exc:
+        raise AnalysisFormatError(f"{where}: required field {exc} is missing") from None
+    except RecursionError:
+        raise AnalysisFormatError(f"{where}: nested too deeply") from None
+    except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
         detail = " ".join(str(exc).split())[:200]
         raise AnalysisFormatError(f"{where}: malformed field ({type(exc).__name__}: {detail})") from None
 
 
 def _analysis_from_dict(d: dict[str, Any], where: str) -> Analysis:
     validate(d, where)
+    media = media_from_dict(d["media"], where)
     motion = None
     if d.get("motion"):
+        check_motion(d["motion"], media.frames, where)
         try:
             from camtag.motion.curves import MotionCurves
             motion = MotionCurves.from_dict(d["motion"])
         except ImportError:
             motion = None
     return Analysis(
-        media=media_from_dict(d["media"]),
-        shots=tuple(shot_from_dict(s) for s in d["shots"]),
-        detector=d.get("detector", ""), engine=d.get("engine", "geometry"),
-        settings=dict(d.get("settings") or {}), motion=motion,
-        warnings=tuple(d.get("warnings", ())), errors=tuple(d.get("errors", ())),
+        media=media,
+        shots=tuple(shot_from_dict(s, f"{where}: shots[{i}]") for i, s in enumerate(d["shots"])),
+        detector=inputs.text(_opt(d, "detector", ""), f"{where}: detector", 200),
+        engine=inputs.text(_opt(d, "engine", "geometry"), f"{where}: engine", 200),
+        settings=dict(inputs.obj(_opt(d, "settings", {}), f"{where}: settings")),
+        motion=motion,
+        warnings=tuple(inputs.text_list(_opt(d, "warnings", []), f"{where}: warnings")),
+        errors=tuple(inputs.text_list(_opt(d, "errors", []), f"{where}: errors")),
     )
 
 
+def check_motion(m: Any, frames: int, where: str) -> None:
+    """Bound the motion curves before they are inflated: a frame count near the media's and every
+    zlib array inflating to at most 8 bytes per frame (a bomb is refused while still small)."""
+    m = inputs.obj(m, f"{where}: motion")
+    n = inputs.integer(m.get("frames"), f"{where}: motion.frames", 0, frames + 1)
+    limit = 8 * n + 64
+    encoding = str(m.get("encoding", "zlib+base64"))
+    for group in ("raw", "smoothed"):
+        arrays = inputs.obj(_opt(m, group, {}), f"{where}: motion.{group}")
+        if len(arrays) > 64:
+            raise AnalysisFormatError(f"{where}: motion.{group} holds {len(arrays)} arrays")
+        for name, value in arrays.items():
+            spot = f"{where}: motion.{group}.{name}"
+            value = inputs.text(value, spot, 4 * limit + 64)
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                raise AnalysisFormatError(f"{spot}: not base64") from None
+            if encoding.startswith("zlib"):
+                inputs.inflate(raw, limit, spot)
+
+
 def write_analysis(path: str, analysis: Analysis) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename."""
-    write_json_atomic(path, analysis_to_dict(analysis))
+    """Write atomically through the output policy; if the final write fails, the result is kept
+    in the user cache and the error (:class:`~camtag.outputs.OutputError`) says where."""
+    write_json_atomic(path, analysis_to_dict(analysis), fallback=True)
 
 
 def read_analysis(path: str) -> Analysis:
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise AnalysisFormatError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except UnicodeDecodeError:
-        raise AnalysisFormatError(f"{path}: not a UTF-8 text file") from None
+        data = inputs.read_json(path, what="analysis JSON")
+    except inputs.InputError as exc:
+        raise AnalysisFormatError(str(exc)) from None
     return analysis_from_dict(data, where=path)

@@ -1,36 +1,34 @@
-"""Atomic file writes: a temporary file beside the target, fsync, then rename over it.
+"""Atomic file writes, through the one output policy of :mod:`camtag.outputs`.
 
-An interrupted write (Ctrl-C, kill, full disk) leaves either the old file or the new one,
-never half of one; the temporary file is removed on failure.
+An interrupted write (Ctrl-C, SIGTERM, full disk) leaves either the old file or the new one,
+never half of one, and no temporary file; stdout, pipes and devices are written through; an
+existing file keeps its mode, a new one follows the umask.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import Any
 
+from camtag.outputs import write_text
 
-def write_text_atomic(path: str, text: str, newline: str = "\n", encoding: str = "utf-8") -> str:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".camtag-", suffix=".part", dir=folder)
+
+def write_text_atomic(path: str, text: str, newline: str = "\n", encoding: str = "utf-8",
+                      fallback: bool = False) -> str:
+    return write_text(path, text, newline=newline, encoding=encoding, fallback=fallback)
+
+
+def json_text(data: Any, indent: int | None = 1, sort_keys: bool = False) -> str:
+    """JSON as UTF-8 text; text holding lone surrogates (file names that were not UTF-8, garbled
+    model output) is written with ``\\u`` escapes instead, which reads back to the same string."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=indent, ensure_ascii=True, sort_keys=sort_keys)
+    return text
 
 
-def write_json_atomic(path: str, data: Any, indent: int | None = 1, sort_keys: bool = False) -> str:
-    return write_text_atomic(path, json.dumps(data, indent=indent, ensure_ascii=False,
-                                              sort_keys=sort_keys))
+def write_json_atomic(path: str, data: Any, indent: int | None = 1, sort_keys: bool = False,
+                      fallback: bool = False) -> str:
+    return write_text(path, json_text(data, indent, sort_keys), fallback=fallback)

@@ -1,13 +1,15 @@
 """`camtag` command line: one module per subcommand in :mod:`camtag.commands`.
 
 Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
-Errors the user can act on are printed as one line (no traceback) with a non-zero exit.
+Errors the user can act on are printed as one line (no traceback) with a non-zero exit; so is
+any other error (``CAMTAG_DEBUG=1`` shows its traceback). A closed pipe ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -39,9 +41,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from camtag.media.errors import MediaError
+def _printable_streams() -> None:
+    """File names that are not UTF-8 (Latin-1 shares) arrive as surrogate escapes: print them as
+    the bytes they were instead of failing on them."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
 
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``camtag search --json | head``): stop quietly, as shell tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    from camtag.inputs import InputError
+    from camtag.media.errors import MediaError
+    from camtag.outputs import OutputError
+
+    _printable_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
@@ -52,9 +81,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("camtag: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
-    except (UserError, MediaError) as exc:
-        print(f"camtag: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except (UserError, MediaError, InputError, OutputError) as exc:
+        print(f"camtag: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except RecursionError:
+        print("camtag: error: input nested too deeply", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("camtag: error: out of memory", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"camtag: error: {name}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("CAMTAG_DEBUG"):
+            raise
+        print(f"camtag: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set CAMTAG_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

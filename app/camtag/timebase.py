@@ -18,26 +18,33 @@ COMMON_RATES = (
 )
 
 
+MAX_RATE = 100_000     # frames per second; high-speed cameras stay far below
+
+
 class TimecodeError(ValueError):
     """A timecode string or rate that cannot be used."""
 
 
 def parse_rate(value: str | int | float | Fraction) -> Fraction:
-    """Parse "30000/1001", "29.97", 25, ... into an exact rate, snapping to common rates."""
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, int):
-        rate = Fraction(value)
-    elif isinstance(value, str) and "/" in value:
-        num, den = value.split("/", 1)
-        rate = Fraction(int(num), int(den))
-    else:
-        rate = Fraction(str(value)).limit_denominator(1001)
-        for common in COMMON_RATES:
-            if abs(float(rate) - float(common)) < 0.006:
-                return common
-    if rate <= 0:
-        raise TimecodeError(f"frame rate must be positive, got {value!r}")
+    """Parse "30000/1001", "29.97", 25, ... into an exact rate, snapping to common rates.
+
+    Every part is bounded before it becomes a Fraction (``"1e999999999"`` would never return):
+    a rate must lie in (0, MAX_RATE] with numerator and denominator below 10**15.
+    """
+    from camtag.inputs import InputError, fraction
+
+    try:
+        if isinstance(value, (Fraction, int)) or (isinstance(value, str) and "/" in value):
+            rate = fraction(value, "frame rate")
+        else:
+            rate = fraction(value, "frame rate").limit_denominator(1001)
+            for common in COMMON_RATES:
+                if abs(float(rate) - float(common)) < 0.006:
+                    return common
+    except InputError as exc:
+        raise TimecodeError(str(exc)) from None
+    if rate <= 0 or rate > MAX_RATE:
+        raise TimecodeError(f"frame rate must be above 0 and at most {MAX_RATE}, got {value!r}")
     return rate
 
 

@@ -11,7 +11,8 @@ HELP = "analyse a video: shots, camera-motion tags, curves and traces, written a
 
 def add_arguments(p) -> None:
     p.add_argument("video", help="the media file to analyse")
-    p.add_argument("-o", "--output", help="analysis JSON to write (default: VIDEO.camtag.json)")
+    p.add_argument("-o", "--output", help="analysis JSON to write (default: VIDEO.camtag.json; '-': stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite a file that is not a camtag output")
     p.add_argument("--detector", default="fused",
                    help="shot detector: fused (default), adaptive (fast, no torch), transnet")
     p.add_argument("--sensitivity", type=float, default=1.0,
@@ -46,6 +47,8 @@ def run(args) -> int:
         raise UserError(f"unknown detector {args.detector!r}; choose one of "
                         f"{', '.join(available_detectors())}")
     output = args.output or os.path.splitext(args.video)[0] + ".camtag.json"
+    from camtag.outputs import OutputPolicy, check_output, output_policy
+    check_output(output, OutputPolicy(args.force, (args.video,)))  # before minutes of work
     settings = {"detector": args.detector, "sensitivity": args.sensitivity,
                 "min_shot_seconds": args.min_shot, "motion": not args.no_motion}
     cancel = CancelToken()
@@ -61,8 +64,9 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     if backend is not None:
         analysis = _run_reasoner(analysis, args, cancel, backend, frames)
-    write_analysis(output, analysis)
-    if not args.quiet:
+    with output_policy(args.force, (args.video,)):
+        write_analysis(output, analysis)  # a failed write keeps the result in the cache, says where
+    if not args.quiet and output != "-":
         _summary(analysis, output)
     return 0
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 from camtag.analysis_json import AnalysisFormatError, read_analysis
 from camtag.cli import UserError
 from camtag.commands.library import add_library_option, open_for_cli
 from camtag.export import ExportError, ExportOptions, available_formats, export
 from camtag.export.timeline import Source
+from camtag.outputs import OutputError, output_policy, write_bytes
 
 NAME = "export"
 HELP = ("Export shots and tags: CMX3600 EDL, Resolve marker EDL, Avid ALE, FCP7 XML, FCPXML, "
@@ -25,8 +27,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("-f", "--format", required=True, choices=list(formats), metavar="FORMAT",
                         help="; ".join(f"{f.name}: {f.description}" for f in formats.values()))
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="output file; several sequences, rates or 999+ EDL events write "
-                             "numbered files beside it")
+                        help="output file ('-' for stdout); several sequences, rates or 999+ EDL "
+                             "events write numbered files beside it")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing file that is not a camtag output (or an input)")
     parser.add_argument("--record-start", default="01:00:00:00", metavar="TC",
                         help="timeline start timecode (default 01:00:00:00; read in the "
                              "sequence's drop-frame mode)")
@@ -98,16 +102,46 @@ def run(args) -> int:
         sources.close()
     options = ExportOptions(record_start=args.record_start, combined=args.combined,
                             name=args.name, strict=args.strict, locators=not args.no_locators)
+    media_paths = {m.path for m in _media_of(items)}
     try:
-        result = export(items, args.format, args.output, options)
+        inputs = [p for p in (*args.source, *media_paths) if os.path.exists(p)]
+        with output_policy(args.force, inputs):
+            if args.output == "-":
+                result = _export_to_stdout(items, args.format, options)
+            else:
+                result = export(items, args.format, args.output, options)
     except ExportError as exc:
+        raise UserError(str(exc)) from None
+    except OutputError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     for warning in result.warnings:
         print(f"camtag: warning: {warning}", file=sys.stderr)
-    for path in result.paths:
+    for path in result.paths if args.output != "-" else ():
         print(path)
     print(f"exported {result.events} shots in {result.sequences} sequence(s) as {args.format}",
           file=sys.stderr)
     return 0
+
+
+def _media_of(items: list):
+    for item in items:
+        media = getattr(item, "media", None)
+        if media is None and isinstance(item, tuple) and item:
+            media = item[0]
+        if hasattr(media, "path"):
+            yield media
+
+
+def _export_to_stdout(items: list, fmt: str, options: ExportOptions):
+    """``-o -``: export into a private folder, then stream the one file to stdout."""
+    extension = available_formats()[fmt].extension
+    with tempfile.TemporaryDirectory(prefix="camtag-export-") as folder:
+        result = export(items, fmt, os.path.join(folder, "stdout" + extension), options)
+        if len(result.paths) != 1:
+            raise UserError(f"this export makes {len(result.paths)} files; give -o a file name "
+                            "instead of '-'")
+        with open(result.paths[0], "rb") as fh:
+            write_bytes("-", fh.read())
+    return result

@@ -9,6 +9,7 @@ from camtag.analysis_json import AnalysisFormatError, read_analysis, write_analy
 from camtag.cli import UserError
 from camtag.export.cut_import import CutImportError, import_cuts
 from camtag.model import Analysis, MediaInfo
+from camtag.outputs import OutputError, OutputPolicy, check_output, output_policy
 
 NAME = "import-cuts"
 HELP = "Use the cuts of a CMX3600 EDL, OTIO or FCP7 XML edit as a media file's shots"
@@ -19,7 +20,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--media", required=True, metavar="MEDIA",
                         help="the media file, or its analysis JSON")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="analysis JSON to write with the imported shots (untagged)")
+                        help="analysis JSON to write with the imported shots (untagged); '-' for "
+                             "stdout")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing file that is not a camtag output (or an input)")
     parser.add_argument("--side", choices=("auto", "source", "record"), default="auto",
                         help="match the edit's source timecode (the file is a source), its record "
                              "timecode (the file is the edited programme), or try both (auto)")
@@ -39,6 +43,11 @@ def _media(spec: str) -> MediaInfo:
 
 
 def run(args) -> int:
+    policy = OutputPolicy(args.force, (args.edit, args.media))
+    try:
+        check_output(args.output, policy)
+    except OutputError as exc:
+        raise UserError(str(exc)) from None
     media = _media(args.media)
     try:
         result = import_cuts(args.edit, media, side=args.side, match=args.match)
@@ -52,10 +61,14 @@ def run(args) -> int:
                                   "match": args.match},
                         warnings=result.problems)
     try:
-        write_analysis(args.output, analysis)
+        with output_policy(args.force, (args.edit, args.media, media.path)):
+            write_analysis(args.output, analysis)
+    except OutputError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(args.output)
+    if args.output != "-":
+        print(args.output)
     print(f"{len(result.shots)} shots from {result.matched} matching events "
           f"({result.side} timecode); {result.other_media} events reference other media",
           file=sys.stderr)

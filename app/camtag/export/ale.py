@@ -12,9 +12,10 @@ import os
 from fractions import Fraction
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, register, write_text_atomic
+from camtag.export.base import ExportOptions, numbered_paths, register
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_name, shot_number
+from camtag.outputs import encode_text, write_files
 
 STANDARD_COLUMNS = ("Name", "Tracks", "Start", "End", "Tape", "Source File", "Comments")
 CUSTOM_COLUMNS = ("Camera Move", "Move Conf", "Move Tags", "Move Source", "Shot Notes", "Shot Number")
@@ -29,12 +30,26 @@ def fps_label(rate: Fraction) -> str:
     return text
 
 
-def video_format(height: int, rate: Fraction) -> str:
-    if height >= 1080:
+HD_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+            Fraction(50), Fraction(60000, 1001), Fraction(60))
+
+
+def video_format(sizes: set[tuple[int, int]], rate: Fraction) -> str:
+    """The heading's VIDEO_FORMAT, only when frame size and rate really are that format: 1080
+    (1920x1080 or 1440x1080 anamorphic), 720 (1280x720), PAL (720x576 or 720x608 at 25/50),
+    NTSC (720x480/486 at 29.97/59.94); anything else, or mixed sizes, is CUSTOM."""
+    if len(sizes) != 1:
+        return "CUSTOM"
+    size = next(iter(sizes))
+    if size in ((1920, 1080), (1440, 1080)) and rate in HD_RATES:
         return "1080"
-    if height >= 720:
+    if size == (1280, 720) and rate in HD_RATES:
         return "720"
-    return "PAL" if round(rate) in (25, 50) else "NTSC"
+    if size in ((720, 576), (720, 608)) and rate in (25, 50):
+        return "PAL"
+    if size in ((720, 480), (720, 486)) and rate in (Fraction(30000, 1001), Fraction(60000, 1001)):
+        return "NTSC"
+    return "CUSTOM"
 
 
 def row(e: EditEvent) -> list[str]:
@@ -57,8 +72,8 @@ def row(e: EditEvent) -> list[str]:
     return [ascii_line(v, VALUE_LIMIT) for v in values]
 
 
-def ale_text(events: list[EditEvent], rate: Fraction, height: int) -> str:
-    lines = ["Heading", "FIELD_DELIM\tTABS", f"VIDEO_FORMAT\t{video_format(height, rate)}",
+def ale_text(events: list[EditEvent], rate: Fraction, sizes: set[tuple[int, int]]) -> str:
+    lines = ["Heading", "FIELD_DELIM\tTABS", f"VIDEO_FORMAT\t{video_format(sizes, rate)}",
              "AUDIO_FORMAT\t48khz", f"FPS\t{fps_label(rate)}", "",
              "Column", "\t".join(STANDARD_COLUMNS + CUSTOM_COLUMNS), "",
              "Data"]
@@ -73,8 +88,8 @@ def write_ale(path: str, sequences: list[EditSequence], options: ExportOptions) 
         for e in seq.events:
             by_rate.setdefault(e.media.rate, []).append(e)
     labels = [f"{fps_label(r)}fps" for r in by_rate]
-    written = []
+    files = []
     for (rate, events), out in zip(by_rate.items(), numbered_paths(path, labels)):
-        height = max(e.media.height for e in events)
-        written.append(write_text_atomic(out, ale_text(events, rate, height), newline="\r\n"))
-    return written
+        sizes = {(e.media.width, e.media.height) for e in events}
+        files.append((out, encode_text(ale_text(events, rate, sizes), newline="\r\n")))
+    return write_files(files)

@@ -13,9 +13,12 @@ import os
 from fractions import Fraction
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, register, write_text_atomic
+from camtag.export.base import ExportOptions, numbered_paths, register
 from camtag.export.text import one_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
+from camtag.outputs import encode_text, write_files
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _seconds(frame: int, rate: Fraction) -> str:
@@ -24,7 +27,13 @@ def _seconds(frame: int, rate: Fraction) -> str:
 
 def label(e: EditEvent) -> str:
     parts = [tag_style.shot_label(e.shot), one_line(e.shot.note)]
-    return " - ".join(p for p in parts if p) or f"shot {shot_number(e.shot)}"
+    return safe_cell(" - ".join(p for p in parts if p) or f"shot {shot_number(e.shot)}")
+
+
+def safe_cell(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula: one starting with = + - @ (or a tab or CR)
+    gets a leading apostrophe (the OWASP CSV-injection advice)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_text(events: list[EditEvent], frames: bool) -> str:
@@ -45,8 +54,8 @@ def _write(path: str, sequences: list[EditSequence], frames: bool) -> list[str]:
         for e in seq.events:
             by_media.setdefault(e.media.path, []).append(e)
     labels = [os.path.splitext(os.path.basename(p))[0] for p in by_media]
-    return [write_text_atomic(out, csv_text(events, frames))
-            for events, out in zip(by_media.values(), numbered_paths(path, labels))]
+    return write_files([(out, encode_text(csv_text(events, frames)))
+                        for events, out in zip(by_media.values(), numbered_paths(path, labels))])
 
 
 @register("csv", ".csv", "CSV start,end,label in seconds (LosslessCut layout), one file per media")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, part_paths, register, write_text_atomic
+from camtag.export.base import ExportOptions, numbered_paths, part_paths, register
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
+from camtag.outputs import encode_text, write_files
 
 CLIP_NAME_LIMIT = 128
 COMMENT_LIMIT = 72
@@ -99,10 +100,10 @@ def cut_edl_text(seq: EditSequence, events: tuple[EditEvent, ...], part: int, pa
 
 @register("edl", ".edl", "CMX3600 cut EDL with clip names, tags as comments and Avid locators")
 def write_edl(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
-    written = []
+    files = []
     for seq, seq_path in zip(sequences, numbered_paths(path, [s.name for s in sequences])):
         parts = chunks(seq.events, options.max_events)
         for i, (events, part_path) in enumerate(zip(parts, part_paths(seq_path, len(parts)))):
             text = cut_edl_text(seq, events, i + 1, len(parts), options)
-            written.append(write_text_atomic(part_path, text, newline="\r\n"))
-    return written
+            files.append((part_path, encode_text(text, newline="\r\n")))
+    return write_files(files)  # all parts or none: a split list is never left half-replaced

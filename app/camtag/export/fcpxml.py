@@ -17,10 +17,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, register, write_text_atomic
+from camtag.export.base import ExportOptions, register
 from camtag.export.text import one_line, xml_text
 from camtag.export.timeline import EditEvent, EditSequence, shot_name, shot_number
 from camtag.model import MediaInfo
+from camtag.outputs import write_text
 
 VERSION = "1.9"
 
@@ -119,7 +120,7 @@ def fcpxml_text(sequences: list[EditSequence], event_name: str) -> str:
             name, n = f"{seq.name} {n}", n + 1
         names.add(name)
         projects.append(project_xml(replace(seq, name=name), res))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n<!-- camtag -->\n'
             f'<fcpxml version="{VERSION}">\n<resources>\n' + "\n".join(res.lines) +
             f'\n</resources>\n<library>\n<event name="{xml_text(one_line(event_name))}">\n' +
             "\n".join(projects) + "\n</event>\n</library>\n</fcpxml>\n")
@@ -127,4 +128,4 @@ def fcpxml_text(sequences: list[EditSequence], event_name: str) -> str:
 
 @register("fcpxml", ".fcpxml", "FCPXML 1.9 for Final Cut Pro: keyword ranges per movement, markers")
 def write_fcpxml(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
-    return [write_text_atomic(path, fcpxml_text(sequences, options.name or "camtag export"))]
+    return [write_text(path, fcpxml_text(sequences, options.name or "camtag export"))]

@@ -1,6 +1,6 @@
 """The analysis JSON (camtag.analysis/1) of the exported shots, one file per media.
 
-Reuses :func:`camtag.analysis_json.write_analysis`, so the file reads back with
+Uses :func:`camtag.analysis_json.analysis_to_dict`, so the file reads back with
 :func:`~camtag.analysis_json.read_analysis`. Only the selected shots are written, trimmed the same
 way as in every other format; detector, engine, settings and motion curves come from the analysis
 the shots belong to, when known.
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 
-from camtag.analysis_json import write_analysis
+from camtag.analysis_json import analysis_to_dict
+from camtag.atomic import json_text
 from camtag.export.base import ExportOptions, numbered_paths, register
 from camtag.export.timeline import EditEvent, EditSequence
 from camtag.model import Analysis
+from camtag.outputs import encode_text, write_files
 
 
 def analysis_for(events: list[EditEvent]) -> Analysis:
@@ -37,8 +39,5 @@ def write_json(path: str, sequences: list[EditSequence], options: ExportOptions)
         for e in seq.events:
             by_media.setdefault(e.media.path, []).append(e)
     labels = [os.path.splitext(os.path.basename(p))[0] for p in by_media]
-    written = []
-    for events, out in zip(by_media.values(), numbered_paths(path, labels)):
-        write_analysis(out, analysis_for(events))
-        written.append(out)
-    return written
+    return write_files([(out, encode_text(json_text(analysis_to_dict(analysis_for(events)))))
+                        for events, out in zip(by_media.values(), numbered_paths(path, labels))])

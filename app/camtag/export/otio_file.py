@@ -22,8 +22,10 @@ from pathlib import Path
 
 from camtag.analysis_json import media_to_dict, shot_to_dict
 from camtag.export import tag_style
-from camtag.export.base import ExportError, ExportOptions, register, write_text_atomic
+from camtag.export.base import ExportError, ExportOptions, register
+from camtag.export.text import unicode_safe
 from camtag.export.timeline import EditEvent, EditSequence, shot_name
+from camtag.outputs import write_text
 from camtag.timebase import format_rate
 
 SCHEMA = "camtag.otio/1"
@@ -66,11 +68,11 @@ def build(sequences: list[EditSequence], name: str = "camtag export", with_metad
         rate = float(seq.rate)
         media = {m.path: media_to_dict(m) for m in seq.media}
         timeline = otio.schema.Timeline(
-            name=seq.name, global_start_time=RT(seq.record_start, rate),
-            metadata={"camtag": {"schema": SCHEMA, "rate": format_rate(seq.rate),
-                                 "drop_frame": seq.drop_frame,
-                                 "record_start_timecode": seq.rec_tc(seq.record_start),
-                                 "media": media}})
+            name=unicode_safe(seq.name), global_start_time=RT(seq.record_start, rate),
+            metadata=unicode_safe({"camtag": {"schema": SCHEMA, "rate": format_rate(seq.rate),
+                                              "drop_frame": seq.drop_frame,
+                                              "record_start_timecode": seq.rec_tc(seq.record_start),
+                                              "media": media}}))
         track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
         clips = []
         refs: dict[str, tuple] = {}  # per file: shared reference (written out per clip), rate
@@ -85,16 +87,16 @@ def build(sequences: list[EditSequence], name: str = "camtag export", with_metad
             meta = clip_metadata(seq, e)
             blobs.append(meta)
             clip = otio.schema.Clip(
-                name=shot_name(m, e.shot), media_reference=ref,
+                name=unicode_safe(shot_name(m, e.shot)), media_reference=ref,
                 source_range=TR(RT(e.src_in, mrate), RT(e.frames, mrate)),
-                metadata=meta if with_metadata else None)
+                metadata=unicode_safe(meta) if with_metadata else None)
             for tag in tag_style.sorted_tags(e.shot):
                 a, b = e.tag_range(tag)
                 st = tag_style.style(tag.id)
                 clip.markers.append(otio.schema.Marker(
-                    name=st.name, color=st.otio_colour,
+                    name=unicode_safe(st.name), color=st.otio_colour,
                     marked_range=TR(RT(m.start_frame + a, mrate), RT(b - a, mrate)),
-                    comment=f"{tag.id} {float(tag.confidence):.2f} {tag.source}"))
+                    comment=unicode_safe(f"{tag.id} {float(tag.confidence):.2f} {tag.source}")))
             clips.append(clip)
         track.extend(clips)
         timeline.tracks.append(track)
@@ -145,4 +147,4 @@ def otio_text(sequences: list[EditSequence], name: str) -> str:
 
 @register("otio", ".otio", "OpenTimelineIO timeline with all camtag metadata and movement markers")
 def write_otio(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
-    return [write_text_atomic(path, otio_text(sequences, options.name or "camtag export"))]
+    return [write_text(path, otio_text(sequences, options.name or "camtag export"))]

@@ -13,9 +13,10 @@ import os
 import re
 from fractions import Fraction
 
-from camtag import timebase
+from camtag import inputs, timebase
 from camtag.export.cut_events import EditedClip
 
+MAX_EDL_BYTES = 64 * 1024 * 1024   # 999 events take ~200 KB; a long Premiere list a few MB
 _EVENT = re.compile(r"^\s*(\d{1,6})\s+(.*)$")
 _TC = re.compile(r"^\d{1,2}:\d{2}:\d{2}[:;.,]\d{2,3}$")
 _NOTE = re.compile(r"^\*\s*(FROM CLIP NAME|SOURCE FILE|FROM CLIP|FROM FILE)\s*:\s*(.*)$", re.I)
@@ -31,10 +32,10 @@ def _frames(tc: str, rate: Fraction, drop_frame: bool) -> int:
 def read_edl(path: str, rate: Fraction) -> tuple[list[EditedClip], list[str]]:
     """Events of the EDL at ``path`` with timecodes read at ``rate``; plus problems found."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
-    except OSError as exc:
-        raise FileNotFoundError(f"{path}: {exc.strerror}") from None
+        data = inputs.read_limited(path, MAX_EDL_BYTES, "EDL")
+    except inputs.InputError as exc:
+        raise FileNotFoundError(str(exc)) from None
+    lines = data.decode("utf-8", errors="replace").splitlines()
     events: list[EditedClip] = []
     problems: list[str] = []
     record_df = source_df = None
@@ -70,7 +71,7 @@ def read_edl(path: str, rate: Fraction) -> tuple[list[EditedClip], list[str]]:
             continue  # a title-less line that only looks like an event; not an edit
         mid = fields[:-4]
         trans_frames = 0
-        if len(mid) >= 4 and mid[-1].isdigit():
+        if len(mid) >= 4 and mid[-1].isdigit() and len(mid[-1]) <= 4:
             trans_frames, mid = int(mid[-1]), mid[:-1]
         transition, mid = mid[-1].upper(), mid[:-1]
         reel = " ".join(mid[:-1]) if len(mid) > 1 else mid[0]

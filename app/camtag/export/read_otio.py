@@ -11,7 +11,7 @@ import os
 from fractions import Fraction
 from urllib.parse import unquote, urlparse
 
-from camtag import timebase
+from camtag import inputs, timebase
 from camtag.export.cut_events import EditedClip
 
 
@@ -75,10 +75,66 @@ def clips_from_otio(obj) -> list[EditedClip]:
     return out
 
 
+MAX_EDIT_BYTES = 256 * 1024 * 1024
+MAX_OTIO_DEPTH = 200     # real timelines nest ~20 levels; OTIO's C++ reader crashes near 50,000
+MAX_XML_DEPTH = 200
+
+
+def otio_json_text(path: str) -> str:
+    """The OTIO JSON of a ``.otio`` file or of a ``.otioz`` bundle's ``content.otio``, checked for
+    size, zip bombs and nesting depth before OTIO's C++ reader sees a byte of it."""
+    try:
+        if path.lower().endswith(".otioz"):
+            data = inputs.read_zip_member(path, ("content.otio",), MAX_EDIT_BYTES, "OTIOZ bundle")
+        else:
+            data = inputs.read_limited(path, MAX_EDIT_BYTES, "OTIO file")
+        inputs.check_json_text(data, os.path.basename(path), MAX_OTIO_DEPTH)
+    except inputs.InputError as exc:
+        raise EditReadError(str(exc)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise EditReadError(f"{os.path.basename(path)}: not a UTF-8 OTIO file") from None
+
+
+def check_xml(path: str) -> str:
+    """FCP7 XML text after a streaming (non-recursive) pass: bounded size and element depth, and
+    no entity declarations (no entity expansion, no external entities)."""
+    from xml.parsers import expat
+
+    try:
+        data = inputs.read_limited(path, MAX_EDIT_BYTES, "FCP7 XML file")
+    except inputs.InputError as exc:
+        raise EditReadError(str(exc)) from None
+    name = os.path.basename(path)
+    depth = [0]
+
+    def start(tag, attrs) -> None:
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise EditReadError(f"{name}: XML nested deeper than {MAX_XML_DEPTH} elements")
+
+    def end(tag) -> None:
+        depth[0] -= 1
+
+    def entity(*args) -> None:
+        raise EditReadError(f"{name}: XML entity declarations are not accepted")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.EntityDeclHandler = entity
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise EditReadError(f"{name}: not well-formed XML ({exc})") from None
+    return data.decode("utf-8", errors="replace")
+
+
 def read_otio(path: str) -> list[EditedClip]:
     otio = _otio()
+    text = otio_json_text(path)
     try:
-        obj = otio.adapters.read_from_file(path)
+        obj = otio.adapters.read_from_string(text, "otio_json")
     except Exception as exc:  # OTIO raises many types for malformed files
         raise EditReadError(f"{os.path.basename(path)}: not a readable OTIO file ({exc})") from None
     try:
@@ -91,8 +147,9 @@ def read_fcp7_xml(path: str) -> list[EditedClip]:
     otio = _otio()
     if "fcp_xml" not in otio.adapters.available_adapter_names():
         raise EditReadError("reading FCP7 XML needs otio-fcp-adapter (pip install otio-fcp-adapter)")
+    text = check_xml(path)
     try:
-        obj = otio.adapters.read_from_file(path, adapter_name="fcp_xml")
+        obj = otio.adapters.read_from_string(text, adapter_name="fcp_xml")
     except Exception as exc:  # the adapter raises many types for malformed files
         raise EditReadError(f"{os.path.basename(path)}: not a readable FCP7 XML file ({exc})") from None
     return clips_from_otio(obj)

@@ -9,10 +9,11 @@ so the record start must match the Resolve timeline's start timecode (default 01
 from __future__ import annotations
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, part_paths, register, write_text_atomic
+from camtag.export.base import ExportOptions, numbered_paths, part_paths, register
 from camtag.export.edl import chunks, event_line, fcm_line, title_line
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
+from camtag.outputs import encode_text, write_files
 
 NAME_LIMIT = 60
 NOTE_LIMIT = 140
@@ -41,12 +42,12 @@ def marker_lines(seq: EditSequence, e: EditEvent, number: int) -> list[str]:
 @register("resolve-markers", ".edl",
           "DaVinci Resolve timeline-marker EDL: one coloured marker per shot (|C: |M: |D:)")
 def write_resolve_markers(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
-    written = []
+    files = []
     for seq, seq_path in zip(sequences, numbered_paths(path, [s.name for s in sequences])):
         parts = chunks(seq.events, options.max_events)
         for i, (events, part_path) in enumerate(zip(parts, part_paths(seq_path, len(parts)))):
             lines = [title_line(seq.name, i + 1, len(parts)), fcm_line(seq.drop_frame), ""]
             for number, e in enumerate(events, 1):
                 lines += marker_lines(seq, e, number) + [""]
-            written.append(write_text_atomic(part_path, "\n".join(lines), newline="\r\n"))
-    return written
+            files.append((part_path, encode_text("\n".join(lines), newline="\r\n")))
+    return write_files(files)  # all parts or none

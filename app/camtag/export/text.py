@@ -9,8 +9,9 @@ import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPACES = re.compile(r"\s{2,}")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_XML_SPECIAL = re.compile("[&<>\"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_SPECIAL = re.compile("[&<>\"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # letters NFKD does not decompose into ASCII
 _FOLD = str.maketrans({"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe",
                        "Đ": "D", "đ": "d", "Ł": "L", "ł": "l", "Þ": "Th", "þ": "th", "ı": "i",
@@ -24,7 +25,21 @@ def one_line(text: str) -> str:
     text = str(text)
     if text.isprintable() and "  " not in text:  # the common case, no regex needed
         return text.strip()
+    text = _SURROGATES.sub("\ufffd", text)      # undecodable names, garbled model output
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def unicode_safe(value):
+    """``value`` with every lone surrogate (a file name that was not UTF-8, garbled model output)
+    replaced by U+FFFD, through dicts, lists and tuples: what strict UTF-8 consumers (OTIO's C++
+    core, XML, SQLite) accept."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value) if not value.isascii() else value
+    if isinstance(value, dict):
+        return {unicode_safe(k): unicode_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(unicode_safe(v) for v in value)
+    return value
 
 
 def ascii_fold(text: str, replacement: str = "_") -> str:

@@ -146,11 +146,15 @@ def tokenize(query: str) -> list[Token]:
 
 
 # -- parser ----------------------------------------------------------------------------------
+MAX_NESTING = 50
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
         self.tokens = tokenize(query)
         self.i = 0
+        self.depth = 0   # nested '(' and 'not': bounded, so a hostile query never exhausts the stack
 
     @property
     def tok(self) -> Token:
@@ -199,8 +203,17 @@ class _Parser:
             op = self.take()
             if self.tok.kind in ("EOF", "RPAREN", "OR", "AND"):
                 raise self.error(f"expected a term after {op.text!r}")
-            return Not(self.unary())
+            return Not(self.nested(self.unary, op))
         return self.primary()
+
+    def nested(self, parse, tok: Token) -> Node:
+        if self.depth >= MAX_NESTING:
+            raise self.error(f"the query nests deeper than {MAX_NESTING} levels", tok)
+        self.depth += 1
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def primary(self) -> Node:
         tok = self.tok
@@ -208,7 +221,7 @@ class _Parser:
             self.take()
             if self.tok.kind == "RPAREN":
                 raise self.error("empty parentheses")
-            node = self.or_expr()
+            node = self.nested(self.or_expr, tok)
             if self.tok.kind != "RPAREN":
                 raise self.error(f"expected ')' to close the '(' at column {tok.pos + 1}")
             self.take()

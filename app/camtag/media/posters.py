@@ -3,7 +3,8 @@
 The decode pass hands over a display-corrected thumbnail every ``every`` frames; they are
 written as JPEG samples into the poster folder. When a shot is final, the sample nearest to
 one third into the shot (after its incoming transition) becomes its poster; samples before
-that shot are deleted. Memory stays flat: nothing but file names is kept.
+that shot are deleted. Memory stays flat: nothing but file names is kept. Posters are optional:
+an unwritable, full or wrong-type folder turns them off (``problem`` says why), never the run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def default_poster_dir(media: MediaInfo) -> str:
         mtime = int(os.path.getmtime(media.path))
     except OSError:
         mtime = 0
-    key = hashlib.sha1(f"{media.path}|{media.size_bytes}|{mtime}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{media.path}|{media.size_bytes}|{mtime}".encode("utf-8", "surrogatepass")
+                    ).hexdigest()[:16]
     return os.path.join(user_cache_dir("camtag"), "posters", key)
 
 
@@ -37,23 +39,38 @@ class PosterWriter:
         import cv2  # noqa: F401  (fail early if OpenCV is missing)
 
         self.folder = folder
-        os.makedirs(folder, exist_ok=True)
-        # one samples folder per run: a resumed run never shares it with a stopped one
-        self.samples_dir = tempfile.mkdtemp(prefix=".samples-", dir=folder)
         self.every = max(1, every)
-        self.spec = FrameSpec(small_size=None, thumb_width=width, thumb_every=self.every)
         self._frames: list[int] = []
+        self.problem = ""        # posters are optional: a failure stops them, never the analysis
+        self.samples_dir = ""
+        try:
+            os.makedirs(folder, exist_ok=True)
+            # one samples folder per run: a resumed run never shares it with a stopped one
+            self.samples_dir = tempfile.mkdtemp(prefix=".samples-", dir=folder)
+        except (OSError, ValueError) as exc:
+            self._give_up(exc)
+        self.spec = FrameSpec(small_size=None, thumb_width=width,
+                              thumb_every=self.every if not self.problem else 10 ** 9)
+
+    def _give_up(self, exc: Exception) -> None:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        self.problem = f"posters disabled: cannot write to {self.folder!r} ({reason})"
+        self._frames = []
 
     def consume(self, frame: AnalysisFrame) -> None:
         import cv2
 
-        if frame.thumb is None:
+        if frame.thumb is None or self.problem:
             return
         path = self._sample_path(frame.index)
         ok, data = cv2.imencode(".jpg", frame.thumb, [cv2.IMWRITE_JPEG_QUALITY, 85])
         if ok:
-            with open(path, "wb") as fh:
-                fh.write(data.tobytes())
+            try:
+                with open(path, "wb") as fh:
+                    fh.write(data.tobytes())
+            except OSError as exc:           # full disk, folder removed: no more posters
+                self._give_up(exc)
+                return
             self._frames.append(frame.index)
 
     def _sample_path(self, index: int) -> str:
@@ -87,4 +104,5 @@ class PosterWriter:
                 pass
 
     def finish(self) -> None:
-        shutil.rmtree(self.samples_dir, ignore_errors=True)
+        if self.samples_dir:
+            shutil.rmtree(self.samples_dir, ignore_errors=True)

@@ -8,8 +8,8 @@ and a one-line note; unknown keys are dropped, wrong types fall back to the defa
 from __future__ import annotations
 
 from camtag.atomic import write_json_atomic
+from camtag.inputs import read_json
 
-import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 
@@ -98,11 +98,10 @@ def settings_path() -> str:
 def load_settings(path: str | None = None) -> tuple[AppSettings, str]:
     """(settings, note); the note is "" or one line saying why the defaults were used."""
     path = path or settings_path()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return AppSettings(), ""
+    try:   # bounded size and nesting, regular files only (a FIFO would block the read)
+        data = read_json(path, limit=1 << 20, max_depth=16, what="settings file")
     except (OSError, ValueError) as exc:
         return AppSettings(), f"settings file {path} is unreadable ({exc}); using defaults"
     if not isinstance(data, dict):
