@@ -130,12 +130,24 @@ def check_output(path: str, policy: OutputPolicy | None = None) -> None:
         with open(path, "rb") as fh:
             head = fh.read(SIGNATURE_BYTES)
     except FileNotFoundError:
+        _check_folder(path)
         return
     except OSError as exc:
-        raise OutputError(f"{path}: cannot check the existing file ({exc.strerror or exc})") from None
+        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     if not is_camtag_output(head):
         raise OutputError(f"{path}: exists and is not a camtag output; refusing to overwrite it "
                           "(use --force to replace it)")
+
+
+def _check_folder(path: str) -> None:
+    """The nearest existing folder above ``path`` must be a writable folder (said before the work)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: cannot write there ({folder} is not a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot write there (no permission to write in {folder})")
 
 
 def encode_text(text: str, encoding: str = "utf-8", newline: str = "\n") -> bytes:
