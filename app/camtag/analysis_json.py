@@ -51,6 +51,7 @@ def media_to_dict(m: MediaInfo) -> dict[str, Any]:
 
 MAX_FRAMES = 10 ** 10          # far past any real file (a week at 120 fps is 7.3e7)
 MAX_SIZE = 1 << 16             # pixels per side
+MAX_CURVE_BYTES = 64 << 20     # one motion array: 16.7 M float32 frames (38 h at 120 fps)
 
 
 def _opt(d: dict[str, Any], key: str, default: Any) -> Any:
@@ -290,7 +291,7 @@ def check_motion(m: Any, frames: int, where: str) -> None:
     zlib array inflating to at most 8 bytes per frame (a bomb is refused while still small)."""
     m = inputs.obj(m, f"{where}: motion")
     n = inputs.integer(m.get("frames"), f"{where}: motion.frames", 0, frames + 1)
-    limit = 8 * n + 64
+    limit = min(8 * n + 64, MAX_CURVE_BYTES)
     encoding = str(m.get("encoding", "zlib+base64"))
     for group in ("raw", "smoothed"):
         arrays = inputs.obj(_opt(m, group, {}), f"{where}: motion.{group}")

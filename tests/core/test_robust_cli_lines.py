@@ -9,10 +9,8 @@ import sys
 from fractions import Fraction
 
 import pytest
-
 from camtag.analysis_json import read_analysis, write_analysis
 from camtag.cli import main
-
 from export_support import make_analysis, make_media
 
 

@@ -146,15 +146,17 @@ def _bomb(expanded: int) -> bytes:
     # the whole stream: a reader that inflated it all would say so; a bounded one never gets there)
 
 
-def test_a_zlib_bomb_in_motion_curves_is_refused_in_bounded_memory(tmp_path):
+@pytest.mark.parametrize("frames", [300_000, 10 ** 9])   # 3h20 at 25 fps; a lie of 10^9 frames
+def test_a_zlib_bomb_in_motion_curves_is_refused_in_bounded_memory(tmp_path, frames):
     pytest.importorskip("numpy")
-    d = _base()
     import base64
 
     from camtag.motion.curves import ENCODING, FORMAT
+
+    d = _base()
     bomb = base64.b64encode(_bomb(2 << 30)).decode()
-    d["media"]["frames"] = 300_000                     # 3h20 at 25 fps: 2.4 MB per curve is fine
-    d["motion"] = {"format": FORMAT, "frames": 300_000, "rate": "25/1", "encoding": ENCODING,
+    d["media"]["frames"] = frames
+    d["motion"] = {"format": FORMAT, "frames": frames, "rate": "25/1", "encoding": ENCODING,
                    "raw": {"pan": bomb}, "breaks": []}
     path = tmp_path / "bomb.json"
     path.write_text(json.dumps(d))
