@@ -313,3 +313,41 @@ def test_parse_rate_is_positive_bounded_or_one_line(value):
         assert "\n" not in str(exc)
     else:
         assert 0 < rate <= timebase.MAX_RATE
+
+
+OTIO_NUMBERS = """
+import json, sys
+import opentimelineio as otio
+from fractions import Fraction
+from camtag.export.cut_import import CutImportError, import_cuts
+sys.path.insert(0, sys.argv[2])
+from export_support import make_media
+tl = otio.schema.Timeline(name="seed")
+track = otio.schema.Track()
+tl.tracks.append(track)
+for start in (90000, 90100):
+    track.append(otio.schema.Clip(name="A.mov", source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(start, 25), otio.opentime.RationalTime(100, 25))))
+seed = otio.adapters.write_to_string(tl, "otio_json")
+media = make_media(Fraction(25), start_tc="01:00:00:00", frames=500, path="/f/A.mov")
+for n, bad in enumerate(["1e999999999", "-1e999999999", "1" + "0" * 30, "NaN", "Infinity",
+                         "1e308", "-0.0", "0"]):
+    for key in ('"rate": 25.0', '"value": 90000.0', '"value": 100.0'):
+        path = f"{sys.argv[1]}/n{n}.otio"
+        open(path, "w").write(seed.replace(key, key.split(":")[0] + ": " + bad, 1))
+        try:
+            import_cuts(path, media)
+            print("ok")
+        except CutImportError as exc:
+            assert "\\n" not in str(exc)
+            print("refused")
+"""
+
+
+def test_otio_with_huge_and_odd_numbers_ends_in_a_result_or_one_line(tmp_path):
+    pytest.importorskip("opentimelineio")
+    here = os.path.dirname(__file__)
+    done = subprocess.run([sys.executable, "-c", OTIO_NUMBERS, str(tmp_path), here],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert len(done.stdout.split()) == 24 and "refused" in done.stdout

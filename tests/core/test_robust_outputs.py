@@ -235,3 +235,28 @@ def test_posters_never_abort_the_analysis(tmp_path):
     writer.consume(AnalysisFrame(0, 0, Fraction(0), thumb=np.zeros((8, 8, 3), np.uint8)))
     assert writer.poster_for(Shot(0, 0, 10)) is None
     writer.finish()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_through_links_pipes_devices_and_bad_folders(tmp_path, capsys, fmt):
+    source = _source(tmp_path)
+    plain = tmp_path / f"plain{EXT[fmt]}"
+    assert main(["export", str(source), "-f", fmt, "-o", str(plain)]) == 0
+    expected = plain.read_bytes()
+    real, link = tmp_path / f"real{EXT[fmt]}", tmp_path / f"link{EXT[fmt]}"
+    real.write_bytes(b"")
+    link.symlink_to(real)
+    fifo = tmp_path / f"fifo{EXT[fmt]}"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    for target in (link, fifo, "/dev/null"):
+        assert main(["export", str(source), "-f", fmt, "-o", str(target)]) == 0
+    reader.join(10)
+    assert link.is_symlink() and real.read_bytes() == expected
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got == [expected]
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    capsys.readouterr()
+    assert main(["export", str(source), "-f", fmt, "-o", str(plain / "x")]) == 1
+    assert "cannot write" in _one_line_error(capsys) and not _strays(tmp_path)
