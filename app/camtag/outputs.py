@@ -255,10 +255,15 @@ def _raise_terminated(signum, frame) -> None:
 def write_files(items: list[tuple[str, bytes]], fallback: bool = False) -> list[str]:
     """Write every ``(path, data)`` under the policy: all files or none of the regular ones."""
     policy = _ACTIVE.get()
-    for path, _ in items:
-        check_output(path, policy)
-        if os.path.isdir(path):        # found now, not after some parts were renamed into place
-            raise OutputError(f"{path}: is a folder; give a file name")
+    try:
+        for path, _ in items:
+            check_output(path, policy)
+            if os.path.isdir(path):    # found now, not after some parts were renamed into place
+                raise OutputError(f"{path}: is a folder; give a file name")
+    except OutputError as exc:         # e.g. a foreign file appeared there during a long run
+        if fallback:
+            raise _kept(items, str(exc)) from None
+        raise
     prepared: list[tuple[str, str]] = []
     written: list[str] = []
     with _sigterm_cleans_up():
@@ -272,7 +277,7 @@ def write_files(items: list[tuple[str, bytes]], fallback: bool = False) -> list[
             for tmp, _ in prepared:
                 _unlink(tmp)
             if fallback and isinstance(exc, OSError) and not isinstance(exc, OutputError):
-                raise _kept(items, exc) from None
+                raise _kept(items, f"cannot write {items[0][0]} ({exc.strerror or exc})") from None
             raise
         for path, data in items:
             if is_stream(path):
@@ -281,10 +286,8 @@ def write_files(items: list[tuple[str, bytes]], fallback: bool = False) -> list[
     return written
 
 
-def _kept(items: list[tuple[str, bytes]], exc: OSError) -> OutputError:
-    """Keep the results in the user cache; the error names where they went."""
-    path = items[0][0]
-    reason = exc.strerror or str(exc)
+def _kept(items: list[tuple[str, bytes]], problem: str) -> OutputError:
+    """Keep the results in the user cache; the error says what failed and where they went."""
     try:
         from platformdirs import user_cache_dir
         folder = os.path.join(user_cache_dir("camtag"), "unsaved")
@@ -300,8 +303,8 @@ def _kept(items: list[tuple[str, bytes]], exc: OSError) -> OutputError:
             os.replace(tmp, final)
             kept.append(final)
     except OSError:
-        return OutputError(f"cannot write {path} ({reason}); the result could not be kept either")
-    return OutputError(f"cannot write {path} ({reason}); the result was kept in {kept[0]}")
+        return OutputError(f"{problem}; the result could not be kept either")
+    return OutputError(f"{problem}; the result was kept in {kept[0]}")
 
 
 def write_bytes(path: str, data: bytes, fallback: bool = False) -> str:

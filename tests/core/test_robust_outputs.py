@@ -172,6 +172,11 @@ def test_a_failed_final_write_keeps_the_analysis(tmp_path, monkeypatch):
     assert "\n" not in message and "kept in " in message
     kept = message.split("kept in ")[1]
     assert kept.startswith(str(tmp_path / "cache")) and read_analysis(kept).shots == analysis.shots
+    # a foreign file that appeared at the output during the run is not replaced; the result is kept
+    (tmp_path / "late.json").write_text("someone else's file")
+    with output_policy(), pytest.raises(OutputError, match="not a camtag output.*kept in"):
+        write_analysis(str(tmp_path / "late.json"), analysis)
+    assert (tmp_path / "late.json").read_text() == "someone else's file"
 
 
 def test_surrogates_and_odd_text_never_break_a_writer(tmp_path):
