@@ -137,13 +137,12 @@ def test_stdout_and_a_closed_pipe(tmp_path):
     done = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.startswith(b"TITLE:") and b"Traceback" not in done.stderr
     assert done.stdout.count(b"\r\n001  ") == 1 and len(done.stdout) > 100_000
-    # `camtag export ... -o - | head -c 10`: the reader leaves early, camtag ends quietly
+    # `camtag export ... -o - | true`: the reader is gone before camtag writes; it ends quietly
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout.read(6) == b"TITLE:"
     proc.stdout.close()
     err = proc.stderr.read()
     proc.wait(120)
-    assert b"Traceback" not in err and b"BrokenPipe" not in err, err
+    assert b"Traceback" not in err and b"error" not in err.lower() and b"pipe" not in err.lower(), err
 
 
 def test_a_split_edl_is_all_or_nothing(tmp_path):

@@ -114,6 +114,8 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     except OutputError as exc:
         raise UserError(str(exc)) from None
+    except BrokenPipeError:
+        raise                      # the reader of `-o -` went away: the CLI ends quietly
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     for warning in result.warnings:

@@ -65,6 +65,8 @@ def run(args) -> int:
             write_analysis(args.output, analysis)
     except OutputError as exc:
         raise UserError(str(exc)) from None
+    except BrokenPipeError:
+        raise                      # the reader of `-o -` went away: the CLI ends quietly
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.output != "-":

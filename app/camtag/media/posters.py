@@ -17,6 +17,7 @@ from bisect import bisect_left
 
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import MediaInfo, Shot
+from camtag.outputs import write_bytes
 
 
 def default_poster_dir(media: MediaInfo) -> str:
@@ -89,9 +90,10 @@ class PosterWriter:
         inside = [f for f in candidates if shot.start_frame <= f < shot.end_frame]
         pick = min(inside or candidates, key=lambda f: abs(f - target))
         dest = os.path.join(self.folder, f"shot_{shot.start_frame:08d}.jpg")
-        try:
-            shutil.copyfile(self._sample_path(pick), dest)
-        except OSError:          # the cache was cleared under us: the shot keeps no poster
+        try:   # through the output policy: atomic, never through a planted link's old inode
+            with open(self._sample_path(pick), "rb") as fh:
+                write_bytes(dest, fh.read())
+        except OSError:          # the cache was cleared under us, a full disk: no poster
             return None
         self._forget_before(shot.end_frame - self.every)
         return dest
