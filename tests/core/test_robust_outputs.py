@@ -26,6 +26,8 @@ from camtag.outputs import (
     write_text,
 )
 from export_support import make_analysis, make_media
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 FORMATS = ("edl", "resolve-markers", "ale", "fcp7", "fcpxml", "otio", "json", "csv", "csv-frames")
 EXT = {"edl": ".edl", "resolve-markers": ".edl", "ale": ".ale", "fcp7": ".xml", "fcpxml": ".fcpxml",
@@ -264,3 +266,24 @@ def test_every_format_through_links_pipes_devices_and_bad_folders(tmp_path, caps
     capsys.readouterr()
     assert main(["export", str(source), "-f", fmt, "-o", str(plain / "x")]) == 1
     assert "cannot write" in _one_line_error(capsys) and not _strays(tmp_path)
+
+
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40) | st.builds(
+    lambda raw: raw.decode("utf-8", "surrogateescape"), st.binary(max_size=40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_text_from_outside_is_safe_for_every_format(text):
+    import xml.etree.ElementTree as ET
+
+    from camtag.export.csv_file import safe_cell
+    from camtag.export.text import ascii_line, one_line, unicode_safe, xml_text
+    from camtag.outputs import encode_text
+
+    encode_text(text).decode("utf-8")                        # never raises, always valid UTF-8
+    encode_text(text, newline="\r\n").decode("utf-8")
+    assert ascii_line(text).isascii() and "\t" not in ascii_line(text) and "\n" not in one_line(text)
+    ET.fromstring(f'<a b="{xml_text(text)}">{xml_text(text)}</a>'.encode())   # well-formed
+    unicode_safe({"k": [text]})["k"][0].encode("utf-8")
+    assert not safe_cell(one_line(text)).startswith(("=", "+", "-", "@", "\t", "\r"))
