@@ -14,7 +14,8 @@
   beside it, fsynced and renamed over it. An existing file keeps its mode (and owner when
   allowed); a new file gets ``0666 & ~umask`` like any other program's output.
 * **Nothing left behind, nothing lost.** Temporary files are removed on every failure (SIGTERM
-  included while a write is in progress). A set of files (a split EDL) is written all-or-nothing:
+  included while a write is in progress); those of a writer killed with SIGKILL are removed by the
+  next write of the same target. A set of files (a split EDL) is written all-or-nothing:
   every part is prepared before any is renamed into place. A writer that asks for a fallback
   (the analysis JSON: minutes of work) keeps the result in the user cache when the final write
   fails, and the one-line error says where.
@@ -197,6 +198,7 @@ def _prepare(path: str, data: bytes) -> tuple[str, str]:
     except OSError:
         existing = None
     base = os.path.basename(final)[:80]
+    _sweep_stale(folder, base)
     tmp = os.path.join(folder, f".camtag-{base}.{os.getpid()}.{time.monotonic_ns() % 10**9}.part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the umask applies
     try:
@@ -214,6 +216,26 @@ def _prepare(path: str, data: bytes) -> tuple[str, str]:
         _unlink(tmp)
         raise
     return tmp, final
+
+
+def _sweep_stale(folder: str, base: str) -> None:
+    """Remove this target's temporary files left by a camtag process that no longer runs
+    (``kill -9`` mid-write); a live writer's files are left alone."""
+    prefix = f".camtag-{base}."
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".part")]
+    except OSError:
+        return
+    for name in names:
+        pid_text = name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            _unlink(os.path.join(folder, name))
+        except (OSError, OverflowError):
+            pass
 
 
 def _unlink(path: str) -> None:

@@ -287,3 +287,15 @@ def test_text_from_outside_is_safe_for_every_format(text):
     ET.fromstring(f'<a b="{xml_text(text)}">{xml_text(text)}</a>'.encode())   # well-formed
     unicode_safe({"k": [text]})["k"][0].encode("utf-8")
     assert not safe_cell(one_line(text)).startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_the_next_write_sweeps_parts_of_a_killed_writer(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".camtag-cuts.edl.{dead}.123.part"
+    live = tmp_path / f".camtag-cuts.edl.{os.getppid()}.456.part"     # a running process
+    other = tmp_path / f".camtag-other.edl.{dead}.789.part"
+    for p in (stale, live, other):
+        p.write_text("half")
+    write_text(str(tmp_path / "cuts.edl"), "TITLE: x\nFCM: NON-DROP FRAME\n")
+    assert not stale.exists() and live.exists() and other.exists()
