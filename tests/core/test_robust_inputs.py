@@ -239,6 +239,7 @@ def test_edl_reader_survives_huge_numbers_and_a_fifo(tmp_path, capsys):
                          "-o", str(tmp_path / "o.json")]) == 1
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and "Traceback" not in err
+            assert edit != fifo or "not a regular file" in err
 
 
 def test_nested_queries_get_a_depth_limit():

@@ -66,7 +66,8 @@ class _Sources:
         library search query (``'pan_left and not handheld'``, ``'collection:"selects"'``)."""
         if spec.lower().endswith(".json"):
             if not os.path.isfile(spec):
-                raise UserError(f"{spec}: no such file")
+                raise UserError(f"{spec}: " + ("not a regular file" if os.path.exists(spec)
+                                               else "no such file"))
             try:
                 return read_analysis(spec)
             except AnalysisFormatError as exc:

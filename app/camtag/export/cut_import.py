@@ -42,7 +42,8 @@ def read_edit(path: str, rate: Fraction) -> tuple[list[EditedClip], list[str], s
     """(clips, problems, source tag) for an EDL, .otio or FCP7 .xml file."""
     ext = os.path.splitext(path)[1].lower()
     if not os.path.isfile(path):
-        raise CutImportError(f"{path}: no such file")
+        raise CutImportError(f"{path}: " + ("not a regular file" if os.path.exists(path)
+                                            else "no such file"))
     readers: dict[str, Callable[[], tuple[list[EditedClip], list[str]]]] = {
         ".edl": lambda: read_edl(path, rate),
         ".otio": lambda: (read_otio(path), []),
