@@ -187,13 +187,56 @@ def hwaccel_rows(paths: dict[str, Path], seconds_cap: float = 20.0) -> tuple[lis
     return rows, table(["file", "device", "software fps", "hardware fps", "hw ÷ sw"], rows)
 
 
+def make_huge(side: int = 16000, frames: int = 2) -> Path:
+    """A flat-colour H.264 file of side×side pixels: a few hundred KB that decode to gigabytes."""
+    import av
+
+    path = CACHE / f"huge-{side}.mp4"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part.mp4")
+    with av.open(str(tmp), "w") as out:
+        stream = out.add_stream("libx264", rate=RATE)
+        stream.width = stream.height = side
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "30"}
+        for i in range(frames):
+            frame = av.VideoFrame(side, side, "yuv420p")
+            for plane, value in zip(frame.planes, (90 + 10 * i, 128, 128)):
+                plane.update(bytes([value]) * plane.buffer_size)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    os.replace(tmp, path)
+    return path
+
+
+def camtag_argv(path: Path, tmp: str, detector: str) -> list[str]:
+    return [sys.executable, "-m", "camtag", "analyze", str(path), "-q", "--detector", detector,
+            "-o", os.path.join(tmp, "a.json"), "--posters", os.path.join(tmp, "p")]
+
+
+def huge_line(env: dict) -> str:
+    """camtag analyze on a 16000×16000 file: refused with one line, and the peak memory."""
+    path = make_huge()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = run_child(camtag_argv(path, tmp, "adaptive"), env)
+    return (f"16000×16000 H.264 ({path.stat().st_size >> 10} KB): camtag analyze exit {run['rc']}, "
+            f"peak {run['rss']:.0f} MB, {run['wall']:.1f} s: {run['err'][0]}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=4.0, help="clip length (default 4 s)")
     ap.add_argument("--loops", type=int, default=2, help="runs per timing; the best one counts")
-    ap.add_argument("--threads", type=int, default=2, help="decode threads of the anchor")
+    ap.add_argument("--threads", type=int, default=2, help="decode threads (CAMTAG_THREADS too)")
+    ap.add_argument("--detectors", default="fused,adaptive",
+                    help="camtag detectors to time, comma-separated (default: fused,adaptive)")
     ap.add_argument("--8k", dest="eight_k", action="store_true", help="add the 8K HEVC file")
     ap.add_argument("--only", help="run only the files whose name contains this")
+    ap.add_argument("--huge", action="store_true", help="also a 16000×16000 file: refused, peak memory")
     ap.add_argument("--hwaccel", action="store_true", help="decode fps, software vs hardware")
     ap.add_argument("--no-save", action="store_true", help="do not append to RESULTS.md")
     args = ap.parse_args()
@@ -210,37 +253,47 @@ def main() -> int:
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "app") + os.pathsep + os.environ.get("PYTHONPATH", ""),
                CAMTAG_THREADS=str(args.threads))
+    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()]
     rows, anchor_name = [], ""
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in paths.items():
+            mbit = path.stat().st_size * 8 / 1e6 / args.seconds
             argv, anchor_name = decode_argv(path, args.threads)
             dec = best(argv, args.loops)
-            cam = best([sys.executable, "-m", "camtag", "analyze", str(path), "-q",
-                        "-o", os.path.join(tmp, "a.json"), "--posters", os.path.join(tmp, "p")],
-                       args.loops, env)
+            pyav = best([sys.executable, "-c", _PYAV_DECODE, str(path), str(args.threads)], args.loops)
             sd_argv = scenedetect_argv(path, tmp)
             sd = best(sd_argv, args.loops) if sd_argv else None
-            rows.append([
-                name, f"{dec['wall']:.2f}", f"{cam['wall']:.2f}", f"{cam['wall'] / dec['wall']:.2f}",
-                f"{dec['wall'] / cam['wall']:.2f}",
-                f"{cam['wall'] / sd['wall']:.2f}" if sd else "–",
-                f"{cam['cpu'] / dec['cpu']:.2f}", f"{cam['rss']:.0f} MB",
-                f"{dec['rss']:.0f} MB", f"{sd['rss']:.0f} MB" if sd else "–"])
-            print(" | ".join(rows[-1]), flush=True)
-    headers = ["file", "decode s", "camtag s", "camtag ÷ decode", "× ceiling", "camtag ÷ PySceneDetect",
-               "CPU camtag ÷ decode", "camtag peak", "decode peak", "PySceneDetect peak"]
+            for detector in detectors:
+                cam = best(camtag_argv(path, tmp, detector), args.loops, env)
+                rows.append([
+                    f"{name} ({mbit:.0f} Mbit/s)", detector, f"{dec['wall']:.2f}", f"{cam['wall']:.2f}",
+                    f"{cam['wall'] / dec['wall']:.2f}", f"{dec['wall'] / cam['wall']:.2f}",
+                    f"{cam['wall'] / pyav['wall']:.2f}",
+                    f"{cam['wall'] / sd['wall']:.2f}" if sd else "–",
+                    f"{cam['cpu'] / dec['cpu']:.2f}", f"{cam['cpu'] / pyav['cpu']:.2f}",
+                    f"{cam['rss']:.0f} MB", f"{dec['rss']:.0f} MB"])
+                print(" | ".join(rows[-1]), flush=True)
+    headers = ["file", "detector", "decode s", "camtag s", "camtag ÷ decode", "× ceiling",
+               "camtag ÷ PyAV decode", "camtag ÷ PySceneDetect", "CPU ÷ decode", "CPU ÷ PyAV decode",
+               "camtag peak", "decode peak"]
     text = table(headers, rows)
-    note = (f"{machine_line()}; {args.seconds:g} s clips at {RATE} fps, four shots; "
-            f"anchor: {anchor_name}; CAMTAG_THREADS={args.threads}; best of {args.loops}")
+    note = (f"{machine_line()}; {args.seconds:g} s clips at {RATE} fps, four shots; decode anchor: "
+            f"{anchor_name}; PyAV decode: the same FFmpeg camtag uses, {args.threads} threads; "
+            f"CAMTAG_THREADS={args.threads}; best of {args.loops}"
+            + ("" if scenedetect_argv(Path("x"), "") else "; PySceneDetect not installed"))
     print(note)
     print(text)
-    hw_text = ""
+    extra = []
+    if args.huge:
+        extra.append(huge_line(env))
+        print(extra[-1])
     if args.hwaccel:
-        _, hw_text = hwaccel_rows(paths)
-        print(hw_text)
+        extra.append(hwaccel_rows(paths)[1])
+        print(extra[-1])
     if not args.no_save:
-        append_results("Decode ceiling (issue 21)", f"{note}\n\n{text}\n" + (f"\n{hw_text}\n" if hw_text else ""),
-                       command="PYTHONPATH=app python benchmarks/decode.py --loops 2")
+        body = f"{note}\n\n{text}\n" + "".join(f"\n{e}\n" for e in extra)
+        append_results("Decode ceiling (issue 21)", body,
+                       command="PYTHONPATH=app python benchmarks/decode.py --loops 2 --huge")
     return 0
 
 

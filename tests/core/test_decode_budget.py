@@ -83,16 +83,36 @@ n = 1 + sum(1 for _ in it)
 print(n, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
+_REFUSE = """
+import resource, sys
+import av, cv2, numpy
+from camtag.media.decode import Decoder, FrameSpec
+from camtag.media.errors import MediaError
+from camtag.media.probe import open_for_analysis
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+try:
+    list(Decoder(sys.argv[1], FrameSpec(), opened=open_for_analysis(sys.argv[1])))
+    print("decoded", base, 0)
+except MediaError:
+    print("refused", base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
 
 def test_huge_pictures_wait_converted_so_memory_stays_bounded(tmp_path):
     """4096×4096 pictures (25 MB decoded) are converted on the decode thread, so the queue holds
     small arrays: a slow consumer does not let full pictures pile up (measured: 9 pictures' worth
     above the baseline when they waited in the queue, 5 now)."""
-    path = _write(tmp_path / "tall.mp4", 4096, 4096, 12)
+    path = _write(tmp_path / "tall.mp4", 4096, 4096, 10)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "app"), "CAMTAG_THREADS": "2"}
     out = subprocess.run([sys.executable, "-c", _PEAK, path], capture_output=True, text=True,
                          timeout=300, env=env, check=True).stdout.split()
     frames, base_mb, peak_mb = (int(x) for x in out)
-    assert frames == 12
+    assert frames == 10
     picture_mb = 4096 * 4096 * 1.5 / 2**20
     assert peak_mb - base_mb <= 7 * picture_mb, f"{peak_mb - base_mb} MB above the baseline"
+    # past the budget, not even FFmpeg's stream probing decodes a picture (it did: 43 MB)
+    env[MAX_PIXELS_ENV] = str(4096 * 4096 - 1)
+    out = subprocess.run([sys.executable, "-c", _REFUSE, path], capture_output=True, text=True,
+                         timeout=300, env=env, check=True).stdout.split()
+    assert out[0] == "refused"
+    assert int(out[2]) - int(out[1]) < picture_mb, f"{int(out[2]) - int(out[1])} MB above the baseline"

@@ -58,9 +58,13 @@ def open_container(path: str, hwaccel=None):
         raise MediaError(path, "is a folder, not a media file")
     if os.path.getsize(path) == 0:
         raise MediaError(path, "file is empty (0 bytes)")
+    # max_pixels: FFmpeg's stream probing decodes a few frames; past the budget it declines them
+    # (the parser still gives the size), so a huge picture is refused before it is ever decoded
+    kwargs = {"options": {"max_pixels": str(max_pixels())}}
+    if hwaccel is not None:
+        kwargs["hwaccel"] = hwaccel
     try:
-        container = av.open(path, metadata_errors="ignore",
-                            **({"hwaccel": hwaccel} if hwaccel is not None else {}))
+        container = av.open(path, metadata_errors="ignore", **kwargs)
     except av.error.InvalidDataError:
         raise MediaError(path, "not a media file PyAV/FFmpeg can read (invalid data)") from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
