@@ -184,7 +184,8 @@ class Decoder:
             if not self.spec.exact:
                 ctx.options = {**ctx.options, "skip_loop_filter": "all"}
             self._time_base = Fraction(stream.time_base) if stream.time_base else None
-            self._convert = Converter(self.spec, self.sar, self.rotation or 0)
+            self._convert = Converter(self.spec, self.sar, self.rotation or 0,
+                                      threads=1 if thread_cap() in (1, 2) else None)
             self._early = size > EARLY_BYTES
             if not self._early:
                 self._queue.maxsize = max(4, min(self._queue_size, QUEUE_BYTES // size))
@@ -229,7 +230,7 @@ class Decoder:
     @staticmethod
     def _on_device(ctx) -> bool:
         """Whether the codec context really decodes on the hardware device."""
-        return bool(ctx.is_hwaccel)
+        return hwaccel.on_device(ctx)
 
     def _open_hardware(self, opened: Optional[OpenedMedia]):
         """A container decoding on the first usable hardware device (None: software), and the

@@ -107,7 +107,16 @@ def accel(device: str):
     """PyAV's hwaccel settings for ``device``: frames downloaded, software fallback allowed."""
     from av.codec.hwaccel import HWAccel
 
-    return HWAccel(device, allow_software_fallback=True, is_hw_owned=False)
+    try:
+        return HWAccel(device, allow_software_fallback=True, is_hw_owned=False)
+    except TypeError:                # PyAV < 17: frames are always downloaded
+        return HWAccel(device, allow_software_fallback=True)
+
+
+def on_device(ctx) -> bool:
+    """Whether a codec context really decodes on its hardware device (False on a PyAV that
+    cannot tell, which then counts as software)."""
+    return bool(getattr(ctx, "is_hwaccel", False))
 
 
 def error_line(exc: BaseException) -> str:
@@ -163,7 +172,7 @@ def probe_device(device: str) -> bool:
                 stream = c.streams.video[0]
                 for _ in c.decode(stream):
                     break
-                ok = bool(stream.codec_context.is_hwaccel)
+                ok = on_device(stream.codec_context)
             if not ok:
                 mark_unusable(device, "decodes nothing in hardware here")
         except Exception as exc:     # noqa: BLE001 - any failure means: not this device
@@ -212,5 +221,5 @@ def decode_fps(path: str, device: Optional[str], seconds: float = 20.0) -> tuple
             if time.perf_counter() - t0 > seconds:
                 break
         wall = time.perf_counter() - t0
-        used = bool(device) and bool(stream.codec_context.is_hwaccel)
+        used = bool(device) and on_device(stream.codec_context)
     return (n / wall if wall > 0 else 0.0), used
