@@ -273,13 +273,15 @@ def main() -> int:
                     f"{cam['wall'] / pyav['wall']:.2f}",
                     f"{cam['wall'] / sd['wall']:.2f}" if sd else "–",
                     f"{cam['cpu'] / dec['cpu']:.2f}", f"{cam['cpu'] / pyav['cpu']:.2f}",
+                    f"{cam['cpu'] / sd['cpu']:.2f}" if sd else "–",
                     f"{cam['rss']:.0f} MB", f"{dec['rss']:.0f} MB"])
                 print(" | ".join(rows[-1]), flush=True)
     headers = ["file", "detector", "decode s", "camtag s", "camtag ÷ decode", "× ceiling",
                "camtag ÷ PyAV decode", "camtag ÷ PySceneDetect", "CPU ÷ decode", "CPU ÷ PyAV decode",
+               "CPU ÷ PySceneDetect",
                "camtag peak", "decode peak"]
     text = table(headers, rows)
-    note = (f"{machine_line()}; {args.seconds:g} s clips at {RATE} fps, four shots; decode anchor: "
+    note = (f"{machine_line()}; {args.seconds:g} s clips (8K: at most 2 s) at {RATE} fps, four shots; decode anchor: "
             f"{anchor_name}; PyAV decode: the same FFmpeg camtag uses, {args.threads} threads; "
             f"CAMTAG_THREADS={args.threads}; best of {args.loops}"
             + ("" if scenedetect_argv(Path("x"), "") else "; PySceneDetect not installed"))

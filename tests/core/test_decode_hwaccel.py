@@ -49,7 +49,7 @@ def frames_of(decoder):
 
 def same_frames(a, b):
     assert [i for i, *_ in a] == [i for i, *_ in b] == list(range(N))
-    for (_, sa, la), (_, sb, lb) in zip(a, b):
+    for (_, sa, la), (_, sb, lb) in zip(a, b, strict=True):
         assert np.array_equal(sa, sb) and np.array_equal(la, lb)
 
 
@@ -83,7 +83,7 @@ def test_each_built_in_device_decodes_or_falls_back_cleanly(clip, device, monkey
     assert [i for i, *_ in got] == list(range(N))
     if dec.route.hardware:                       # a machine with this decoder: same pictures
         assert dec.route.device == device
-        for (_, sa, la), (_, sb, lb) in zip(got, ref):
+        for (_, _, la), (_, _, lb) in zip(got, ref, strict=True):
             assert np.abs(la.astype(int) - lb).mean() < 1.0
     else:
         same_frames(got, ref)
