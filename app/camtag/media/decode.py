@@ -5,7 +5,11 @@ Every consumer (shot detectors, the motion engine, poster frames) reads the same
 so memory stays flat however long the file is and consumers run concurrently with decode.
 The reformatting into analysis arrays happens on the consumer's side of the queue: the decode
 thread only feeds FFmpeg, which keeps its frame threads busy (on two cores, full analysis
-went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py).
+went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py). Pictures over
+``EARLY_BYTES`` (8K, huge stills) are converted on the decode thread instead, so the queue never
+holds more than a few of them; pictures past the pixel budget are refused before decoding.
+The decoder may run on a hardware device (:mod:`camtag.media.hwaccel`); :attr:`Decoder.route`
+says which decoder ran.
 """
 
 from __future__ import annotations
