@@ -5,7 +5,11 @@ Every consumer (shot detectors, the motion engine, poster frames) reads the same
 so memory stays flat however long the file is and consumers run concurrently with decode.
 The reformatting into analysis arrays happens on the consumer's side of the queue: the decode
 thread only feeds FFmpeg, which keeps its frame threads busy (on two cores, full analysis
-went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py).
+went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py). Pictures over
+``EARLY_BYTES`` (8K, huge stills) are converted on the decode thread instead, so the queue never
+holds more than a few of them; pictures past the pixel budget are refused before decoding.
+The decoder may run on a hardware device (:mod:`camtag.media.hwaccel`); :attr:`Decoder.route`
+says which decoder ran.
 """
 
 from __future__ import annotations
@@ -20,10 +24,20 @@ from typing import Iterator, Optional
 import numpy as np
 
 from camtag.jobs import CancelToken
+from camtag.media import hwaccel
 from camtag.media.errors import MediaError
-from camtag.media.probe import OpenedMedia, frame_rotation, open_container, packet_key
+from camtag.media.convert import Converter
+from camtag.media.hwaccel import DecodeRoute
+from camtag.media.probe import (OpenedMedia, check_budget, frame_bytes, frame_rotation,
+                                open_container, packet_key)
 
-_YUV_PREFIXES = ("yuv", "yuvj", "nv12", "nv21", "gray", "p010", "p016")
+# frames wait in the queue at full size (the consumer converts them, so conversions run beside
+# the decode): the queue holds about this many bytes of pictures. Pictures larger than
+# EARLY_BYTES are converted on the decode thread instead (the queue then holds small arrays),
+# and frame threads are capped so their pictures in flight stay within DECODER_BYTES.
+QUEUE_BYTES = 100 << 20
+EARLY_BYTES = 40 << 20
+DECODER_BYTES = 512 << 20
 
 
 def thread_cap() -> int:
@@ -88,60 +102,12 @@ class DecodeIssue:
     message: str
 
 
-class _Converter:
-    """Turns av.VideoFrame into analysis arrays with cached reformatters."""
+class _HardwareFault(Exception):
+    """A hardware decoder failed mid-stream at frame ``index`` (the next one to come out)."""
 
-    def __init__(self, spec: FrameSpec, sar: Fraction, rotation: int) -> None:
-        from av.video.reformatter import VideoReformatter
-
-        self.spec = spec
-        self.sar = sar
-        self.rotation = rotation % 360
-        self._small = VideoReformatter()
-        self._gray = VideoReformatter()
-        self._thumb = VideoReformatter()
-
-    def luma(self, frame) -> np.ndarray:
-        width = self.spec.luma_width
-        w, h = frame.width, frame.height
-        if width and w > width:          # swscale's area filter: half the time of Y plane + cv2
-            out_h = max(2, round(h * width / w))
-            y = self._gray.reformat(frame, width=width, height=out_h, format="gray",
-                                    interpolation="AREA").to_ndarray()
-            return np.ascontiguousarray(y)
-        fmt = frame.format.name
-        if fmt.startswith(_YUV_PREFIXES) and not fmt.endswith(("le", "be")):
-            plane = frame.planes[0]
-            y = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
-        elif fmt.startswith(_YUV_PREFIXES) and fmt.endswith("le"):
-            plane = frame.planes[0]
-            y16 = np.frombuffer(plane, np.uint16).reshape(h, plane.line_size // 2)[:, :w]
-            depth = int("".join(c for c in fmt.split("p")[-1] if c.isdigit()) or 10)
-            y = (y16 >> max(0, depth - 8)).astype(np.uint8)
-        else:
-            y = self._gray.reformat(frame, format="gray").to_ndarray()
-        return np.ascontiguousarray(y)
-
-    def small(self, frame) -> np.ndarray:
-        w, h = self.spec.small_size
-        return self._small.reformat(frame, width=w, height=h, format="bgr24",
-                                    interpolation="AREA").to_ndarray()
-
-    def thumb(self, frame) -> np.ndarray:
-        import cv2
-
-        width = self.spec.thumb_width
-        disp_w = frame.width * self.sar
-        height = max(2, round(frame.height * width / disp_w)) & ~1
-        img = self._thumb.reformat(frame, width=width, height=height, format="bgr24",
-                                   interpolation="AREA").to_ndarray()
-        if self.rotation == 90:
-            img = cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
-        elif self.rotation == 270:
-            img = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
-        elif self.rotation == 180:
-            img = cv2.rotate(img, cv2.ROTATE_180)
-        return img
+    def __init__(self, index: int, cause: BaseException) -> None:
+        super().__init__(hwaccel.error_line(cause))
+        self.index = index
 
 
 class Decoder:
@@ -150,13 +116,17 @@ class Decoder:
 
     Broken packets in the middle are skipped and recorded in :attr:`issues`; the iteration
     goes on past them. ``stop()`` (or the cancel token) ends the thread promptly.
+    ``hwaccel``: the hardware decode setting (None: ``$CAMTAG_HWACCEL``, see
+    :mod:`camtag.media.hwaccel`); :attr:`route` says which decoder ran (final once iterated).
+    Pictures past the pixel budget (:func:`camtag.media.probe.check_budget`) raise
+    :class:`MediaError` before anything is decoded.
     """
 
     def __init__(self, path: str, spec: FrameSpec, *, sar: Fraction = Fraction(1),
                  rotation: Optional[int] = 0, cancel: CancelToken | None = None,
                  queue_size: int = 16, threads: bool = True, start_frame: int = 0,
                  background: bool = True, order: Optional[np.ndarray] = None,
-                 opened: Optional[OpenedMedia] = None) -> None:
+                 opened: Optional[OpenedMedia] = None, hwaccel: Optional[str] = None) -> None:
         self.path = path
         self.spec = spec
         self.sar = sar
@@ -175,33 +145,58 @@ class Decoder:
         # every frame's PTS in presentation order, when the caller has it (a segment of a long
         # file): a seek then needs no pass over the whole file's packets
         self.order = order
+        self.hwaccel = hwaccel
+        self.route = DecodeRoute()
+        self._early = False                 # convert on the decode thread (huge pictures)
 
     def _frames(self) -> Iterator[tuple]:
-        """Decode on the calling thread: (av frame, index) pairs in presentation order; broken
-        packets become :attr:`issues`. Conversions happen on the consumer's side."""
+        """Decode on the calling thread: (frame, index) pairs in presentation order (frames are
+        converted already when :attr:`_early`); broken packets become :attr:`issues`. A hardware
+        decoder failing mid-stream is replaced by software decoding from the frame it reached."""
+        start, software = self.start_frame, False
+        while True:
+            try:
+                yield from self._decode_from(start, software)
+                return
+            except _HardwareFault as fault:
+                device = self.route.device
+                self.route = DecodeRoute(None, self.route.codec, f"{device} failed at frame "
+                                         f"{fault.index} ({fault}); software decode from there")
+                self.issues.append(DecodeIssue(fault.index, f"hardware decode ({device}) failed: {fault}; "
+                                                            "continued with software decode"))
+                start, software = fault.index, True
+
+    def _decode_from(self, start: int, software: bool) -> Iterator[tuple]:
         import av
 
-        container, packets = self._open()
+        container, packets = self._open(software)
+        index = start
         try:
             stream = container.streams.video[0]
             ctx = stream.codec_context
+            check_budget(self.path, ctx.width or stream.width, ctx.height or stream.height)
+            size = frame_bytes(ctx.width or 1, ctx.height or 1, ctx.pix_fmt or "")
             if self._threads:
                 stream.thread_type = "AUTO"
                 cap = thread_cap()
+                if size * 3 > DECODER_BYTES:        # huge pictures: fewer frames in flight
+                    import os
+
+                    cap = min(cap or (os.cpu_count() or 1) + 1, max(2, DECODER_BYTES // size))
                 if cap:
                     ctx.thread_count = cap
             if not self.spec.exact:
                 ctx.options = {**ctx.options, "skip_loop_filter": "all"}
             self._time_base = Fraction(stream.time_base) if stream.time_base else None
-            self._convert = _Converter(self.spec, self.sar, self.rotation or 0)
-            # frames wait in the queue at full size (the consumer converts them, so conversions
-            # run beside the decode, not after it): keep the queue to ~100 MB whatever the size
-            depth = 2 if (ctx.pix_fmt or "").endswith(("le", "be")) else 1
-            frame_bytes = 2 * depth * (ctx.width or 1) * (ctx.height or 1)
-            self._queue.maxsize = max(4, min(self._queue_size, (100 << 20) // frame_bytes))
-            index, order = 0, None
-            if self.start_frame:
-                order = self._seek(container, stream)
+            self._convert = Converter(self.spec, self.sar, self.rotation or 0,
+                                      threads=1 if thread_cap() in (1, 2) else None)
+            self._early = size > EARLY_BYTES
+            if not self._early:
+                self._queue.maxsize = max(4, min(self._queue_size, QUEUE_BYTES // size))
+            hardware = self.route.hardware
+            order = None
+            if start:
+                order = self._seek(container, stream, start)
                 packets = None
             for packet in packets or container.demux(stream):
                 if self._stop.is_set() or self.cancel.cancelled:
@@ -209,35 +204,78 @@ class Decoder:
                 try:
                     frames = packet.decode()
                 except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
+                    if hardware:
+                        raise _HardwareFault(index, exc) from None
                     self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
                     continue
                 for frame in frames:
                     if self.rotation is None:
                         self.rotation = frame_rotation(frame)
                         self._convert.rotation = self.rotation % 360
+                    if hardware and not self._on_device(ctx):   # the device declined this stream
+                        hardware = False
+                        self.route = DecodeRoute(None, ctx.name, f"{self.route.device} does not decode "
+                                                 f"this stream ({ctx.name} {ctx.pix_fmt}); software decode")
                     if order is not None:       # after a seek: the index comes from the PTS order
                         if frame.pts is None:
                             continue
                         index = int(np.searchsorted(order, frame.pts))
-                        if index < self.start_frame:
+                        if index < start:
                             continue
-                    yield frame, index
+                    yield (self._analysis_frame(frame, index) if self._early else frame), index
                     index += 1
         except av.error.FFmpegError as exc:
+            if self.route.hardware:
+                raise _HardwareFault(index, exc) from None
             self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
         finally:
             container.close()
 
-    def _open(self):
+    @staticmethod
+    def _on_device(ctx) -> bool:
+        """Whether the codec context really decodes on the hardware device."""
+        return hwaccel.on_device(ctx)
+
+    def _open_hardware(self, opened: Optional[OpenedMedia]):
+        """A container decoding on the first usable hardware device (None: software), and the
+        route; the probe's container, when handed over, is closed for it."""
+        setting = self.hwaccel
+        wanted = hwaccel.requested(setting)
+        for device in hwaccel.available_devices(setting):
+            try:
+                container = open_container(self.path, hwaccel=hwaccel.accel(device))
+            except (MediaError, RuntimeError, ValueError) as exc:
+                hwaccel.mark_unusable(device, getattr(exc, "reason", None) or hwaccel.error_line(exc))
+                continue
+            if opened is not None:
+                if self.order is None:
+                    self.order = opened.order
+                opened.close()
+            codec = container.streams.video[0].codec_context.name
+            return container, DecodeRoute(device, codec)
+        failed = [f"{d}: {hwaccel.unusable(d)}" for d in wanted if hwaccel.unusable(d)]
+        explicit = (setting if setting is not None else "").strip().lower() not in ("", "auto")
+        note = ("no usable hardware decoder (" + "; ".join(failed) + ")") if failed and explicit else ""
+        return None, DecodeRoute(None, "", note)
+
+    def _open(self, software: bool = False):
         """The container and, for one handed over by the probe, its packets from the first on
         (None: demux from where the container stands). A handed-over container whose rewind did
-        not land on the first packet is closed and the file opened afresh."""
+        not land on the first packet is closed and the file opened afresh. Hardware decoding,
+        when a device is usable, opens the file afresh with it (see :mod:`camtag.media.hwaccel`)."""
         opened, self.opened = self.opened, None
+        if not software:
+            container, self.route = self._open_hardware(opened)
+            if container is not None:
+                return container, None
         container = opened.take() if opened is not None else None
         if container is not None and self.order is None:
             self.order = opened.order
         if container is None:
-            return open_container(self.path), None
+            container = open_container(self.path)
+            self.route = DecodeRoute(None, container.streams.video[0].codec_context.name, self.route.note)
+            return container, None
+        self.route = DecodeRoute(None, container.streams.video[0].codec_context.name, self.route.note)
         packets = container.demux(container.streams.video[0])
         try:
             head = next((p for p in packets if p.size), None)
@@ -258,17 +296,18 @@ class Decoder:
         finally:
             self._put(None)
 
-    def _seek(self, container, stream) -> np.ndarray:
-        """Seek to the keyframe before ``start_frame``; return all PTS in presentation order."""
+    def _seek(self, container, stream, start: int) -> np.ndarray:
+        """Seek to the keyframe before frame ``start``; return all PTS in presentation order."""
         from camtag.media.probe import scan_packets
 
         order = self.order
         if order is None:
             order, _, _ = scan_packets(container, stream)
-        if self.start_frame >= len(order):
-            raise MediaError(self.path, f"cannot resume at frame {self.start_frame}: "
+            self.order = order
+        if start >= len(order):
+            raise MediaError(self.path, f"cannot resume at frame {start}: "
                                         f"the file has {len(order)} frames")
-        container.seek(int(order[self.start_frame]), stream=stream, backward=True, any_frame=False)
+        container.seek(int(order[start]), stream=stream, backward=True, any_frame=False)
         return order
 
     def _analysis_frame(self, frame, index: int) -> AnalysisFrame:
@@ -296,7 +335,7 @@ class Decoder:
     def __iter__(self) -> Iterator[AnalysisFrame]:
         if not self.background:
             for frame, index in self._frames():
-                yield self._analysis_frame(frame, index)
+                yield frame if self._early else self._analysis_frame(frame, index)
             return
         thread = threading.Thread(target=self._produce, name="camtag-decode", daemon=True)
         thread.start()
@@ -305,7 +344,7 @@ class Decoder:
                 item = self._queue.get()
                 if item is None:
                     break
-                yield self._analysis_frame(*item)
+                yield item[0] if self._early else self._analysis_frame(*item)
             if self._error is not None:
                 raise self._error
         finally:

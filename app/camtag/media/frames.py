@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from camtag.media.errors import MediaError
-from camtag.media.probe import open_container
+from camtag.media.probe import check_budget, open_container
 from camtag.model import MediaInfo, Shot
 
 PATCH = 28  # Qwen2.5-VL: 14 px patches merged 2x2
@@ -156,6 +156,11 @@ class FrameSampler:
             return
         self._container = open_container(self.media.path)
         self._stream = self._container.streams.video[0]
+        try:
+            check_budget(self.media.path, self._stream.codec_context.width, self._stream.codec_context.height)
+        except MediaError:
+            self.close()
+            raise
         self._stream.thread_type = "AUTO"
         tb = self._stream.time_base
         self._tb = Fraction(tb) if tb else Fraction(1, 1000)

@@ -19,8 +19,37 @@ from camtag.media.errors import MediaError
 from camtag.model import MediaInfo
 
 
-def open_container(path: str):
-    """Open a media file with PyAV, turning every failure into a one-line :class:`MediaError`."""
+MAX_PIXELS_ENV = "CAMTAG_MAX_PIXELS"
+MAX_PIXELS = 8192 * 8192     # the decode budget: past it a picture is refused before decoding
+
+
+def max_pixels() -> int:
+    """Pixels one picture may have (``$CAMTAG_MAX_PIXELS``, default 8192×8192)."""
+    try:
+        value = int(os.environ.get(MAX_PIXELS_ENV, "") or MAX_PIXELS)
+    except ValueError:
+        return MAX_PIXELS
+    return value if value > 0 else MAX_PIXELS
+
+
+def frame_bytes(width: int, height: int, pix_fmt: str) -> int:
+    """About how many bytes one decoded picture holds (any chroma layout; 2 bytes past 8 bits)."""
+    depth = 2 if _bit_depth(pix_fmt) > 8 or pix_fmt.endswith(("le", "be")) else 1
+    return 3 * depth * max(1, width) * max(1, height)
+
+
+def check_budget(path: str, width: int, height: int) -> None:
+    """Refuse a picture larger than the decode budget with one line, before it is decoded (a
+    few hundred KB of 16000×16000 H.264 would need gigabytes of decoded pictures)."""
+    limit = max_pixels()
+    if width and height and width * height > limit:
+        raise MediaError(path, f"picture {width}×{height} ({width * height / 1e6:.0f} Mpx) is past the "
+                               f"decode budget of {limit / 1e6:.0f} Mpx (set {MAX_PIXELS_ENV} to raise it)")
+
+
+def open_container(path: str, hwaccel=None):
+    """Open a media file with PyAV, turning every failure into a one-line :class:`MediaError`.
+    ``hwaccel``: PyAV hardware decode settings (see :mod:`camtag.media.hwaccel`)."""
     import av
 
     if not os.path.exists(path):
@@ -29,8 +58,13 @@ def open_container(path: str):
         raise MediaError(path, "is a folder, not a media file")
     if os.path.getsize(path) == 0:
         raise MediaError(path, "file is empty (0 bytes)")
+    # max_pixels: FFmpeg's stream probing decodes a few frames; past the budget it declines them
+    # (the parser still gives the size), so a huge picture is refused before it is ever decoded
+    kwargs = {"options": {"max_pixels": str(max_pixels())}}
+    if hwaccel is not None:
+        kwargs["hwaccel"] = hwaccel
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(path, metadata_errors="ignore", **kwargs)
     except av.error.InvalidDataError:
         raise MediaError(path, "not a media file PyAV/FFmpeg can read (invalid data)") from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
