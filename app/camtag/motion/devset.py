@@ -218,7 +218,9 @@ def _make_arc(sign: int, seed: int):
 
 def _make_lateral(vx: float, yaw: float, seed: int, track: bool = False):
     def render(path, photos, textures):
-        layers = _subject_scene(photos, textures, seed) if track else _background(photos, textures, seed)
+        layers = _background(photos, textures, seed)
+        if track:                       # a subject walking level with the camera, 5 m away
+            layers = layers + [subject_layer(photos[seed % len(photos)], 5.0, 0.45)]
         poses = [((vx * i, 0.0, 0.0), yaw * i, 0.0, FOCAL) for i in range(N)]
         offs = None
         if track:
@@ -289,7 +291,7 @@ CASES: tuple[DevCase, ...] = (
             render=_make_lateral(0.0, 0.5, 41)),
     DevCase("truck_depth", "pan vs truck", "truck_right", ("Move Right",), steadiness="stable",
             render=_make_lateral(0.04, 0.0, 42)),
-    DevCase("truck_flat", "pan vs truck", "pan_left", ("Pan Left",), pair=("pan_left", "truck_left"),
+    DevCase("truck_flat", "pan vs truck", "truck_left", ("Move Left",), pair=("pan_left", "truck_left"),
             steadiness="stable", render=lambda p, ph, tx: _planar(p, ph, [(2.5, 0, 0, 0)] * N, seed=43)),
     DevCase("track_side", "pan vs truck", "truck_right", ("Move Right",), steadiness="stable",
             tracking=True, render=_make_lateral(0.04, 0.0, 44, track=True)),

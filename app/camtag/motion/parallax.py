@@ -17,7 +17,7 @@ The result is a handful of numbers per window; nothing else is kept.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -48,6 +48,23 @@ class WindowEvidence:
     foe: tuple[float, float] = (math.nan, math.nan)
     relative: float = math.nan    # off-H residual size relative to the bulk motion
     subject_still: bool = False   # the off-H region held still while the background moved (tracking?)
+    # horizontal content motion (working px, + = content moves right) that the keystone of the
+    # dominant plane's homography attributes to the camera turning: a pan or arc turns the
+    # camera, a truck does not (lateral translation leaves the third row of H unchanged)
+    turn: float = math.nan
+
+
+def keystone_turn(hmat: np.ndarray, width: int, height: int) -> float:
+    """Content motion at the centre implied by the rotation part of ``hmat`` (focal ≈ width)."""
+    cx, cy = width / 2.0, height / 2.0
+    t = np.array([[1.0, 0, cx], [0, 1.0, cy], [0, 0, 1.0]])
+    ti = np.array([[1.0, 0, -cx], [0, 1.0, -cy], [0, 0, 1.0]])
+    hc = ti @ hmat @ t
+    if not abs(hc[2, 2]) > 1e-9:
+        return math.nan
+    hc = hc / hc[2, 2]
+    f = float(width)
+    return float(hc[2, 0] * f * f)
 
 
 def _epipole(f: np.ndarray) -> np.ndarray | None:
@@ -101,7 +118,7 @@ def _subject_still(p0: np.ndarray, p1: np.ndarray, off_mask: np.ndarray, unit: f
 
 
 def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: int, height: int,
-                   global_scale: float = 0.0) -> WindowEvidence:
+                   global_scale: float = 0.0, *, background_only: bool = False) -> WindowEvidence:
     """Test chained tracks (positions at the window start ``p0`` and end ``p1``, working px).
 
     ``global_scale`` is the summed log-scale of the per-frame similarity over the window (a
@@ -126,7 +143,7 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     fmat, fmask = cv2.findFundamentalMat(p0, p1, cv2.FM_RANSAC, 1.0 * unit, 0.99)
     f_inl = float(fmask.mean()) if fmask is not None else math.nan
     common = dict(start=start, end=end, tracks=n, h_inliers=h_inl, f_inliers=f_inl, off=off,
-                  residual=med)
+                  residual=med, turn=keystone_turn(hmat, width, height))
     if off < 0.05 and h_inl > 0.85:
         return WindowEvidence(**common, spread=math.nan, extent=0.0, family=FAMILY_RIGID)
     still = _camera_still(p0, p1, off_mask, unit)
@@ -143,9 +160,17 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     layered = extent >= 0.35 and _along_background(p0, p1, off_mask, unit)
     shape = dict(common, spread=spread, extent=extent, relative=relative)
     if still or (spread < 0.25 and not layered):
-        # one shared residual vector: something moving on its own, not depth
-        return WindowEvidence(**shape, family=FAMILY_OBJECT,
-                              subject_still=_subject_still(p0, p1, off_mask, unit))
+        # one shared residual vector: something moving on its own, not depth. Set that region
+        # aside and test the background alone: a camera travelling with a subject still leaves
+        # parallax between the background's own depths
+        subject = off_mask & (np.hypot(*(res - centre).T) < max(1.0 * unit, 0.35 * size))
+        follows = _subject_still(p0, p1, off_mask, unit)
+        if not background_only and not still and int((~subject).sum()) >= MIN_TRACKS:
+            bg = analyse_window(p0[~subject], p1[~subject], start, end, width, height,
+                                global_scale, background_only=True)
+            if bg.family == FAMILY_TRANSLATION:
+                return replace(bg, subject_still=follows)
+        return WindowEvidence(**shape, family=FAMILY_OBJECT, subject_still=follows)
     e = _epipole(fmat) if fmat is not None and fmat.shape == (3, 3) else None
     if e is None:
         return WindowEvidence(**shape, family=FAMILY_AMBIGUOUS)

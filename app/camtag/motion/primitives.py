@@ -96,16 +96,19 @@ class Decision:
 
     def primary(self) -> str:
         """The most likely movement tag (an arc counts as one), else the steadiness level."""
-        moves = {p.tag: self.probabilities[p.task] for p in PRIMITIVES if p.tag != "static"}
-        moves.update(self.arc)
         if not self.measurable:
             return "unknown"
-        best = max(moves, key=moves.get) if moves else ""
-        if best and moves[best] >= 0.5:
+        moves = dict(self.arc)           # an arc wins a tie with the parts it implies
+        moves.update({p.tag: self.probabilities[p.task] for p in PRIMITIVES
+                      if p.tag != "static" and p.tag not in moves})
+        best = max(moves, key=moves.get)
+        still = {k: v for k, v in self.steadiness.items() if k in ("static", "static_shake")}
+        top_still = max(still, key=still.get) if still else ""
+        if moves[best] >= 0.3 and (not still or moves[best] > still[top_still]):
             return best
-        if self.steadiness:
-            return max(self.steadiness, key=self.steadiness.get)
-        return best or "unknown"
+        if top_still:
+            return top_still
+        return best if moves[best] > FLOOR else "unknown"
 
     def stated(self) -> set[str]:
         """The primary and, when it is one of an ambiguous pair, its partner."""
