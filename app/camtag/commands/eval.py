@@ -28,12 +28,13 @@ def run(args) -> int:
               f"use --engine geometric (the model engines are scored by the reasoner's own tests)",
               file=sys.stderr)
         return 2
+    from camtag.cli import UserError
+
     labels = load_labels(args.labels, args.videos)
     if not labels.items:
         for p in labels.problems:
             print(f"camtag eval: {p}", file=sys.stderr)
-        print("camtag eval: error: no usable labels", file=sys.stderr)
-        return 1
+        raise UserError(f"no usable labels in {args.labels}")
 
     def progress(video: str) -> None:
         if not args.quiet:
