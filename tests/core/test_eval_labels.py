@@ -101,8 +101,13 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "nope.jsonl")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("camtag: error: no usable labels in") and "no such label file" in err[0]
-    assert main(["eval", str(tmp_path / "nope.jsonl"), "--engine", "llamacpp"]) == 2
-    assert "not wired into eval yet" in capsys.readouterr().err
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    f = tmp_path / "l.jsonl"
+    f.write_text(_line("clip.mp4", "Static", "Yes") + "\n")
+    # a model engine that cannot run here says why in one line, before any clip is decoded
+    assert main(["eval", str(f), "--engine", "server", "--server-url", "http://127.0.0.1:9/v1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("camtag: error: engine 'server' is not available")
 
 
 @pytest.mark.skipif(not (CAMERA_DIR / "labels.json").exists(), reason=f"labelled clips not found in {CAMERA_DIR}")

@@ -16,19 +16,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="geometric",
                         choices=("geometric", "llamacpp", "transformers", "server", "auto"),
                         help="which tagger to score (default geometric)")
+    parser.add_argument("--server-url", help="OpenAI-compatible server for --engine server")
     parser.add_argument("--quiet", action="store_true", help="no per-clip progress lines")
 
 
 def run(args) -> int:
-    from camtag.evaluation.labels import load_labels
-    from camtag.evaluation.runner import evaluate, format_report
-
-    if args.engine != "geometric":
-        print(f"camtag eval: engine {args.engine!r} is not wired into eval yet; "
-              f"use --engine geometric (the model engines are scored by the reasoner's own tests)",
-              file=sys.stderr)
-        return 2
     from camtag.cli import UserError
+    from camtag.evaluation.labels import load_labels
+    from camtag.evaluation.runner import analyse_geometric, evaluate, format_report, model_analyser
+
+    analyse = analyse_geometric
+    if args.engine != "geometric":
+        settings = {"server_url": args.server_url} if args.server_url else {}
+        try:
+            analyse = model_analyser(args.engine, settings)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
 
     labels = load_labels(args.labels, args.videos)
     if not labels.items:
@@ -40,7 +43,7 @@ def run(args) -> int:
         if not args.quiet:
             print(f"analysing {video}", file=sys.stderr)
 
-    report = evaluate(labels, progress=progress)
+    report = evaluate(labels, analyse=analyse, progress=progress)
     for line in format_report(report):
         print(line)
     return 0

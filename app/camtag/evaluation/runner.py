@@ -29,6 +29,28 @@ def analyse_geometric(path: str) -> Shot:
     return engine.tag_shot(Shot(0, 0, max(1, media.frames)))
 
 
+def model_analyser(engine: str, settings: dict | None = None) -> Callable[[str], Shot]:
+    """An ``analyse`` function for a model engine: the geometric pass, then the reasoner's job
+    on the clip as one shot (its fused tags are what gets scored). Raises ``ValueError`` with
+    the backend's own reason when that engine cannot run here."""
+    from camtag import reasoner
+    from camtag.jobs import run_job
+    from camtag.media.probe import probe
+
+    backend = reasoner.pick_backend(engine, settings)
+    if backend is None:
+        why = reasoner.available_backends(settings).get(engine, "") if engine != "auto" else \
+            "no model backend can run here (see camtag doctor)"
+        raise ValueError(f"engine {engine!r} is not available: {why or 'unknown backend'}")
+
+    def analyse(path: str) -> Shot:
+        shot = analyse_geometric(path)
+        shots = run_job(reasoner.reason_job(probe(path), [shot], backend))
+        return shots[0]
+
+    return analyse
+
+
 @dataclass
 class Report:
     scores: list[TaskScore]
