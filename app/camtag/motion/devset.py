@@ -250,6 +250,17 @@ def _r_dark_tilt(path, photos, textures):
                          seed=12)
 
 
+def _r_night_tilt(path, photos, textures):
+    """Near-black (4 % gain): only a coarse direction is visible."""
+    poses = [((0.0, 0.0, 0.0), 0.0, -0.25 * i, FOCAL) for i in range(N)]
+    return render_layers(path, _background(photos, textures, 16), poses, gain=0.04, noise=2.0,
+                         seed=16)
+
+
+def _r_glimpse(path, photos, textures):
+    return _planar(path, photos, [(3.0, 0, 0, 0)] * 8, seed=17)       # 0.32 s
+
+
 def _r_flat(path, photos, textures):
     grey = [np.full((400, 600, 3), 90, np.uint8)]
     return _planar(path, grey, [(-3.0, 0, 0, 0)] * N, noise=1.0, seed=13)
@@ -302,6 +313,10 @@ CASES: tuple[DevCase, ...] = (
     DevCase("short_pan", "short or dark", "pan_right", ("Pan Right",), pair=("pan_right", "truck_right"),
             render=_r_short_pan),
     DevCase("dark_tilt", "short or dark", "tilt_up", ("Tilt Up",), render=_r_dark_tilt),
+    DevCase("night_tilt", "short or dark", "tilt_down", ("Tilt Down",),
+            pair=("tilt_down", "pedestal_down"), render=_r_night_tilt),
+    DevCase("glimpse_pan", "short or dark", "pan_left", ("Pan Left",), pair=("pan_left", "truck_left"),
+            render=_r_glimpse),
     DevCase("flat", "short or dark", "unknown", ()),
     DevCase("tilt_down", "basic", "tilt_down", ("Tilt Down",), pair=("tilt_down", "pedestal_down"),
             steadiness="stable", render=_r_tilt_down),
