@@ -119,7 +119,9 @@ def label_stretch(s: Stats, th: Thresholds) -> list[Finding]:
     out += _axis(s, th, s.tilt, s.tilt_consistency, ("tilt_up", "tilt_down"),
                  ("pedestal_up", "pedestal_down"), s.vertical, dir_y, "top or bottom")
     axial = s.translation * s.axial
-    if axial >= th.translation_share and dir_z == dir_z:
+    # a dolly moves the picture: without a real change of scale (a minimum movement, like every
+    # translation tag) a few windows of "parallax" are noise, dither or a subject moving
+    if axial >= th.translation_share and dir_z == dir_z and abs(s.zoom) >= 0.5 * th.zoom_total:
         conf = (0.5 + 0.45 * min(1.0, axial / 0.8)) * (0.4 + 0.6 * s.confidence)
         tag = "dolly_in" if dir_z > 0 else "dolly_out"
         out.append(Finding(tag, _clip(conf), f"{axial:.0%} of windows show parallax around a focus "
