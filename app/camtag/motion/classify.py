@@ -66,9 +66,11 @@ def _axis(s: Stats, th: Thresholds, total: float, consistency: float, rot: tuple
         return []
     base = _strength(total, th.move_total, consistency, s)
     ratio = s.turn_ratio if what == "side" else math.nan
-    if ratio == ratio and ratio >= ARC_RATIO and s.translation >= 0.75 * th.translation_share:
-        # the camera turned more than the background slid, and the background has parallax:
-        # it moved sideways the other way while turning to keep the subject framed (an orbit)
+    framed = s.subject_still >= 0.3 and ratio == ratio and ratio >= 0.3
+    if ratio == ratio and (ratio >= ARC_RATIO or framed) and s.translation >= 0.75 * th.translation_share:
+        # the camera turned more than the background slid (or turned while holding the middle
+        # of the frame still), and the background has parallax: it moved sideways the other
+        # way while turning to keep the subject framed (an orbit)
         tag = "arc_cw" if total > 0 else "arc_ccw"
         conf = base * (0.7 + 0.25 * min(1.0, (ratio - 1.0) / 0.6)) * min(1.0, s.translation / 0.6)
         side = "left" if total > 0 else "right"

@@ -117,6 +117,17 @@ def _subject_still(p0: np.ndarray, p1: np.ndarray, off_mask: np.ndarray, unit: f
     return bg > 3.0 * unit and fg < 0.35 * bg
 
 
+def centre_fixed(p0: np.ndarray, p1: np.ndarray, width: int, height: int, unit: float) -> bool:
+    """The middle of the frame holds still while the rest slides: the camera keeps a subject
+    framed (a tracking shot or an orbit around it)."""
+    flow = np.hypot(*(p1 - p0).T)
+    mid = (np.abs(p0[:, 0] - width / 2) < 0.15 * width) & (np.abs(p0[:, 1] - height / 2) < 0.2 * height)
+    if mid.sum() < 5 or (~mid).sum() < 12:
+        return False
+    rest = float(np.median(flow[~mid]))
+    return rest > 3.0 * unit and float(np.median(flow[mid])) < 0.3 * rest
+
+
 def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: int, height: int,
                    global_scale: float = 0.0, *, background_only: bool = False) -> WindowEvidence:
     """Test chained tracks (positions at the window start ``p0`` and end ``p1``, working px).
@@ -203,4 +214,5 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     clean = f_inl == f_inl and f_inl >= 0.8 and not relative < 0.3
     family = FAMILY_TRANSLATION if strength > 0.25 and clean else FAMILY_AMBIGUOUS
     return WindowEvidence(**shape, family=family, parallax=float(strength), direction=direction,
+                          subject_still=not inside and centre_fixed(p0, p1, width, height, unit),
                           foe=foe)
