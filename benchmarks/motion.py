@@ -263,12 +263,29 @@ def end_to_end(folder: str, n: int, photos, detectors: list[str], loops: int = 1
     return lines, verdict
 
 
-def dev_set(folder: str) -> list[str]:
+def dev_set(folder: str, focals: list[float]) -> list[str]:
+    """The dev set at its own lens (focal = frame width, ~53°), then at the other ``focals``
+    (px at 320 wide) to show how much the answers lean on that lens assumption."""
     from camtag.evaluation.devscore import score
+    from camtag.motion import devset
 
+    lines = []
+    own = devset.FOCAL
+    for f in focals:
+        devset.FOCAL = f
+        try:
+            other = score(os.path.join(folder, f"devset_f{int(f)}"))
+        finally:
+            devset.FOCAL = own
+        fov = 2 * np.degrees(np.arctan(devset.W / 2 / f))
+        lines.append(f"lens {fov:.0f}° (focal {f:.0f} px): primary right {other.accuracy():.0%}, "
+                     f"dolly vs zoom {other.accuracy('dolly vs zoom'):.0%}, arc {other.accuracy('arc'):.0%}, "
+                     f"pan vs truck {other.accuracy('pan vs truck'):.0%}, macro AP "
+                     f"{other.macro_ap * 100:.1f}, ECE {other.ece:.3f}; wrong: "
+                     + (", ".join(r.case.name for r in other.results if not r.right) or "none"))
     t = time.perf_counter()
     rep = score(os.path.join(folder, "devset"))
-    lines = rep.lines()
+    lines = rep.lines() + lines
     lines.append(f"targets: primary ≥ 95 % {'met' if rep.accuracy() >= 0.95 else 'NOT met'}; dolly vs "
                  f"zoom ≥ 90 % {'met' if rep.accuracy('dolly vs zoom') >= 0.9 else 'NOT met'}; arc ≥ 90 % "
                  f"{'met' if rep.accuracy('arc') >= 0.9 else 'NOT met'}; ECE ≤ 0.1 "
@@ -300,6 +317,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "layered", "devset", "real", "cpu", "e2e"])
     ap.add_argument("--e2e-loops", type=int, default=1,
                     help="end to end on the 5-shot file repeated N times (a longer file)")
+    ap.add_argument("--lenses", nargs="*", type=float, default=[230.0, 480.0],
+                    help="also score the dev set rendered with these focal lengths (px at 320 wide)")
     ap.add_argument("--append", action="store_true", help="add the output to benchmarks/RESULTS.md")
     ap.add_argument("--keep", help="folder for the generated clips (default: a temporary one)")
     ap.add_argument("--detectors", nargs="+", default=["adaptive", "fused"],
@@ -320,7 +339,7 @@ def main(argv=None) -> int:
         out += ["", "Layered 3-D clips (planes at 3 / 7 / 30 m), 1280×720:"]
         out += layered(folder, max(24, n // 2), photos, textures)
     if "devset" not in args.skip:
-        out += ["", "Failure-class development set (issue 16), 320×180, 25 fps:"] + dev_set(folder)
+        out += ["", "Failure-class development set (issue 16), 320×180, 25 fps:"] + dev_set(folder, args.lenses)
     if "real" not in args.skip:
         out += ["", "Labelled real clips (../shared/media/camera), camtag eval:"] + real_clips()
     if "cpu" not in args.skip:
