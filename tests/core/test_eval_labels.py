@@ -126,3 +126,15 @@ def test_shared_clips_primary_right_or_pair_stated():
     assert report.macro_ap >= 0.7
     out = "\n".join(format_report(report))
     assert "macro AP" in out and "expected calibration error" in out and "Tilt Down" in out
+
+
+def test_primitive_table_agrees_with_the_taxonomy():
+    from camtag.motion.primitives import ARC_PARTS, PRIMITIVES, STEADINESS, task_key
+    from camtag.taxonomy import default_taxonomy
+
+    tax = default_taxonomy()
+    for p in PRIMITIVES:
+        assert tax.get(p.tag).label == p.label, p
+        assert task_key(p.task.replace(" ", "_")) == task_key(p.tag) == p.task
+    for tag in (*ARC_PARTS, *STEADINESS, "track"):
+        assert tag in tax
