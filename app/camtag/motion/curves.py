@@ -16,6 +16,9 @@ offh        share of tracks a single homography does not explain
 family      window family (see :mod:`camtag.motion.parallax`), uint8
 method      estimator used (see :mod:`camtag.motion.tracker`), uint8
 subject     1 where a compact region held still while the background moved
+turn        frame widths per frame of pan the keystone of the window's homography shows
+            (a turning camera bends the picture, a travelling one does not; NaN in
+            files written before this column existed)
 ==========  ====================================================================
 
 Smoothed pan/tilt/roll/zoom (robust 5-frame median, then a Gaussian of ~0.1 s) restart at

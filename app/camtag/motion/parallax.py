@@ -48,14 +48,16 @@ class WindowEvidence:
     foe: tuple[float, float] = (math.nan, math.nan)
     relative: float = math.nan    # off-H residual size relative to the bulk motion
     subject_still: bool = False   # the off-H region held still while the background moved (tracking?)
-    # horizontal content motion (working px, + = content moves right) that the keystone of the
-    # dominant plane's homography attributes to the camera turning: a pan or arc turns the
-    # camera, a truck does not (lateral translation leaves the third row of H unchanged)
+    # the camera's turn seen in the keystone of the dominant plane's homography, as the slide
+    # it gives the middle of the frame (working px, + = the camera turns right, so content
+    # moves left): a pan or an arc turns the camera, a truck does not (a sideways translation
+    # leaves the third row of H unchanged)
     turn: float = math.nan
 
 
 def keystone_turn(hmat: np.ndarray, width: int, height: int) -> float:
-    """Content motion at the centre implied by the rotation part of ``hmat`` (focal ≈ width)."""
+    """The camera's turn implied by the keystone (third row) of ``hmat``, as the slide of the
+    frame's middle in px, + = turning right (content moving left); focal length ≈ width."""
     cx, cy = width / 2.0, height / 2.0
     t = np.array([[1.0, 0, cx], [0, 1.0, cy], [0, 0, 1.0]])
     ti = np.array([[1.0, 0, -cx], [0, 1.0, -cy], [0, 0, 1.0]])
