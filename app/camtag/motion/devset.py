@@ -201,6 +201,15 @@ def _r_follow(path, photos, textures):
     return render_layers(path, layers, poses, offs, seed=7)
 
 
+def _r_follow_pan(path, photos, textures):
+    """Following a subject forward while panning right after it (class 2's follow shot)."""
+    layers = _subject_scene(photos, textures, 61, depth=3.0, share=0.5)
+    v = 0.03
+    poses = [((0.0, 0.0, v * i), 0.3 * i, 0.0, FOCAL) for i in range(N)]
+    offs = [[(0, 0, 0)] * (len(layers) - 1) + [(0.0, 0.0, v * i)] for i in range(N)]
+    return render_layers(path, layers, poses, offs, seed=61)
+
+
 def _make_arc(sign: int, seed: int):
     """Orbit around a subject 4 m away: sign −1 moves left and pans right (clockwise seen
     from above), +1 the mirror image."""
@@ -294,6 +303,8 @@ CASES: tuple[DevCase, ...] = (
             render=_make_dz(0.0, -0.008, 24)),
     DevCase("follow_subject", "dolly vs zoom", "dolly_in", ("Move In",), steadiness="stable",
             tracking=True, render=_r_follow),
+    DevCase("follow_pan", "dolly vs zoom", "dolly_in", ("Move In", "Pan Right"), steadiness="stable",
+            tracking=True, render=_r_follow_pan),
     DevCase("arc_cw", "arc", "arc_cw", ("Move Left", "Pan Right"), steadiness="stable",
             arc="arc_cw", render=_make_arc(-1, 31)),
     DevCase("arc_ccw", "arc", "arc_ccw", ("Move Right", "Pan Left"), steadiness="stable",

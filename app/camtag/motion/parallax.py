@@ -199,6 +199,8 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
         out = p0 - np.array([ex, ey], np.float32)
         radial = np.sum(flow * out, axis=1) / (np.hypot(out[:, 0], out[:, 1]) + 1e-6)
         sign = np.sign(np.median(radial)) or np.sign(global_scale) or 1.0
+        if relative < 0.3 and abs(global_scale) >= 0.01:
+            sign = np.sign(global_scale)     # a turn swamps the radial flow; the growth does not lie
         t = sign * d * np.sign(d[2])
         foe = ((ex - cx) / width, (ey - cy) / width)
     else:                                    # FOE outside the frame: lateral translation
@@ -213,7 +215,11 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     direction = (float(t[0]), float(-t[1]), float(t[2]))     # y up for people
     # translation needs F to explain the tracks H cannot (else the tracks are just noisy), and
     # parallax that is a real part of the motion rather than a ripple on a big rotation
-    clean = f_inl == f_inl and f_inl >= 0.8 and not relative < 0.3
+    # ... except a forward move while turning (a follow shot that pans): the turn makes the
+    # bulk motion large, but the parallax spreads from a focus of expansion inside the frame
+    # while the picture grows
+    forward_turn = inside and abs(global_scale) >= 0.01 and strength > 0.4
+    clean = f_inl == f_inl and f_inl >= 0.8 and (not relative < 0.3 or forward_turn)
     family = FAMILY_TRANSLATION if strength > 0.25 and clean else FAMILY_AMBIGUOUS
     return WindowEvidence(**shape, family=family, parallax=float(strength), direction=direction,
                           subject_still=not inside and centre_fixed(p0, p1, width, height, unit),
