@@ -35,6 +35,11 @@ def test_primary_movement_and_hard_pairs(report):
     # slight shake is not "completely still" (CameraBench Static = No) and ranks below a still shot
     assert by["still_shake"].decision.probabilities["Static"] < 0.5
     assert by["still"].decision.probabilities["Static"] > by["still_shake"].decision.probabilities["Static"]
+    # a camera that follows a subject forward and pans after it gets both moves
+    follow = by["follow_pan"].decision.probabilities
+    assert follow["Move In"] >= 0.5 and follow["Pan Right"] >= 0.5 and follow["Zoom In"] < 0.5
+    # an orbit is an arc, not a pan or a roll
+    assert by["arc_cw"].decision.primary() == "arc_cw" and by["arc_ccw"].decision.primary() == "arc_ccw"
     # a subject moving in a steady pan is not handheld shake
     assert "handheld" not in {t.id for t in by["pan_subject_stable"].shot.tags}
     # too flat to measure: an explicit "not measurable" with the reason
