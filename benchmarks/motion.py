@@ -7,11 +7,16 @@
 2. CPU ms per frame of one core (cv2.setNumThreads(1), process CPU time) per stage for a
    1080p input: decode alone, decode + 640-wide luma, KLT tracker, parallax windows,
    per-shot tagging; target: tracker + windows ≤ 5 ms/frame.
-3. Wall time of ``camtag.pipeline.analyze_job`` (shots + motion + tags, posters off) against
+3. Issue 16: the failure-class development set (``camtag.motion.devset``: primary movement,
+   dolly vs zoom, arc vs pan/roll, binary macro AP and ECE in CameraBench's primitives) and the
+   labelled real clips in ../shared/media/camera (tests/data/camera_binary.jsonl, as
+   ``camtag eval`` scores them); targets ≥ 95 % / ≥ 90 % / ≥ 90 %, ECE ≤ 0.1.
+4. Wall time of ``camtag.pipeline.analyze_job`` (shots + motion + tags, posters off) against
    PySceneDetect ``detect-adaptive`` alone on the same 1080p multi-shot file, in the same run;
    target ratio ≤ 1.0.
 
-Run: ``PYTHONPATH=app python benchmarks/motion.py`` (``--quick`` for shorter clips).
+Run: ``PYTHONPATH=app python benchmarks/motion.py`` (``--quick`` for shorter clips; issue 16's
+quick parts: ``--quick --skip accuracy layered e2e``).
 Needs scikit-image (photos) and, for part 3, scenedetect-headless.
 """
 
@@ -258,12 +263,62 @@ def end_to_end(folder: str, n: int, photos, detectors: list[str], loops: int = 1
     return lines, verdict
 
 
+def dev_set(folder: str, focals: list[float]) -> list[str]:
+    """The dev set at its own lens (focal = frame width, ~53°), then at the other ``focals``
+    (px at 320 wide) to show how much the answers lean on that lens assumption."""
+    from camtag.evaluation.devscore import score
+    from camtag.motion import devset
+
+    lines = []
+    own = devset.FOCAL
+    for f in focals:
+        devset.FOCAL = f
+        try:
+            other = score(os.path.join(folder, f"devset_f{int(f)}"))
+        finally:
+            devset.FOCAL = own
+        fov = 2 * np.degrees(np.arctan(devset.W / 2 / f))
+        lines.append(f"lens {fov:.0f}° (focal {f:.0f} px): primary right {other.accuracy():.0%}, "
+                     f"dolly vs zoom {other.accuracy('dolly vs zoom'):.0%}, arc {other.accuracy('arc'):.0%}, "
+                     f"pan vs truck {other.accuracy('pan vs truck'):.0%}, macro AP "
+                     f"{other.macro_ap * 100:.1f}, ECE {other.ece:.3f}; wrong: "
+                     + (", ".join(r.case.name for r in other.results if not r.right) or "none"))
+    t = time.perf_counter()
+    rep = score(os.path.join(folder, "devset"))
+    lines = rep.lines() + lines
+    lines.append(f"targets: primary ≥ 95 % {'met' if rep.accuracy() >= 0.95 else 'NOT met'}; dolly vs "
+                 f"zoom ≥ 90 % {'met' if rep.accuracy('dolly vs zoom') >= 0.9 else 'NOT met'}; arc ≥ 90 % "
+                 f"{'met' if rep.accuracy('arc') >= 0.9 else 'NOT met'}; ECE ≤ 0.1 "
+                 f"{'met' if rep.ece <= 0.1 else 'NOT met'} ({time.perf_counter() - t:.0f} s)")
+    return lines
+
+
+def real_clips() -> list[str]:
+    from camtag.evaluation.labels import load_labels
+    from camtag.evaluation.runner import evaluate, format_report
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    media = os.environ.get("CAMTAG_SHARED", os.path.join(root, "..", "..", "shared"))
+    camera = os.path.join(media, "media", "camera")
+    if not os.path.isdir(camera):
+        return [f"(skipped: {camera} not found)"]
+    labels = load_labels(os.path.join(root, "..", "tests", "data", "camera_binary.jsonl"), camera)
+    rep = evaluate(labels)
+    lines = [f"{os.path.basename(v)}: {d.primary()}"
+             + "".join(f" (pair {a.tags[0]} {a.probabilities[0]:.2f} / {a.tags[1]} "
+                       f"{a.probabilities[1]:.2f})" for a in d.pairs if d.primary() in a.tags)
+             for v, d in sorted(rep.decisions.items())]
+    return lines + format_report(rep)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter clips")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "layered", "cpu", "e2e"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "layered", "devset", "real", "cpu", "e2e"])
     ap.add_argument("--e2e-loops", type=int, default=1,
                     help="end to end on the 5-shot file repeated N times (a longer file)")
+    ap.add_argument("--lenses", nargs="*", type=float, default=[230.0, 480.0],
+                    help="also score the dev set rendered with these focal lengths (px at 320 wide)")
     ap.add_argument("--append", action="store_true", help="add the output to benchmarks/RESULTS.md")
     ap.add_argument("--keep", help="folder for the generated clips (default: a temporary one)")
     ap.add_argument("--detectors", nargs="+", default=["adaptive", "fused"],
@@ -283,6 +338,10 @@ def main(argv=None) -> int:
     if "layered" not in args.skip:
         out += ["", "Layered 3-D clips (planes at 3 / 7 / 30 m), 1280×720:"]
         out += layered(folder, max(24, n // 2), photos, textures)
+    if "devset" not in args.skip:
+        out += ["", "Failure-class development set (issue 16), 320×180, 25 fps:"] + dev_set(folder, args.lenses)
+    if "real" not in args.skip:
+        out += ["", "Labelled real clips (../shared/media/camera), camtag eval:"] + real_clips()
     if "cpu" not in args.skip:
         lines, verdict = cpu_stages(folder, n, photos)
         out += ["", "CPU per stage, 1920×1080 input:"] + lines + [verdict]
@@ -293,7 +352,10 @@ def main(argv=None) -> int:
     if args.append:
         sys.path.insert(0, os.path.dirname(__file__))
         from _common import append_results
-        append_results("Motion (issue 3)", "```\n" + "\n".join(out) + "\n```")
+        section = ("Motion II (issue 16)" if {"accuracy", "layered", "e2e"} <= set(args.skip)
+                   else "Motion (issue 3)")
+        command = "PYTHONPATH=app python benchmarks/motion.py " + " ".join(argv or sys.argv[1:])
+        append_results(section, "```\n" + "\n".join(out) + "\n```", command=command)
     return 0
 
 

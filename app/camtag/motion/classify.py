@@ -9,11 +9,12 @@ with low confidence: geometry cannot know whether a subject is followed on purpo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from camtag.model import Segment, Tag, Trace
 from camtag.motion.curves import MotionCurves
-from camtag.motion.measure import Stats, Thresholds, measure
+from camtag.motion.measure import Stats, Thresholds, measure, overall_speed, speed_words
 
 __all__ = ["Finding", "ShotReading", "Thresholds", "label_stretch", "read_shot"]
 
@@ -27,6 +28,9 @@ class Finding:
     tag: str
     confidence: float
     reason: str
+    pair: str = ""                 # the primitive geometry could not rule out (pan ↔ truck, …)
+    pair_confidence: float = 0.0
+    pair_why: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class ShotReading:
     segments: tuple[Segment, ...]
     trace: Trace
     evidence: dict
+
+
+ARC_RATIO = 1.3     # keystone turn / background slide above which a sideways move with parallax is an arc
+PAIR_SHARE = 0.5     # P(the other of a pair) relative to the one read, when geometry cannot tell
 
 
 def _clip(x: float, lo: float = 0.05, hi: float = 0.97) -> float:
@@ -57,6 +65,19 @@ def _axis(s: Stats, th: Thresholds, total: float, consistency: float, rot: tuple
     if abs(total) < th.move_total or abs(total) / max(1e-9, s.pairs / s.rate) < th.move_speed * 0.7:
         return []
     base = _strength(total, th.move_total, consistency, s)
+    ratio = s.turn_ratio if what == "side" else math.nan
+    framed = s.subject_still >= 0.3 and ratio == ratio and ratio >= 0.3
+    if ratio == ratio and (ratio >= ARC_RATIO or framed) and s.translation >= 0.75 * th.translation_share:
+        # the camera turned more than the background slid (or turned while holding the middle
+        # of the frame still), and the background has parallax: it moved sideways the other
+        # way while turning to keep the subject framed (an orbit)
+        tag = "arc_cw" if total > 0 else "arc_ccw"
+        conf = base * (0.7 + 0.25 * min(1.0, (ratio - 1.0) / 0.6)) * min(1.0, s.translation / 0.6)
+        side = "left" if total > 0 else "right"
+        return [Finding(tag, _clip(conf), f"the camera turned {rot[0 if total > 0 else 1][4:]} "
+                                          f"({ratio:.1f}× the background's slide, from the keystone) "
+                                          f"while {s.translation:.0%} of windows show depth parallax: "
+                                          f"it moved {side} around the subject")]
     trans_share = s.translation * share_dir
     if trans_share >= th.translation_share and trans_sign == trans_sign:
         tag = trans[0] if trans_sign > 0 else trans[1]
@@ -70,14 +91,25 @@ def _axis(s: Stats, th: Thresholds, total: float, consistency: float, rot: tuple
         return [Finding(tag, _clip(conf), reason)]
     tag = rot[0] if total > 0 else rot[1]
     flat = s.rigid + s.moving_object          # windows whose background fits one homography
-    conf = base * (0.6 + 0.3 * min(1.0, flat))
-    reason = f"content moved {_w(total)} ({flat:.0%} of windows: the background fits one homography"
+    conf = base * (0.8 + 0.15 * min(1.0, flat))   # the pan-vs-truck doubt goes into the pair
+    reason = (f"content moved {_w(total)} ({flat:.0%} of windows: near and far moved together, "
+              f"as one flat picture")
     if s.moving_object >= 0.1:
         reason += f", a moving region set aside in {s.moving_object:.0%}"
     reason += ")"
+    share = PAIR_SHARE
     if flat >= 0.6:
         reason += "; a move past a distant or flat scene would look the same"
-    return [Finding(tag, _clip(conf, hi=0.9), reason)]
+        why = "the background gives no parallax"
+    else:
+        why = "too little clean parallax to tell turning from moving"
+    if ratio == ratio and ratio < 0.15:
+        share, why = 0.85, why + ", and the frame shows no keystone of a turn (a truck, or a pan on a long lens)"
+    elif ratio == ratio and ratio >= 0.35:
+        share, why = 0.3, why + f"; the keystone shows the camera turning ({ratio:.1f}× the slide)"
+    conf = _clip(conf, hi=0.9)
+    other = trans[0] if total > 0 else trans[1]
+    return [Finding(tag, conf, reason, other, _clip(conf * share), why)]
 
 
 def label_stretch(s: Stats, th: Thresholds) -> list[Finding]:
@@ -89,7 +121,9 @@ def label_stretch(s: Stats, th: Thresholds) -> list[Finding]:
     out += _axis(s, th, s.tilt, s.tilt_consistency, ("tilt_up", "tilt_down"),
                  ("pedestal_up", "pedestal_down"), s.vertical, dir_y, "top or bottom")
     axial = s.translation * s.axial
-    if axial >= th.translation_share and dir_z == dir_z:
+    # a dolly moves the picture: without a real change of scale (a minimum movement, like every
+    # translation tag) a few windows of "parallax" are noise, dither or a subject moving
+    if axial >= th.translation_share and dir_z == dir_z and abs(s.zoom) >= 0.5 * th.zoom_total:
         conf = (0.5 + 0.45 * min(1.0, axial / 0.8)) * (0.4 + 0.6 * s.confidence)
         tag = "dolly_in" if dir_z > 0 else "dolly_out"
         out.append(Finding(tag, _clip(conf), f"{axial:.0%} of windows show parallax around a focus "
@@ -98,13 +132,25 @@ def label_stretch(s: Stats, th: Thresholds) -> list[Finding]:
     elif abs(s.zoom) >= th.zoom_total:
         conf = _strength(s.zoom, th.zoom_total, s.zoom_consistency, s) * (0.6 + 0.3 * s.rigid)
         tag = "zoom_in" if s.zoom > 0 else "zoom_out"
-        out.append(Finding(tag, _clip(conf, hi=0.9), f"image scale changed {s.zoom * 100:+.1f} % "
-                                                     f"with no depth parallax"))
+        conf = _clip(conf, hi=0.9)
+        if s.rigid >= 0.6:
+            reason = (f"image scale changed {s.zoom * 100:+.1f} % and {s.rigid:.0%} of windows "
+                      f"grew evenly at every depth")
+            why = "near and far grew alike, as with a zoom or a dolly past a flat or distant scene"
+            share = 0.3          # a dolly into a scene with any depth shows parallax
+        else:
+            share = PAIR_SHARE
+            reason = (f"image scale changed {s.zoom * 100:+.1f} %; parallax was too weak or too "
+                      f"mixed ({axial:.0%} of windows) to call it a dolly")
+            why = "too little clean parallax to tell a zoom from a dolly"
+        other = "dolly_in" if s.zoom > 0 else "dolly_out"
+        out.append(Finding(tag, conf, reason, other, _clip(conf * share), why))
     if abs(s.roll) >= th.roll_total:
         conf = _strength(s.roll, th.roll_total, s.roll_consistency, s) * (0.6 + 0.3 * s.rigid)
         tag = "roll_cw" if s.roll > 0 else "roll_ccw"
-        out.append(Finding(tag, _clip(conf), f"the image turned {abs(s.roll):.1f}° "
-                                             f"{'counter-clockwise' if s.roll > 0 else 'clockwise'}"))
+        out.append(Finding(tag, _clip(conf), f"the picture turned {abs(s.roll):.1f}° "
+                                             f"{'counter-clockwise' if s.roll > 0 else 'clockwise'}"
+                                             f", so the camera rolled the other way"))
     return _by_dominance(out, s)
 
 
@@ -125,8 +171,12 @@ def _by_dominance(found: list[Finding], s: Stats) -> list[Finding]:
         return found
     sizes = [_size(f.tag, s) for f in found]
     total = sum(sizes) or 1.0
-    return [Finding(f.tag, _clip(f.confidence * (0.65 + 0.35 * z / total)), f.reason)
-            for f, z in zip(found, sizes)]
+    out = []
+    for f, z in zip(found, sizes):
+        k = 0.65 + 0.35 * z / total
+        out.append(replace(f, confidence=_clip(f.confidence * k),
+                           pair_confidence=_clip(f.pair_confidence * k) if f.pair else 0.0))
+    return out
 
 
 def steadiness(s: Stats, th: Thresholds, moving: bool) -> list[Finding]:
@@ -151,25 +201,36 @@ def _steadiness(s: Stats, th: Thresholds, moving: bool) -> list[Finding]:
         why = f"background still: peak drift {s.peak_speed * 100:.2f} % W/s, shake {_w(sh)} RMS"
         if s.moving_object >= 0.1:
             why += f"; a region moving on its own ({s.moving_object:.0%} of windows) is not the camera"
-        return [Finding("static", _clip(q * (0.6 + 0.35 * margin)), why)]
+        # CameraBench's static is "completely still without any shaking": shake just under the
+        # threshold makes "still" less likely and "static with shake" more
+        near = min(1.0, sh / th.shake_static) ** 2
+        out = [Finding("static", _clip(q * (0.6 + 0.35 * margin) * (1.0 - 0.6 * near)), why)]
+        if near >= 0.25:
+            out.append(Finding("static_shake", _clip(q * 0.6 * near),
+                               f"no overall move; shake {_w(sh)} RMS, close to visible shake"))
+        return out
     if sh >= th.shake_handheld:
-        return [Finding("handheld", _clip(q * (0.55 + 0.4 * min(1.0, sh / (3 * th.shake_handheld)))),
-                        f"shake {_w(sh)} RMS on top of the move")]
+        # jitter from poorly fitted frames (few tracks, mixed motion) is not camera shake
+        trust = min(1.0, s.coverage / 0.8) * (1.0 - 0.5 * s.ambiguous)
+        why = f"shake {_w(sh)} RMS on top of the move"
+        if trust < 0.8:
+            why += f" (the fit is shaky itself: {s.coverage:.0%} of pairs measured)"
+        return [Finding("handheld", _clip(q * trust * (0.55 + 0.4 * min(1.0, sh / (3 * th.shake_handheld)))),
+                        why)]
     return [Finding("stable", _clip(q * (0.55 + 0.4 * (1 - sh / th.shake_handheld))),
                     f"smooth move, shake {_w(sh)} RMS")]
 
 
 def speed(s: Stats, th: Thresholds) -> Finding:
-    per_s = s.rate / max(1, s.pairs)
-    v = max(s.speed, abs(s.zoom) * 0.6 * per_s, abs(s.roll) * 0.0105 * per_s)
+    v = overall_speed(s)
     q = 0.35 + 0.5 * s.confidence
     if v < th.slow:
         return Finding("speed_slow", _clip(q * (0.6 + 0.4 * (1 - v / th.slow))),
-                       f"{v * 100:.1f} % of the frame width per second")
+                       speed_words(v))
     if v > th.fast:
         return Finding("speed_fast", _clip(q * (0.6 + 0.4 * min(1.0, v / th.fast - 1))),
-                       f"{v * 100:.0f} % of the frame width per second")
-    return Finding("speed_regular", _clip(q * 0.8), f"{v * 100:.0f} % of the frame width per second")
+                       speed_words(v))
+    return Finding("speed_regular", _clip(q * 0.8), speed_words(v))
 
 
 def hints(s: Stats, findings: list[Finding]) -> list[Finding]:
@@ -195,8 +256,8 @@ def read_shot(c: MotionCurves, th: Thresholds | None = None) -> ShotReading:
     th = th or Thresholds()
     whole = measure(c, th)
     if whole.pairs < 2 or whole.coverage < th.min_coverage:
-        why = (f"only {whole.coverage:.0%} of {whole.pairs} frame pairs could be measured "
-               f"(black, flat, flashing or too fast)")
+        why = (f"not measurable: only {whole.coverage:.0%} of {whole.pairs} frame pairs could be "
+               f"measured (too short, dark, flat, flashing or too fast)")
         tag = Tag("unknown", _clip(0.15 + 0.2 * (1 - whole.coverage), hi=0.35), "geometry", why)
         trace = build_trace(whole, [], [tag], why)
         seg = (Segment(c.start_frame, c.end_frame, ("unknown",), tag.confidence),) if c.frames else ()
@@ -221,6 +282,7 @@ def read_shot(c: MotionCurves, th: Thresholds | None = None) -> ShotReading:
         for f in found:
             per_tag.setdefault(f.tag, []).append((f, c.start_frame + a, c.start_frame + b))
     tags: list[Tag] = []
+    pairs: list[dict] = []
     for name, items in per_tag.items():
         best = max(items, key=lambda it: it[0].confidence * (it[2] - it[1]))
         covered = sum(it[2] - it[1] for it in items)
@@ -229,6 +291,14 @@ def read_shot(c: MotionCurves, th: Thresholds | None = None) -> ShotReading:
         start = None if full else min(it[1] for it in items)
         end = None if full else max(it[2] for it in items)
         tags.append(Tag(name, _clip(conf), "geometry", best[0].reason, start, end))
+        f = best[0]
+        if f.pair and f.pair not in per_tag:
+            k = conf / max(f.confidence, 1e-9)
+            pairs.append({"tags": [name, f.pair], "probabilities": [round(_clip(conf), 3),
+                                                                    round(_clip(f.pair_confidence * k), 3)],
+                          "why": f.pair_why})
+            tags.append(Tag(f.pair, _clip(f.pair_confidence * k), "geometry",
+                            f"or {name.replace('_', ' ')}: {f.pair_why}", start, end))
     moving = bool(tags)
     extra = steadiness(whole, th, moving)
     if moving:
@@ -236,5 +306,5 @@ def read_shot(c: MotionCurves, th: Thresholds | None = None) -> ShotReading:
     extra += hints(whole, [Finding(t.id, t.confidence, t.reason) for t in tags])
     tags += [Tag(f.tag, f.confidence, "geometry", f.reason) for f in extra]
     tags.sort(key=lambda t: -t.confidence)
-    trace = build_trace(whole, seg_stats, tags, "")
-    return ShotReading(tuple(tags), tuple(segments), trace, evidence_dict(whole, segments))
+    trace = build_trace(whole, seg_stats, tags, "", pairs)
+    return ShotReading(tuple(tags), tuple(segments), trace, evidence_dict(whole, segments, pairs))

@@ -16,6 +16,9 @@ offh        share of tracks a single homography does not explain
 family      window family (see :mod:`camtag.motion.parallax`), uint8
 method      estimator used (see :mod:`camtag.motion.tracker`), uint8
 subject     1 where a compact region held still while the background moved
+turn        frame widths per frame of pan the keystone of the window's homography shows
+            (a turning camera bends the picture, a travelling one does not; NaN in
+            files written before this column existed)
 ==========  ====================================================================
 
 Smoothed pan/tilt/roll/zoom (robust 5-frame median, then a Gaussian of ~0.1 s) restart at
@@ -34,13 +37,15 @@ from typing import Any
 import numpy as np
 
 MOTION = ("pan", "tilt", "roll", "zoom")
-EVIDENCE = ("confidence", "parallax", "trans_x", "trans_y", "trans_z", "offh", "inliers")
+EVIDENCE = ("confidence", "parallax", "trans_x", "trans_y", "trans_z", "offh", "inliers", "turn")
+OPTIONAL = ("turn",)            # added later: files written before it read it as NaN
 CODES = ("family", "method", "subject")
 UNITS = {"pan": "frame widths/frame, + right", "tilt": "frame widths/frame, + up",
          "roll": "degrees/frame, + clockwise", "zoom": "log scale/frame, + in",
          "confidence": "0..1", "parallax": "0..1", "trans_x": "unit vector, + right",
          "trans_y": "unit vector, + up", "trans_z": "unit vector, + forward",
-         "offh": "share of tracks", "inliers": "tracks"}
+         "offh": "share of tracks", "inliers": "tracks",
+         "turn": "frame widths/frame of pan implied by the keystone, + right"}
 _DTYPES = {**{k: "<f4" for k in MOTION}, **{k: "<f2" for k in EVIDENCE}, **{k: "u1" for k in CODES}}
 FORMAT = "camtag.motion/1"
 ENCODING = "zlib+base64"        # each array: little-endian bytes of its dtype, zlib, base64
@@ -97,6 +102,8 @@ class MotionCurves:
     def __post_init__(self) -> None:
         n = None
         for name in (*MOTION, *EVIDENCE, *CODES):
+            if name not in self.arrays and name in OPTIONAL and n is not None:
+                self.arrays[name] = np.full(n, np.nan, np.float32)
             if name not in self.arrays:
                 raise ValueError(f"motion curves: array {name!r} is missing")
             a = np.asarray(self.arrays[name])
@@ -201,6 +208,9 @@ class MotionCurves:
             dtypes = d.get("dtypes") or _DTYPES
             arrays = {}
             for name in (*MOTION, *EVIDENCE, *CODES):
+                if name in OPTIONAL and name not in d["raw"]:
+                    arrays[name] = np.full(n, np.nan, np.float32)
+                    continue
                 dt = np.dtype(dtypes.get(name, _DTYPES[name]))
                 raw = _unb64(d["raw"][name], str(d.get("encoding", ENCODING)))
                 if len(raw) != n * dt.itemsize:

@@ -155,6 +155,8 @@ class MotionEngine:
         d["offh"][a:row + 1] = ev.off
         d["parallax"][a:row + 1] = ev.parallax
         d["subject"][a:row + 1] = 1 if ev.subject_still else 0
+        if ev.turn == ev.turn:                                  # per frame, frame widths, + = right
+            d["turn"][a:row + 1] = ev.turn / max(1, idx - self._win_start) / max(1.0, float(t.width))
         if ev.family == FAMILY_TRANSLATION:
             tx, ty, tz = ev.direction
             tx, ty_down = self._to_display(tx, -ty)

@@ -69,6 +69,7 @@ class Stats:
     vertical: float
     axial: float
     methods: dict
+    turn_ratio: float = math.nan   # pan implied by the keystone / measured pan (1 pan, 0 truck, > 1 arc)
 
 
 def _consistency(v: np.ndarray, total: float, floor: float) -> float:
@@ -124,6 +125,10 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     else:
         tx = ty = tz = math.nan
         lateral = vertical = axial = 0.0
+    turn = a["turn"].astype(np.float64)
+    tw = np.isfinite(turn) & valid
+    pan_w = float(np.sum(a["pan"][tw])) if tw.any() else 0.0
+    turn_ratio = float(np.sum(turn[tw]) / pan_w) if abs(pan_w) >= th.move_total else math.nan
     meth = a["method"][lead:]
     methods = {name: float(np.mean(meth == code)) if len(meth) else 0.0
                for name, code in (("klt", METHOD_KLT), ("dis", METHOD_DIS), ("phase", METHOD_PHASE))}
@@ -145,5 +150,19 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
         subject_still=float(np.sum(a["subject"][lead:] > 0) / base) if nw else 0.0,
         offh=float(np.nanmedian(a["offh"][win])) if nw else math.nan,
         trans_dir=(float(tx), float(ty), float(tz)), lateral=lateral, vertical=vertical, axial=axial,
-        methods=methods,
+        methods=methods, turn_ratio=turn_ratio,
     )
+
+
+def overall_speed(s: Stats) -> float:
+    """Speed of the whole move in frame widths per second: pan/tilt, or the corner shift of a
+    zoom or roll when that is larger (one number for the speed tag and the trace)."""
+    per_s = s.rate / max(1, s.pairs)
+    return max(s.speed, abs(s.zoom) * 0.6 * per_s, abs(s.roll) * 0.0105 * per_s)
+
+
+def speed_words(v: float) -> str:
+    """``v`` (frame widths per second) the one way the tags and the trace both write it."""
+    pct = v * 100
+    return f"{pct:.1f} % of the frame width per second" if pct < 10 else \
+        f"{pct:.0f} % of the frame width per second"

@@ -17,7 +17,7 @@ The result is a handful of numbers per window; nothing else is kept.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -48,6 +48,25 @@ class WindowEvidence:
     foe: tuple[float, float] = (math.nan, math.nan)
     relative: float = math.nan    # off-H residual size relative to the bulk motion
     subject_still: bool = False   # the off-H region held still while the background moved (tracking?)
+    # the camera's turn seen in the keystone of the dominant plane's homography, as the slide
+    # it gives the middle of the frame (working px, + = the camera turns right, so content
+    # moves left): a pan or an arc turns the camera, a truck does not (a sideways translation
+    # leaves the third row of H unchanged)
+    turn: float = math.nan
+
+
+def keystone_turn(hmat: np.ndarray, width: int, height: int) -> float:
+    """The camera's turn implied by the keystone (third row) of ``hmat``, as the slide of the
+    frame's middle in px, + = turning right (content moving left); focal length ≈ width."""
+    cx, cy = width / 2.0, height / 2.0
+    t = np.array([[1.0, 0, cx], [0, 1.0, cy], [0, 0, 1.0]])
+    ti = np.array([[1.0, 0, -cx], [0, 1.0, -cy], [0, 0, 1.0]])
+    hc = ti @ hmat @ t
+    if not abs(hc[2, 2]) > 1e-9:
+        return math.nan
+    hc = hc / hc[2, 2]
+    f = float(width)
+    return float(hc[2, 0] * f * f)
 
 
 def _epipole(f: np.ndarray) -> np.ndarray | None:
@@ -100,8 +119,19 @@ def _subject_still(p0: np.ndarray, p1: np.ndarray, off_mask: np.ndarray, unit: f
     return bg > 3.0 * unit and fg < 0.35 * bg
 
 
+def centre_fixed(p0: np.ndarray, p1: np.ndarray, width: int, height: int, unit: float) -> bool:
+    """The middle of the frame holds still while the rest slides: the camera keeps a subject
+    framed (a tracking shot or an orbit around it)."""
+    flow = np.hypot(*(p1 - p0).T)
+    mid = (np.abs(p0[:, 0] - width / 2) < 0.15 * width) & (np.abs(p0[:, 1] - height / 2) < 0.2 * height)
+    if mid.sum() < 5 or (~mid).sum() < 12:
+        return False
+    rest = float(np.median(flow[~mid]))
+    return rest > 3.0 * unit and float(np.median(flow[mid])) < 0.3 * rest
+
+
 def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: int, height: int,
-                   global_scale: float = 0.0) -> WindowEvidence:
+                   global_scale: float = 0.0, *, background_only: bool = False) -> WindowEvidence:
     """Test chained tracks (positions at the window start ``p0`` and end ``p1``, working px).
 
     ``global_scale`` is the summed log-scale of the per-frame similarity over the window (a
@@ -126,7 +156,7 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     fmat, fmask = cv2.findFundamentalMat(p0, p1, cv2.FM_RANSAC, 1.0 * unit, 0.99)
     f_inl = float(fmask.mean()) if fmask is not None else math.nan
     common = dict(start=start, end=end, tracks=n, h_inliers=h_inl, f_inliers=f_inl, off=off,
-                  residual=med)
+                  residual=med, turn=keystone_turn(hmat, width, height))
     if off < 0.05 and h_inl > 0.85:
         return WindowEvidence(**common, spread=math.nan, extent=0.0, family=FAMILY_RIGID)
     still = _camera_still(p0, p1, off_mask, unit)
@@ -143,9 +173,17 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     layered = extent >= 0.35 and _along_background(p0, p1, off_mask, unit)
     shape = dict(common, spread=spread, extent=extent, relative=relative)
     if still or (spread < 0.25 and not layered):
-        # one shared residual vector: something moving on its own, not depth
-        return WindowEvidence(**shape, family=FAMILY_OBJECT,
-                              subject_still=_subject_still(p0, p1, off_mask, unit))
+        # one shared residual vector: something moving on its own, not depth. Set that region
+        # aside and test the background alone: a camera travelling with a subject still leaves
+        # parallax between the background's own depths
+        subject = off_mask & (np.hypot(*(res - centre).T) < max(1.0 * unit, 0.35 * size))
+        follows = _subject_still(p0, p1, off_mask, unit)
+        if not background_only and not still and int((~subject).sum()) >= MIN_TRACKS:
+            bg = analyse_window(p0[~subject], p1[~subject], start, end, width, height,
+                                global_scale, background_only=True)
+            if bg.family == FAMILY_TRANSLATION:
+                return replace(bg, subject_still=follows)
+        return WindowEvidence(**shape, family=FAMILY_OBJECT, subject_still=follows)
     e = _epipole(fmat) if fmat is not None and fmat.shape == (3, 3) else None
     if e is None:
         return WindowEvidence(**shape, family=FAMILY_AMBIGUOUS)
@@ -161,6 +199,8 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
         out = p0 - np.array([ex, ey], np.float32)
         radial = np.sum(flow * out, axis=1) / (np.hypot(out[:, 0], out[:, 1]) + 1e-6)
         sign = np.sign(np.median(radial)) or np.sign(global_scale) or 1.0
+        if relative < 0.3 and abs(global_scale) >= 0.01:
+            sign = np.sign(global_scale)     # a turn swamps the radial flow; the growth does not lie
         t = sign * d * np.sign(d[2])
         foe = ((ex - cx) / width, (ey - cy) / width)
     else:                                    # FOE outside the frame: lateral translation
@@ -175,7 +215,12 @@ def analyse_window(p0: np.ndarray, p1: np.ndarray, start: int, end: int, width: 
     direction = (float(t[0]), float(-t[1]), float(t[2]))     # y up for people
     # translation needs F to explain the tracks H cannot (else the tracks are just noisy), and
     # parallax that is a real part of the motion rather than a ripple on a big rotation
-    clean = f_inl == f_inl and f_inl >= 0.8 and not relative < 0.3
+    # ... except a forward move while turning (a follow shot that pans): the turn makes the
+    # bulk motion large, but the parallax spreads from a focus of expansion inside the frame
+    # while the picture grows
+    forward_turn = inside and abs(global_scale) >= 0.01 and strength > 0.4
+    clean = f_inl == f_inl and f_inl >= 0.8 and (not relative < 0.3 or forward_turn)
     family = FAMILY_TRANSLATION if strength > 0.25 and clean else FAMILY_AMBIGUOUS
     return WindowEvidence(**shape, family=family, parallax=float(strength), direction=direction,
+                          subject_still=not inside and centre_fixed(p0, p1, width, height, unit),
                           foe=foe)

@@ -255,7 +255,7 @@ def layered_scene(photos: list[np.ndarray], textures: list[np.ndarray], focal: f
     return layers
 
 
-def _layer_matrix(layer: Layer, focal_px: float, cam: np.ndarray, rot: np.ndarray,
+def layer_matrix(layer: Layer, focal_px: float, cam: np.ndarray, rot: np.ndarray,
                   width: int, height: int) -> np.ndarray:
     """3×3 map from texture pixels to image pixels for a camera at ``cam`` (metres) with
     rotation ``rot`` (world→camera) and focal length ``focal_px``."""
@@ -294,7 +294,7 @@ def layered_clip(path: str, layers: list[Layer], n: int, *, focal: float,
             f = focal * math.exp(zoom * i)
             img = np.zeros((height, width, 3), np.float32)
             for layer in layers:
-                h = _layer_matrix(layer, f, cam, rot, width, height)
+                h = layer_matrix(layer, f, cam, rot, width, height)
                 col = cv2.warpPerspective(layer.texture, h, (width, height), flags=cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT if layer.mask is None
                                           else cv2.BORDER_CONSTANT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from camtag.model import Segment, Tag, Trace
-from camtag.motion.measure import Stats
+from camtag.motion.measure import Stats, overall_speed, speed_words
 
 
 def _pct(x: float) -> str:
@@ -17,7 +17,7 @@ def _dir(x: float, pos: str, neg: str) -> str:
     return pos if x > 0 else neg
 
 
-def observation(s: Stats) -> str:
+def observation(s: Stats, tags=()) -> str:
     secs = s.pairs / s.rate if s.rate else 0.0
     parts = [f"Over {s.end - s.start} frames ({secs:.1f} s), {s.coverage:.0%} of frame pairs were "
              f"measured (mean fit confidence {s.confidence:.2f}"
@@ -31,24 +31,32 @@ def observation(s: Stats) -> str:
                      f"{_dir(s.tilt, 'down', 'up')}; scale changed {s.zoom * 100:+.1f} % and the "
                      f"image turned {abs(s.roll):.1f}° "
                      f"{_dir(s.roll, 'counter-clockwise', 'clockwise')}.")
-        parts.append(f"Typical speed {s.speed * 100:.1f} % of the width per second; shake "
+        v = overall_speed(s)
+        parts.append(f"Typical speed {speed_words(v)}; shake "
                      f"{s.shake * 100:.2f} % of the width RMS.")
     if s.windows:
-        fam = (f"{s.rigid:.0%} fit one homography (rotation/zoom), {s.translation:.0%} show depth "
-               f"parallax, {s.moving_object:.0%} an independently moving region, "
-               f"{s.ambiguous:.0%} ambiguous")
-        parts.append(f"Window test on chained tracks: {fam}"
-                     + (f"; median {s.offh:.0%} of tracks off the homography"
+        fam = (f"in {s.rigid:.0%} near and far moved together (a turn or zoom), "
+               f"{s.translation:.0%} show depth parallax (the camera travelling), "
+               f"{s.moving_object:.0%} a region moving on its own, {s.ambiguous:.0%} unclear")
+        parts.append(f"Of the quarter-second windows, {fam}"
+                     + (f"; a median {s.offh:.0%} of tracked points did not move with the rest"
                         if s.offh == s.offh else "")
                      + ".")
-        if s.translation > 0 and not math.isnan(s.trans_dir[0]):
+        if s.turn_ratio == s.turn_ratio:
+            parts.append(f"The frame's keystone puts the camera's turn at {s.turn_ratio:.1f}× the "
+                         f"sideways slide (1 for a pan, 0 for a truck, above 1 for an arc).")
+        arc = any(t.id.startswith("arc_") and t.confidence >= 0.5 for t in tags)
+        if s.translation > 0 and arc:
+            parts.append("The parallax is sideways; with the camera turning, the turn sets which "
+                         "way it travelled.")
+        elif s.translation > 0 and not math.isnan(s.trans_dir[0]):
             x, y, z = s.trans_dir
-            parts.append(f"Translation direction from the focus of expansion: x {x:+.2f} (right), "
-                         f"y {y:+.2f} (up), z {z:+.2f} (forward).")
+            parts.append(f"The parallax points the camera's travel {x:+.2f} right, {y:+.2f} up and "
+                         f"{z:+.2f} forward.")
     return " ".join(parts)
 
 
-def reasoning(s: Stats, segs: list, tags: list[Tag], failure: str) -> str:
+def reasoning(s: Stats, segs: list, tags: list[Tag], failure: str, pairs=()) -> str:
     if failure:
         return (f"{failure[0].upper()}{failure[1:]}, so the geometry cannot say how the camera "
                 f"moved; answering unknown rather than guessing.")
@@ -56,13 +64,19 @@ def reasoning(s: Stats, segs: list, tags: list[Tag], failure: str) -> str:
     for t in tags:
         if t.reason:
             span = "" if t.start_frame is None else f" (frames {t.start_frame}–{t.end_frame - 1})"
-            lines.append(f"{t.id}{span}: {t.reason}.")
+            lines.append(f"{t.id.replace('_', ' ')}{span}: {t.reason}.")
     moving = [seg for seg in segs if seg[1]]
     if len(segs) > 1 and moving:
         order = []
         for st, found in segs:
-            order.append(f"{'+'.join(f.tag for f in found) or 'static'} {st.start}–{st.end - 1}")
+            names = " + ".join(f.tag.replace("_", " ") for f in found) or "static"
+            order.append(f"{names} {st.start}–{st.end - 1}")
         lines.append("Movement changes inside the shot: " + ", then ".join(order) + ".")
+    for p in pairs:
+        a, b = p["tags"]
+        pa, pb = p["probabilities"]
+        lines.append(f"Cannot tell {a.replace('_', ' ')} ({pa:.2f}) from {b.replace('_', ' ')} "
+                     f"({pb:.2f}): {p['why']}.")
     return " ".join(lines)
 
 
@@ -70,12 +84,12 @@ def answer(tags: list[Tag]) -> str:
     return ", ".join(f"{t.id} ({t.confidence:.2f})" for t in tags)
 
 
-def build_trace(s: Stats, segs: list, tags: list[Tag], failure: str) -> Trace:
-    return Trace(observation=observation(s), reasoning=reasoning(s, segs, tags, failure),
+def build_trace(s: Stats, segs: list, tags: list[Tag], failure: str, pairs=()) -> Trace:
+    return Trace(observation=observation(s, tags), reasoning=reasoning(s, segs, tags, failure, pairs),
                  answer=answer(tags), source="geometry")
 
 
-def evidence_dict(s: Stats, segments: list[Segment]) -> dict:
+def evidence_dict(s: Stats, segments: list[Segment], pairs=()) -> dict:
     def r(x: float, k: int = 5):
         return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(x, k)
 
@@ -90,4 +104,5 @@ def evidence_dict(s: Stats, segments: list[Segment]) -> dict:
         "translation_dir": [r(v, 3) for v in s.trans_dir],
         "methods": {k: r(v, 3) for k, v in s.methods.items()},
         "segments": len(segments),
+        "pairs": [dict(p) for p in pairs],
     }

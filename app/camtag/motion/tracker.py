@@ -36,7 +36,8 @@ class TrackerSettings:
     min_inliers: int = 40
     min_inlier_ratio: float = 0.5
     quality: float = 0.005         # Shi-Tomasi quality level
-    min_contrast: float = 2.0      # luma std below which a frame is "featureless"
+    min_contrast: float = 1.0      # luma std below which a frame is "featureless"
+    dim_contrast: float = 8.0      # below this std a dark or flat frame is stretched first
 
 
 @dataclass
@@ -92,6 +93,7 @@ class FrameTracker:
         self._dis = None
         self.scale = 1.0                # working px per luma px
         self.unit = 1.0                 # working px per "640-wide" px
+        self.contrast = 0.0             # luma std of the last frame (before any stretch)
         self.width = 0                  # working image size
         self.height = 0
 
@@ -137,13 +139,19 @@ class FrameTracker:
             self.scale = 1.0
         self.height, self.width = luma.shape[:2]
         self.unit = self.width / 640.0
+        self.contrast = float(luma[::4, ::4].std())
+        if self.s.min_contrast <= self.contrast < self.s.dim_contrast:
+            # low light / low texture: stretch the contrast (after a light blur against the
+            # amplified sensor noise) so corners and flow see the picture that is there
+            gain = min(10.0, 24.0 / self.contrast)
+            soft = cv2.GaussianBlur(luma, (3, 3), 0).astype(np.float32)
+            luma = np.clip((soft - float(soft.mean())) * gain + 128.0, 0, 255).astype(np.uint8)
         return luma
 
     def _estimate(self, img: np.ndarray) -> PairMotion:
         h, w = img.shape
         cx, cy = w / 2.0, h / 2.0
-        contrast = float(img[::4, ::4].std())
-        if contrast < self.s.min_contrast:
+        if self.contrast < self.s.min_contrast:
             self.points = self.points[:0]
             self.anchors = self.anchors[:0]
             return PairMotion(method=METHOD_NONE)
