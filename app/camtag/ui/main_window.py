@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, 
 
 from camtag.library import LibraryError, ShotRecord
 from camtag.model import MediaInfo
+from camtag.taxonomy import translate_query
 from camtag.timebase import nominal_fps
 from camtag.ui import media_actions
 from camtag.ui.analysis_queue import AnalysisQueue
@@ -27,6 +28,7 @@ from camtag.ui.player_widget import PlayerWidget
 from camtag.ui.queue_panel import QueuePanel
 from camtag.ui.reasoning_panel import ReasoningPanel
 from camtag.ui.resources import icon
+from camtag.ui.review import ReviewController
 from camtag.ui.search_bar import SearchBar
 from camtag.ui.settings import AppSettings, save_settings
 from camtag.ui.shortcuts import ActionBinder, HoldTracker
@@ -53,7 +55,7 @@ class MainWindow(QMainWindow):
         self._starts: list[int] = []
         self._media_records: list[ShotRecord] = []
         self._current_shot: Optional[int] = None
-        self._pending_seek: Optional[int] = None
+        self._jump: Optional[ShotRecord] = None      # a result in another clip, shown once it opens
         self._workers: list = []
 
         self.binder = ActionBinder(self, settings.shortcuts)
@@ -61,13 +63,15 @@ class MainWindow(QMainWindow):
         self.bridge = LibraryBridge(self)
         self.player = PlayerController(self)
         self.player_widget = PlayerWidget(self.player, self.binder, settings.time_display, self)
-        self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self)
+        self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self,
+                                    taxonomy)
         self.browser = ShotBrowser(self.model, self)
         self.scope = ShotScope(self.bridge, self.model, self.browser.proxy, self)
         self.timeline = MotionTimeline(self)
-        self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self)
+        self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self, self.model)
         self.sidebar = Sidebar(self)
-        self.search = SearchBar(self._check_query, self)
+        self.search = SearchBar(self._check_query, self, self._translate, self.completions())
+        self.review = ReviewController(self)
         self.queue = AnalysisQueue(lambda: self.bridge.lib, lambda: self.settings, self)
         self.queue_panel = QueuePanel(self.queue, self)
         self.queue_panel.set_engine(settings.engine)
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
         self.player_widget.time_display_changed.connect(self._time_display_changed)
         self.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
         self.browser.shot_selected.connect(self.go_to_shot)
+        self.browser.menu_requested.connect(self.review.show_menu)
         self.scope.records_changed.connect(self._records_changed)
         self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
         self.search.query_changed.connect(self.scope.set_query)
@@ -172,8 +177,12 @@ class MainWindow(QMainWindow):
             "shot.previous": p.previous_shot, "shot.next": p.next_shot,
             "go.start": p.go_start, "go.end": p.go_end,
             "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
+            "mark.shot": self.mark_shot,
             "time.cycle": self.player_widget.cycle_time_display,
-            "tag.confirm": self.panel.confirm_current, "tag.reject": self.panel.reject_current,
+            "tag.confirm": self.review.confirm, "tag.reject": self.review.reject,
+            "tag.swap_opposite": lambda: self.review.replace("opposite"),
+            "tag.swap_twin": lambda: self.review.replace("confusable"),
+            "review.start": self.review.start, "review.stop": self.review.stop,
             "tag.add": self.panel.start_add, "tag.previous": lambda: self.panel.move_highlight(-1),
             "tag.next": lambda: self.panel.move_highlight(1), "shot.note": self.panel.start_note,
             "shot.split": self.split_shot, "shot.merge": self.merge_shot,
@@ -205,6 +214,22 @@ class MainWindow(QMainWindow):
     def _check_query(self, query: str) -> None:
         if self.bridge.lib is not None:
             self.bridge.lib.check_query(query)
+
+    def _translate(self, text: str):
+        return translate_query(text, self.taxonomy) if self.taxonomy is not None else None
+
+    def completions(self) -> list[tuple[str, str]]:
+        """(word to insert, what the popup shows) for the search bar's autocomplete."""
+        out = []
+        if self.taxonomy is not None:
+            for t in self.taxonomy.tags:
+                out.append((t.id, f"{t.id}  —  {t.name}"))
+            for phrase, ids in sorted(self.taxonomy.phrases().items()):
+                if " " not in phrase and phrase not in ids:
+                    out.append((phrase, f"{phrase}  →  " + ", ".join(map(self.taxonomy.display_name, ids))))
+        for field in ("duration>", "confidence>", "note:", "media:", "collection:", "state:", "source:"):
+            out.append((field, field))
+        return out
 
     # -- library ---------------------------------------------------------------------------------
     def open_library(self, url: Optional[str]) -> None:
@@ -250,13 +275,18 @@ class MainWindow(QMainWindow):
         self.sidebar.set_collections(collections, counts)
 
     def _scope_selected(self, kind: str, value) -> None:
+        self.review.stop()
         if kind == "all":
             self.scope.show_all()
+            self.browser.reset_sort()
         elif kind == "collection":
             self.scope.show_collection(value)
+            self.browser.reset_sort()
         elif kind == "media":
             media = self.bridge.lib.find_media(int(value)) if self.bridge.lib else None
-            if media is not None:
+            if media is not None and not os.path.exists(media.path):
+                media_actions.offline(self, media)
+            elif media is not None:
                 self.open_media_file(media.path, analyse=False)
 
     # -- media -----------------------------------------------------------------------------------
@@ -268,7 +298,11 @@ class MainWindow(QMainWindow):
         media_actions.open_media_file(self, path, analyse)
 
     def show_media(self, info: MediaInfo, media_id: Optional[int]) -> None:
-        """Called on the GUI thread once the clip is probed."""
+        """Called on the GUI thread once the clip is probed. Opening a clip shows its shots,
+        unfiltered and in order; jumping to a search result keeps the result list."""
+        jump, self._jump = self._jump, None
+        if jump is not None and jump.media_id != media_id:
+            jump = None
         self.media, self.media_id = info, media_id
         self.player.open(info)
         self.player_widget.view.clear("loading…")
@@ -277,11 +311,34 @@ class MainWindow(QMainWindow):
                                     nominal_fps(info.rate), info.start_frame)
         self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
         self.scope.refresh_media_infos(override=(media_id, info) if media_id else None)
-        self.scope.show_media(media_id)
+        if jump is None or self.scope.kind == "media":
+            if self.scope.kind != "media" or self.scope.value != media_id:
+                self.search.set_query("")           # a new clip starts unfiltered, in order
+                self.browser.reset_sort()
+            self.scope.show_media(media_id)
+        else:
+            self._records_changed(None)
         self._load_curves()
         self.setWindowTitle(f"camtag — {os.path.basename(info.path)}")
         if media_id is not None:
             self.sidebar.select_media(media_id)
+        if jump is not None:
+            self.go_to_shot(jump)
+            self.browser.select_shot(jump.id)
+
+    def clear_media(self) -> None:
+        """A failed open: nothing of the previous clip stays on screen as if it were this one."""
+        self._jump = None
+        self.player.pause()
+        self.media, self.media_id = None, None
+        self.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
+        self.timeline.set_boundaries([])
+        self.timeline.set_segments([])
+        self.timeline.set_curves(None, "")
+        if self.scope.kind == "media":
+            self.scope.show_media(None)
+        self.panel.show_shot(None, None)
+        self.setWindowTitle("camtag")
 
     def _load_curves(self) -> None:
         lib, media_id = self.bridge.lib, self.media_id
@@ -298,8 +355,21 @@ class MainWindow(QMainWindow):
         if curves is not None and hasattr(curves, "to_arrays"):
             self.timeline.set_curves(curves)
 
+    def clip_records(self) -> list[ShotRecord]:
+        """The open clip's shots, whatever the browser shows (a search, another clip's collection)."""
+        if self.media_id is None:
+            return []
+        if self.scope.kind in ("media", "all"):
+            return [r for r in self.model.records() if r.media_id == self.media_id]
+        lib = self.bridge.lib
+        media = lib.find_media(self.media_id) if lib is not None else None
+        try:
+            return lib.shots(media) if media is not None else []
+        except LibraryError:
+            return []
+
     def _records_changed(self, _ids) -> None:
-        records = [r for r in self.model.records() if r.media_id == self.media_id]
+        records = self.clip_records()
         self._media_records = records
         self._starts = [r.shot.start_frame for r in records]
         self.player.set_shot_starts(self._starts)
@@ -312,10 +382,6 @@ class MainWindow(QMainWindow):
         self.timeline.set_segments(segments)
         self._current_shot = None
         self._on_position(self.player.position)
-        if self._pending_seek is not None and self.model.row_of(self._pending_seek) is not None:
-            rec = self.model.record(self.model.row_of(self._pending_seek))
-            self._pending_seek = None
-            self.go_to_shot(rec)
 
     def _analysis_started(self, record) -> None:
         if record.media_id == self.media_id and record.id != self.scope.analysis_id:
@@ -367,17 +433,31 @@ class MainWindow(QMainWindow):
             self.panel.show_shot(rec, self.media)
 
     def go_to_shot(self, rec: ShotRecord) -> None:
-        if rec.media_id != self.media_id:
+        if rec.media_id != self.media_id:          # a result in another clip: open it there
             lib = self.bridge.lib
             media = lib.find_media(rec.media_id) if lib else None
             if media is None:
                 return
-            self._pending_seek = rec.id
-            self.open_media_file(media.path, analyse=False)
+            self._jump = rec
+            if not os.path.exists(media.path):
+                self._jump = None
+                media_actions.offline(self, media)
+            elif media.info is not None and media.current_analysis_id is not None:
+                self.settings.remember_file(media.path)
+                self.show_media(media.info, media.id)     # known clip: no probe, no thread
+            else:
+                self.open_media_file(media.path, analyse=False)
             return
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
         self.panel.show_shot(rec, self.media)
+
+    def mark_shot(self) -> None:
+        rec = self.current_record()
+        if rec is not None:
+            p = self.player
+            p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
+            p.state_changed.emit()
 
     def current_record(self) -> Optional[ShotRecord]:
         if self._current_shot is None:
@@ -399,9 +479,14 @@ class MainWindow(QMainWindow):
         return changes
 
     def _add_tag(self, shot_id: int, tag: str) -> None:
+        named = self.taxonomy.resolve(tag) if self.taxonomy is not None else ()
+        if len(named) == 1:                         # "push in", "Dolly In" -> dolly_in
+            tag = named[0]
         tag = tag.strip().lower().replace(" ", "_").replace("-", "_")
         if self.taxonomy is not None and tag not in self.taxonomy:
-            self.notify("info", f"“{tag}” is not in the taxonomy; it is added as a custom tag.")
+            close = self.taxonomy.suggest(tag, 1) or list(named[:1])
+            hint = f" (did you mean {self.taxonomy.display_name(close[0])}?)" if close else ""
+            self.notify("info", f"“{tag}” is not in the taxonomy; it is added as a custom tag{hint}.")
         if self.run_op("add_tag", shot_id, tag) is not None:
             self.panel.select_tag(tag)
 

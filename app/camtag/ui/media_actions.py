@@ -73,9 +73,27 @@ def open_media_file(win: "MainWindow", path: str, analyse: bool = True) -> None:
         else:
             text = f"{os.path.basename(path)} cannot be opened ({type(exc).__name__}: {exc})."
         win.notify("error", text)
-        win.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
+        win.clear_media()
 
     win.keep_worker(run_in_thread(lambda: _prepare(lib, path), done, failed))
+
+
+def offline(win: "MainWindow", media) -> None:
+    """A clip whose file moved or vanished: say so in place and offer Relink."""
+    def relink() -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = os.path.dirname(media.path)
+        path, _ = QFileDialog.getOpenFileName(win, f"Relink {media.name}",
+                                              start if os.path.isdir(start) else "")
+        if path:
+            open_media_file(win, path, analyse=False)
+
+    win.notifications.notify("warning", f"{media.name} is offline: {media.path} was moved or its "
+                                        f"volume is not mounted. Its shots and tags are kept; Relink "
+                                        f"points the library at the file's new place.",
+                             action=("Relink…", relink))
+    win.sidebar.set_offline(media.id, True)
 
 
 def _export_sources(win: "MainWindow") -> dict:

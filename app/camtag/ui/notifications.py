@@ -19,7 +19,7 @@ MAX_SHOWN = 4
 
 
 class Notice(QFrame):
-    def __init__(self, level: str, text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, level: str, text: str, parent: QWidget | None = None, action=None) -> None:
         super().__init__(parent)
         self.level, self.text = level, text
         self.setObjectName(f"notice_{level}")
@@ -34,6 +34,12 @@ class Notice(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 5, 4, 5)
         layout.addWidget(label, 1)
+        self.button = None
+        if action is not None:                      # the way out, in place: ("Relink…", callback)
+            self.button = QToolButton(self)
+            self.button.setText(action[0])
+            self.button.clicked.connect(lambda: (self.dismiss(), action[1]()))
+            layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
 
     def dismiss(self) -> None:
@@ -49,11 +55,11 @@ class NotificationArea(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
 
-    def notify(self, level: str, text: str, timeout_ms: int | None = None) -> Notice:
+    def notify(self, level: str, text: str, timeout_ms: int | None = None, action=None) -> Notice:
         level = level if level in _ICON else "info"
         self.history.append((time.time(), level, text))
         log.log(_LOG[level], "%s: %s", level, text)
-        notice = Notice(level, text, self)
+        notice = Notice(level, text, self, action)
         self._layout.addWidget(notice)
         shown = self.visible_notices()
         for old in shown[:-MAX_SHOWN]:

@@ -1,8 +1,10 @@
 """The shot table model: library :class:`ShotRecord` rows, and a proxy that filters by search.
 
 Rows stay in (media, start frame) order as analysis streams them in; the proxy sorts by any
-column (numeric columns sort by number through ``SORT_ROLE``) and keeps only the shot ids a
-search or collection returned.
+column (numeric columns sort by number through ``SORT_ROLE``; ``#`` sorts by clip, then time) and
+keeps only the shot ids a search or collection returned. Tags read as an editor reads them: display
+names from the taxonomy, camera moves before steadiness and speed, weak proposals left out of the
+chips (they stay in the tooltip).
 """
 
 from __future__ import annotations
@@ -15,21 +17,27 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtCore import QSortFilterProxyModel
 from PySide6.QtGui import QPixmap
 
+from camtag.export.reels import reel_name
 from camtag.library import ShotRecord
 from camtag.model import MediaInfo
+from camtag.taxonomy import DEFAULT_MIN_CONFIDENCE, MOVEMENT_FAMILIES
 from camtag.timebase import frames_to_timecode
 
-COLUMNS = ("#", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
-COL_INDEX, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT, COL_CONFIDENCE, COL_NOTES = \
-    range(len(COLUMNS))
+COLUMNS = ("#", "Clip", "Reel", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
+(COL_INDEX, COL_CLIP, COL_REEL, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT,
+ COL_CONFIDENCE, COL_NOTES) = range(len(COLUMNS))
+_FAMILY_RANK = {**{f: 0 for f in MOVEMENT_FAMILIES}, "steadiness": 1, "speed": 2, "complexity": 3}
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 POSTER_SIZE = QSize(96, 54)
-_TIPS = {COL_IN: "Source timecode of the first frame",
+_TIPS = {COL_INDEX: "Shot number within its clip (sorts by clip, then time)",
+         COL_CLIP: "Media file the shot comes from",
+         COL_REEL: "Reel (tape) name used in EDL and ALE exports",
+         COL_IN: "Source timecode of the first frame",
          COL_OUT: "Source timecode after the last frame (exclusive, as in an EDL)",
          COL_MOVEMENT: "Camera movement tags: ✓ confirmed, + added by an editor",
-         COL_CONFIDENCE: "Highest confidence among the shot's tags"}
+         COL_CONFIDENCE: "Confidence of the shot's camera move (its steadiness when it has no move)"}
 
 
 def _index_valid(parent) -> bool:
@@ -37,8 +45,11 @@ def _index_valid(parent) -> bool:
 
 
 class ShotTableModel(QAbstractTableModel):
-    def __init__(self, media_lookup: Callable[[int], Optional[MediaInfo]], color_of, parent=None):
+    def __init__(self, media_lookup: Callable[[int], Optional[MediaInfo]], color_of, parent=None,
+                 taxonomy=None):
         super().__init__(parent)
+        self.taxonomy = taxonomy
+        self._reels: dict[str, str] = {}
         self._rows: list[ShotRecord] = []
         self._keys: list[tuple] = []
         self._row_of: dict[int, int] = {}
@@ -83,10 +94,12 @@ class ShotTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_INDEX, COL_CONFIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == SORT_ROLE:
-            return self._sort_value(rec, col)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_MOVEMENT:
-            return "\n".join(f"{t.tag} {t.confidence:.2f} ({t.source}, {t.state})"
+            return self._sort_value(rec, col, index.row())
+        if role == Qt.ItemDataRole.ToolTipRole and col in (COL_MOVEMENT, COL_CONFIDENCE):
+            return "\n".join(f"{self.name(t.tag)} {t.confidence:.2f} ({t.source}, {t.state})"
                              for t in rec.tag_records) or "no tags"
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_CLIP:
+            return rec.media_path
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(rec, col)
         return None
@@ -97,6 +110,10 @@ class ShotTableModel(QAbstractTableModel):
         info = self.media_lookup(rec.media_id)
         if col == COL_INDEX:
             return str(shot.index + 1)
+        if col == COL_CLIP:
+            return rec.media_path.replace("\\", "/").rsplit("/", 1)[-1]
+        if col == COL_REEL:
+            return self.reel(rec.media_path)
         if col == COL_IN:
             return info.timecode(shot.start_frame) if info else str(shot.start_frame)
         if col == COL_OUT:
@@ -107,35 +124,61 @@ class ShotTableModel(QAbstractTableModel):
             secs = float(Fraction(shot.frames) / info.rate)
             return f"{frames_to_timecode(shot.frames, info.rate)}  ({secs:.2f} s)"
         if col == COL_MOVEMENT:
-            return ", ".join(f"{t.id} {t.confidence:.2f}" for t in self.sorted_tags(rec))
+            return ", ".join(f"{c[4]} {c[1]:.2f}" for c in self.tag_chips(rec))
         if col == COL_CONFIDENCE:
-            best = max((t.confidence for t in rec.shot.tags), default=None)
-            return "" if best is None else f"{best:.2f}"
+            lead = self.lead_tag(rec)
+            return "" if lead is None else f"{lead.confidence:.2f}"
         if col == COL_NOTES:
             return shot.note.replace("\n", " ")
         return None
 
-    def _sort_value(self, rec: ShotRecord, col: int):
+    def _sort_value(self, rec: ShotRecord, col: int, row: int):
         if col in (COL_INDEX, COL_IN, COL_POSTER):
-            return float(rec.shot.start_frame)
+            return float(row)               # rows are kept in (clip, time) order
+        if col in (COL_CLIP, COL_REEL):
+            return f"{self._text(rec, col)}\x00{row:09d}"
         if col == COL_OUT:
             return float(rec.shot.end_frame)
         if col == COL_DURATION:
             return float(rec.shot.frames)
         if col == COL_CONFIDENCE:
-            return max((t.confidence for t in rec.shot.tags), default=-1.0)
+            lead = self.lead_tag(rec)
+            return -1.0 if lead is None else float(lead.confidence)
         return self._text(rec, col) or ""
 
-    @staticmethod
-    def sorted_tags(rec: ShotRecord):
-        return sorted(rec.shot.tags, key=lambda t: -t.confidence)
+    # -- tags as an editor reads them --------------------------------------------------------------
+    def name(self, tag_id: str) -> str:
+        return self.taxonomy.display_name(tag_id) if self.taxonomy is not None else tag_id
 
-    def tag_chips(self, rec: ShotRecord) -> list[tuple[str, float, str, str]]:
-        """(tag, confidence, state, colour) for each effective tag, most confident first."""
+    def tag_rank(self, tag_id: str) -> int:
+        if self.taxonomy is None or tag_id not in self.taxonomy:
+            return 0                        # an editor's custom tag reads like a move
+        return _FAMILY_RANK.get(self.taxonomy.get(tag_id).family, 4)
+
+    def sorted_tags(self, rec: ShotRecord):
+        """Camera moves first, then steadiness, speed, complexity; most confident first in each."""
+        return sorted(rec.shot.tags, key=lambda t: (self.tag_rank(t.id), -t.confidence))
+
+    def lead_tag(self, rec: ShotRecord):
+        tags = self.sorted_tags(rec)
+        return tags[0] if tags else None
+
+    def tag_chips(self, rec: ShotRecord) -> list[tuple[str, float, str, str, str]]:
+        """(tag id, confidence, state, colour, display name) for each effective tag worth reading:
+        moves first; proposals under the search floor are left out (the tooltip lists them)."""
         out = []
         for t in self.sorted_tags(rec):
-            out.append((t.id, t.confidence, rec.tag_state(t.id) or "proposed", self.color_of(t.id)))
+            state = rec.tag_state(t.id) or "proposed"
+            if state == "proposed" and t.confidence < DEFAULT_MIN_CONFIDENCE:
+                continue
+            out.append((t.id, t.confidence, state, self.color_of(t.id), self.name(t.id)))
         return out
+
+    def reel(self, path: str) -> str:
+        reel = self._reels.get(path)
+        if reel is None:
+            reel = self._reels[path] = reel_name(path)
+        return reel
 
     def poster(self, rec: ShotRecord) -> Optional[QPixmap]:
         path = rec.shot.poster
