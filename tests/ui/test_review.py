@@ -1,0 +1,163 @@
+"""Search in editor words (translation shown, did-you-mean, autocomplete, confidence floor) and
+review: verdicts on a selection as one undo step, no re-sort under the cursor, the right-click
+menu, review mode at one key per shot, swap to the confusable twin, X marks the shot, presets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtTest import QTest
+
+from camtag.ui.actions import PRESETS, conflicts, habit_clashes, preset_keys
+from camtag.ui.shot_model import COL_CONFIDENCE, COL_MOVEMENT, SHOT_ROLE
+
+
+def _type(widget, text: str) -> None:
+    for ch in text:
+        QTest.keyClick(widget, ch)
+
+
+def _shown_ids(w) -> list[int]:
+    proxy = w.browser.proxy
+    return [proxy.index(r, 0).data(SHOT_ROLE).id for r in range(proxy.rowCount())]
+
+
+def test_editor_words_autocomplete_and_did_you_mean(analysed_window, qtbot):
+    w = analysed_window
+    lib, field = w.bridge.lib, w.search.field
+    QTest.keyClick(w, Qt.Key.Key_Slash)
+    assert field.hasFocus()
+
+    _type(field, "locked off")                              # a synonym, two words
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert w.search.translated == "static>=0.5"
+    assert "locked off → Static" in w.search.hint.text()
+    assert _shown_ids(w) == lib.search_ids("static>=0.5")
+    # the floor: shots whose static proposal is weak are not found by the editor's words
+    weak = {r.id for r in w.model.records()
+            if any(t.tag == "static" and t.state == "proposed" and t.confidence < 0.5
+                   for t in r.tag_records)}
+    assert not weak & set(_shown_ids(w))
+
+    field.clear()
+    _type(field, "statc")                                   # a typo: did you mean
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert "did you mean" in w.search.hint.text() and "statc|static" in w.search.hint.text()
+    assert w.browser.proxy.rowCount() == 0
+    w.search.hint.linkActivated.emit("statc|static")        # the link under the mouse
+    assert field.text() == "static" and _shown_ids(w) == lib.search_ids("static>=0.5")
+
+    field.clear()
+    _type(field, "doll")                                    # autocomplete the word at the cursor
+    popup = w.search.completer.popup()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    offered = [popup.model().index(r, 0).data() for r in range(popup.model().rowCount())]
+    assert any(o.startswith("dolly_in") for o in offered)
+    assert any(o.startswith("dolly  →") for o in offered)
+    QTest.keyClick(popup, Qt.Key.Key_Down)
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert field.text() in ("dolly_in", "dolly_out", "dolly_zoom", "dolly")
+
+
+def test_verdicts_on_a_selection_without_resorting(analysed_window, qtbot):
+    w = analysed_window
+    lib, table, proxy = w.bridge.lib, w.browser.table, w.browser.proxy
+    assert table.horizontalHeader().sortIndicatorSection() == 0
+    header = table.horizontalHeader()
+    table.sortByColumn(COL_CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    order = _shown_ids(w)
+    # the shots whose lead tag is the same as the first row's: select the first two of them
+    lead = {i: w.model.lead_tag(w.model.record(w.model.row_of(i))) for i in order}
+    tag = lead[order[0]].id
+    rows = [n for n, i in enumerate(order) if lead[i] is not None and lead[i].id == tag][:2]
+    assert len(rows) == 2, "the clip has two shots with the same leading tag"
+    rect = table.visualRect(proxy.index(rows[0], COL_MOVEMENT))
+    QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: w.current_record() is not None and w.current_record().id == order[rows[0]])
+    table.selectionModel().select(proxy.index(rows[1], 0), QItemSelectionModel.SelectionFlag.Select
+                                  | QItemSelectionModel.SelectionFlag.Rows)
+    assert w.panel.current_tag() == tag                      # moves lead the panel too
+
+    QTest.keyClick(w, Qt.Key.Key_C)
+    ids = [order[r] for r in rows]
+    assert all(lib.shot(i).tag_state(tag) == "confirmed" for i in ids)
+    assert _shown_ids(w) == order                            # nothing moved under the cursor
+    assert table.currentIndex().row() == rows[0]
+    assert w.binder["edit.undo"].text() == f"Undo Confirm {tag}"
+    QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)     # one step for both
+    assert all(lib.shot(i).tag_state(tag) == "proposed" for i in ids)
+
+    menu = w.review.build_menu()                             # the right-click menu
+    texts = [a.text() for a in menu.actions() if a.text()]
+    name = w.taxonomy.display_name(tag)
+    assert texts[:2] == [f"Confirm “{name}” on 2 shots", f"Reject “{name}” on 2 shots"]
+    menu.actions()[1].trigger()
+    assert all(lib.shot(i).tag_state(tag) == "rejected" for i in ids)
+    assert header.sortIndicatorSection() == COL_CONFIDENCE
+
+
+def test_review_mode_one_key_per_shot_and_twin_swap(analysed_window, qtbot):
+    w = analysed_window
+    lib, table = w.bridge.lib, w.browser.table
+    QTest.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)    # review mode
+    assert w.review.active
+    assert table.horizontalHeader().sortIndicatorSection() == COL_CONFIDENCE
+    order = _shown_ids(w)
+    confs = [w.model.lead_tag(w.model.record(w.model.row_of(i))) for i in order]
+    values = [c.confidence for c in confs if c is not None]
+    assert values == sorted(values)                          # least certain first
+    n = min(4, len(order))
+    keys = 0
+    for i in range(n):
+        qtbot.waitUntil(lambda i=i: w.current_record() is not None
+                        and w.current_record().id == order[i], timeout=3000)
+        QTest.keyClick(w, Qt.Key.Key_C)                      # confirm and move on: one key
+        keys += 1
+    assert keys / n <= 2
+    for i in order[:n]:
+        lead = confs[order.index(i)]
+        if lead is not None:
+            assert lib.shot(i).tag_state(lead.id) == "confirmed"
+
+    # Shift+R swaps the leading tag for its confusable twin
+    rec = w.current_record()
+    lead = w.model.lead_tag(rec)
+    twin = w.taxonomy.get(lead.id).confusable
+    if twin:
+        QTest.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ShiftModifier)
+        assert lib.shot(rec.id).tag_state(lead.id) == "rejected"
+        assert lib.shot(rec.id).tag_state(twin) in ("confirmed", "added")
+    QTest.keyClick(w, Qt.Key.Key_Escape)
+    assert not w.review.active
+
+    # X marks the shot at the playhead, as in an NLE
+    rec = w.current_record()
+    QTest.keyClick(w, Qt.Key.Key_X)
+    assert (w.player.mark_in, w.player.mark_out) == (rec.shot.start_frame, rec.shot.end_frame - 1)
+
+
+def test_display_names_moves_first_and_push_in(analysed_window, qtbot):
+    w = analysed_window
+    lib, model = w.bridge.lib, w.model
+    rec = w.current_record()
+    QTest.keyClick(w, Qt.Key.Key_T)
+    _type(w.panel.add_field, "push in")
+    QTest.keyClick(w.panel.add_field, Qt.Key.Key_Return)
+    assert lib.shot(rec.id).tag_state("dolly_in") == "added"
+    row = model.row_of(rec.id)
+    rec = model.record(row)
+    chips = model.tag_chips(rec)
+    assert chips[0][0] == "dolly_in" and chips[0][4] == "Dolly In"      # the move leads
+    text = model.index(row, COL_MOVEMENT).data()
+    assert text.startswith("Dolly In 1.00") and "_" not in text
+    assert model.index(row, COL_CONFIDENCE).data() == "1.00"
+    assert w.panel.tags.topLevelItem(0).text(0).startswith("Dolly In")
+
+
+def test_keymap_presets_have_no_conflicts_and_show_habit_clashes():
+    for name in PRESETS:
+        assert conflicts(preset_keys(name)) == {}, name
+    assert preset_keys("Avid")["mark.in"] == ("E", "I")
+    assert preset_keys("camtag")["tag.reject"] == ("Delete", "Backspace")   # X is NLE's mark clip
+    assert habit_clashes(preset_keys("camtag"), "Resolve") == []
+    clash = habit_clashes(preset_keys("Premiere"), "Premiere")
+    assert len(clash) == 1 and clash[0].startswith("C: Premiere habit is “razor tool”")
