@@ -74,7 +74,7 @@ def test_result_in_another_clip_opens_there_and_keeps_the_list(two_clip_window, 
                 if w.sidebar.media_group.child(i).data(0, Qt.ItemDataRole.UserRole + 1) == small_id)
     _click_item(w.sidebar, item)
     qtbot.waitUntil(lambda: w.media_id == small_id and w.scope.kind == "media", timeout=5000)
-    assert w.search.field.text() == "" and w.browser.proxy.allowed is None
+    assert w.search.field.text() == "" and w.scope.query == ""
     assert browser.count.text() == "1 shots"
     assert header.sortIndicatorSection() == COL_INDEX
     assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder

@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.browser.shot_selected.connect(self.go_to_shot)
         self.browser.menu_requested.connect(self.review.show_menu)
         self.scope.records_changed.connect(self._records_changed)
+        self.scope.results_changed.connect(self._results_changed)
         self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
         self.search.query_changed.connect(self.scope.set_query)
         self.search.save_requested.connect(self.save_search)
@@ -359,8 +360,8 @@ class MainWindow(QMainWindow):
         """The open clip's shots, whatever the browser shows (a search, another clip's collection)."""
         if self.media_id is None:
             return []
-        if self.scope.kind in ("media", "all"):
-            return [r for r in self.model.records() if r.media_id == self.media_id]
+        if self.scope.kind == "media" and self.scope.value == self.media_id and not self.scope.query:
+            return self.model.records()             # the clip's rows, already read
         lib = self.bridge.lib
         media = lib.find_media(self.media_id) if lib is not None else None
         try:
@@ -381,6 +382,10 @@ class MainWindow(QMainWindow):
                                  self.color_of(g.tags[0]) if g.tags else "#555555"))
         self.timeline.set_segments(segments)
         self._current_shot = None
+        self._on_position(self.player.position)
+
+    def _results_changed(self) -> None:
+        self._current_shot = None               # re-select the playhead's shot if it is shown
         self._on_position(self.player.position)
 
     def _analysis_started(self, record) -> None:

@@ -134,7 +134,7 @@ def show_export(win: "MainWindow"):
     if not os.access(folder, os.W_OK):              # e.g. footage on a read-only volume
         folder = os.path.expanduser("~")
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
-    if win.browser.proxy.allowed is not None:
+    if win.scope.query:
         dialog.select_scope("results")
     dialog.exported.connect(lambda r: win.notify(
         "info", f"Exported {r.events} events to {', '.join(os.path.basename(p) for p in r.paths)}."))

@@ -134,7 +134,7 @@ class ShotBrowser(QWidget):
         return self.stack.currentWidget()
 
     def _update_count(self, *_args) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.rowCount(), max(self.model.total, self.model.rowCount())
         self.count.setText(f"{total} shots" if shown == total else f"{shown} of {total} shots")
 
     def resort(self, *_args) -> None:

@@ -9,12 +9,10 @@ chips (they stay in the tooltip).
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from fractions import Fraction
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtCore import QSortFilterProxyModel
+from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QPixmap
 
 from camtag.export.reels import reel_name
@@ -22,6 +20,7 @@ from camtag.library import ShotRecord
 from camtag.model import MediaInfo
 from camtag.taxonomy import DEFAULT_MIN_CONFIDENCE, MOVEMENT_FAMILIES
 from camtag.timebase import frames_to_timecode
+from camtag.ui.shot_rows import LazyShotRows, ShotSortProxy
 
 COLUMNS = ("#", "Clip", "Reel", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
 (COL_INDEX, COL_CLIP, COL_REEL, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT,
@@ -31,6 +30,9 @@ SHOT_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 POSTER_SIZE = QSize(96, 54)
+_ROLES = {SHOT_ROLE, TAGS_ROLE, SORT_ROLE, Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+          Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.SizeHintRole,
+          Qt.ItemDataRole.TextAlignmentRole}
 _TIPS = {COL_INDEX: "Shot number within its clip (sorts by clip, then time)",
          COL_CLIP: "Media file the shot comes from",
          COL_REEL: "Reel (tape) name used in EDL and ALE exports",
@@ -40,29 +42,19 @@ _TIPS = {COL_INDEX: "Shot number within its clip (sorts by clip, then time)",
          COL_CONFIDENCE: "Confidence of the shot's camera move (its steadiness when it has no move)"}
 
 
-def _index_valid(parent) -> bool:
-    return parent is not None and parent.isValid()
-
-
-class ShotTableModel(QAbstractTableModel):
+class ShotTableModel(LazyShotRows):
     def __init__(self, media_lookup: Callable[[int], Optional[MediaInfo]], color_of, parent=None,
                  taxonomy=None):
         super().__init__(parent)
         self.taxonomy = taxonomy
         self._reels: dict[str, str] = {}
-        self._rows: list[ShotRecord] = []
-        self._keys: list[tuple] = []
-        self._row_of: dict[int, int] = {}
         self._posters: dict[str, QPixmap] = {}
         self.media_lookup = media_lookup
         self.color_of = color_of
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if _index_valid(parent) else len(self._rows)
-
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if _index_valid(parent) else len(COLUMNS)
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
@@ -80,9 +72,16 @@ class ShotTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
-        rec, col = self._rows[index.row()], index.column()
+        col = index.column()
+        if role == SORT_ROLE and col in (COL_INDEX, COL_IN, COL_POSTER):
+            return float(index.row())       # rows are kept in (clip, time) order
+        if role not in _ROLES:
+            return None                     # (fonts, colours...: no need to read the shot)
+        rec = self.record(index.row())
+        if rec is None:
+            return None
         if role == SHOT_ROLE:
             return rec
         if role == TAGS_ROLE:
@@ -133,8 +132,6 @@ class ShotTableModel(QAbstractTableModel):
         return None
 
     def _sort_value(self, rec: ShotRecord, col: int, row: int):
-        if col in (COL_INDEX, COL_IN, COL_POSTER):
-            return float(row)               # rows are kept in (clip, time) order
         if col in (COL_CLIP, COL_REEL):
             return f"{self._text(rec, col)}\x00{row:09d}"
         if col == COL_OUT:
@@ -194,76 +191,7 @@ class ShotTableModel(QAbstractTableModel):
             self._posters[path] = pix
         return None if pix.isNull() else pix
 
-    # -- rows ------------------------------------------------------------------------------------
-    @staticmethod
-    def _key(rec: ShotRecord) -> tuple:
-        return (rec.media_path, rec.shot.start_frame, rec.id)
 
-    def records(self) -> list[ShotRecord]:
-        return list(self._rows)
-
-    def record(self, row: int) -> ShotRecord:
-        return self._rows[row]
-
-    def row_of(self, shot_id: int) -> Optional[int]:
-        return self._row_of.get(shot_id)
-
-    def _reindex(self) -> None:
-        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
-
-    def set_records(self, records: Iterable[ShotRecord]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(records, key=self._key)
-        self._keys = [self._key(r) for r in self._rows]
-        self._reindex()
-        self.endResetModel()
-
-    def upsert(self, records: Iterable[ShotRecord]) -> None:
-        """Add new shots in order, replace changed ones (by id) in place."""
-        for rec in records:
-            row = self._row_of.get(rec.id)
-            if row is not None and self._keys[row] == self._key(rec):
-                self._rows[row] = rec
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                continue
-            if row is not None:
-                self.remove_ids([rec.id])
-            key = self._key(rec)
-            pos = bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), pos, pos)
-            self._rows.insert(pos, rec)
-            self._keys.insert(pos, key)
-            self._reindex()
-            self.endInsertRows()
-
-    def remove_ids(self, ids: Iterable[int]) -> None:
-        for row in sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._rows[row]
-            del self._keys[row]
-            self.endRemoveRows()
-        self._reindex()
-
-
-class ShotFilterProxy(QSortFilterProxyModel):
-    """Keeps rows whose shot id is in ``allowed`` (None = all)."""
-
+class ShotFilterProxy(ShotSortProxy):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.allowed: Optional[frozenset[int]] = None
-        self.setSortRole(SORT_ROLE)
-
-    def set_allowed(self, ids: Optional[Iterable[int]]) -> None:
-        if hasattr(self, "endFilterChange"):          # Qt >= 6.10
-            self.beginFilterChange()
-            self.allowed = None if ids is None else frozenset(ids)
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.allowed = None if ids is None else frozenset(ids)
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        if self.allowed is None:
-            return True
-        rec = self.sourceModel().index(row, 0, parent).data(SHOT_ROLE)
-        return rec is not None and rec.id in self.allowed
+        super().__init__(SORT_ROLE, COL_INDEX, parent)
