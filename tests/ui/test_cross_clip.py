@@ -114,3 +114,27 @@ def test_moved_file_is_offline_with_relink_and_failed_open_clears(two_clip_windo
     qtbot.waitUntil(lambda: w.media is None, timeout=10000)
     assert w.model.rowCount() == 0 and w.panel.record is None
     assert w.windowTitle() == "camtag"
+
+
+def test_workspace_is_restored_after_a_restart(two_clip_window, make_window, clip, tmp_path, qtbot):
+    w = two_clip_window
+    lib = w.bridge.lib
+    big = lib.find_media(os.path.abspath(clip))
+    _click_item(w.sidebar, w.sidebar.all_item)
+    QTest.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    _type(w.search.field, "static")
+    QTest.keyClick(w.search.field, Qt.Key.Key_Return)
+    target = next(r for r in _shown(w.browser) if r.media_id == big.id and r.shot.index > 0)
+    w.browser.shot_selected.emit(target)
+    qtbot.waitUntil(lambda: w.current_record() is not None and w.current_record().id == target.id,
+                    timeout=5000)
+    w.splitter.setSizes([300, 100, 520])
+    sizes = w.splitter.sizes()
+    w.close()
+
+    again = make_window(str(tmp_path / "two" / "library.sqlite"))
+    assert again.scope.kind == "all" and again.search.field.text() == "static"
+    assert again.media_id == big.id and again.player.position == target.shot.start_frame
+    assert again.current_record().id == target.id
+    assert again.browser.current_record().id == target.id               # a selection after restart
+    assert again.splitter.sizes()[:2] == sizes[:2]                        # player and timeline

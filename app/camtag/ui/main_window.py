@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
             bar.addAction(self.binder[action_id])
         self.addToolBar(bar)
 
-        top = QSplitter(Qt.Orientation.Horizontal, self)
+        top = self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         top.addWidget(self.sidebar)
         top.addWidget(self.player_widget)
         top.addWidget(self.panel)
@@ -311,7 +311,8 @@ class MainWindow(QMainWindow):
         self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display),
                                     nominal_fps(info.rate), info.start_frame)
         self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
-        self.scope.refresh_media_infos(override=(media_id, info) if media_id else None)
+        if media_id is not None:
+            self.scope.set_media_info(media_id, info)
         if jump is None or self.scope.kind == "media":
             if self.scope.kind != "media" or self.scope.value != media_id:
                 self.search.set_query("")           # a new clip starts unfiltered, in order
@@ -321,7 +322,7 @@ class MainWindow(QMainWindow):
             self._records_changed(None)
         self._load_curves()
         self.setWindowTitle(f"camtag — {os.path.basename(info.path)}")
-        if media_id is not None:
+        if media_id is not None and self.scope.kind == "media":
             self.sidebar.select_media(media_id)
         if jump is not None:
             self.go_to_shot(jump)
@@ -456,6 +457,10 @@ class MainWindow(QMainWindow):
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
         self.panel.show_shot(rec, self.media)
+
+    def jump_after_open(self, rec: ShotRecord) -> None:
+        """Show ``rec`` once its clip opens, keeping the browser's scope and search."""
+        self._jump = rec
 
     def mark_shot(self) -> None:
         rec = self.current_record()
@@ -608,11 +613,28 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+        for name, splitter in (("main", self.splitter), ("top", self.top_splitter)):
+            state = self.settings.splitters.get(name)
+            if isinstance(state, str) and state:
+                splitter.restoreState(QByteArray.fromHex(state.encode()))
+
+    def restore_workspace(self) -> None:
+        """Back to where the editor left: the clip, the scope, the search and the shot."""
+        media_actions.restore_workspace(self)
 
     def save(self) -> None:
-        self.settings.browser_view = self.browser.view_name
-        self.settings.time_display = self.player_widget.time_display
-        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        s = self.settings
+        s.browser_view = self.browser.view_name
+        s.time_display = self.player_widget.time_display
+        s.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        s.splitters = {name: bytes(sp.saveState().toHex()).decode()
+                       for name, sp in (("main", self.splitter), ("top", self.top_splitter))}
+        rec = self.current_record()
+        s.last_media = self.media.path if self.media is not None else ""
+        s.last_scope = self.scope.kind
+        s.last_collection = str(self.scope.value) if self.scope.kind == "collection" else ""
+        s.last_query = self.search.field.text().strip() if self.search.valid else ""
+        s.last_shot = rec.id if rec is not None else 0
         try:
             save_settings(self.settings)
         except OSError as exc:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSortFilterProxyModel
 
 from camtag.library import ShotRecord
 
-PAGE = 120                                  # records read around a row a view asks for
+PAGE = 40                                   # records read around a row a view asks for
 
 
 def _index_valid(parent) -> bool:

@@ -61,6 +61,11 @@ class ShotScope(QObject):
             self.refresh_media_infos()
         return self._media_infos.get(media_id)
 
+    def set_media_info(self, media_id: int, info: MediaInfo) -> None:
+        if not self._media_infos and self.lib is not None:
+            self.refresh_media_infos()
+        self._media_infos[media_id] = info
+
     def refresh_media_infos(self, override: Optional[tuple[int, MediaInfo]] = None) -> None:
         if self.lib is None:
             return
