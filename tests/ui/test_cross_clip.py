@@ -75,7 +75,7 @@ def test_result_in_another_clip_opens_there_and_keeps_the_list(two_clip_window, 
     _click_item(w.sidebar, item)
     qtbot.waitUntil(lambda: w.media_id == small_id and w.scope.kind == "media", timeout=5000)
     assert w.search.field.text() == "" and w.scope.query == ""
-    assert browser.count.text() == "1 shots"
+    assert browser.count.text() == "1 shot"
     assert header.sortIndicatorSection() == COL_INDEX
     assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
 

@@ -161,3 +161,29 @@ def test_keymap_presets_have_no_conflicts_and_show_habit_clashes():
     assert habit_clashes(preset_keys("camtag"), "Resolve") == []
     clash = habit_clashes(preset_keys("Premiere"), "Premiere")
     assert len(clash) == 1 and clash[0].startswith("C: Premiere habit is “razor tool”")
+
+
+def test_settings_preset_fills_keys_and_lists_habit_clashes(make_window, tmp_path, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    from camtag.ui.timeline import TimecodeAxis, frame_steps
+
+    w = make_window(str(tmp_path / "lib.sqlite"))
+    dialog = w.show_settings()
+    qtbot.addWidget(dialog)
+    dialog.apply_preset("Premiere")
+    split = dialog.key_edits["shot.split"][0].keySequence()
+    assert split.toString(QKeySequence.SequenceFormat.PortableText) == "Ctrl+K"
+    assert "C: Premiere habit is “razor tool”" in dialog.conflicts.text()
+    dialog.apply_preset("Avid")
+    assert dialog.conflicts.text() == ""
+    assert dialog.key_map()["mark.in"] == ("E", "I")
+
+    # timeline ticks land on the same frames every second (24 fps: never 5 or 10 frames)
+    assert frame_steps(24) == [1, 2, 3, 4, 6, 8, 12] and frame_steps(25) == [1, 5]
+    axis = TimecodeAxis(orientation="bottom")
+    axis.fps = 24
+    for span, width in ((40, 1000), (200, 1000), (5000, 1000)):
+        (major, _), (minor, _) = axis.tickSpacing(0, span, width)
+        assert 24 % major == 0 or major % 24 == 0
+        assert major % minor == 0

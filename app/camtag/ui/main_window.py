@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.player_widget)
         top.addWidget(self.panel)
         top.setStretchFactor(1, 1)
-        top.setSizes([180, 880, 380])
+        top.setSizes([230, 860, 380])
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.browser, "Shots")
         self.tabs.addTab(self.queue_panel, "Analysis queue")
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.timeline)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([470, 150, 300])
+        self.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 4)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -237,7 +240,6 @@ class MainWindow(QMainWindow):
         self.bridge.open(url or None)
         if self.bridge.problem:
             self.notify("error", self.bridge.problem)
-        self.scope.refresh_media_infos()
         self._refresh_sidebar()
         self.scope.show_media(self.media_id)
 
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
             self.notify("warning", f"Library: {exc}")
             return
         self.scope.refresh_media_infos(override=(self.media_id, self.media)
-                                       if self.media_id and self.media else None)
+                                       if self.media_id and self.media else None, media=media)
         self.sidebar.set_media(media, self.media_id)
         self.sidebar.set_collections(collections, counts)
 
@@ -298,7 +300,7 @@ class MainWindow(QMainWindow):
     def open_media_file(self, path: str, analyse: bool = True) -> None:
         media_actions.open_media_file(self, path, analyse)
 
-    def show_media(self, info: MediaInfo, media_id: Optional[int]) -> None:
+    def show_media(self, info: MediaInfo, media_id: Optional[int], keep_scope: bool = False) -> None:
         """Called on the GUI thread once the clip is probed. Opening a clip shows its shots,
         unfiltered and in order; jumping to a search result keeps the result list."""
         jump, self._jump = self._jump, None
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
         if media_id is not None:
             self.scope.set_media_info(media_id, info)
-        if jump is None or self.scope.kind == "media":
+        if (jump is None and not keep_scope) or self.scope.kind == "media":
             if self.scope.kind != "media" or self.scope.value != media_id:
                 self.search.set_query("")           # a new clip starts unfiltered, in order
                 self.browser.reset_sort()
@@ -450,7 +452,7 @@ class MainWindow(QMainWindow):
                 media_actions.offline(self, media)
             elif media.info is not None and media.current_analysis_id is not None:
                 self.settings.remember_file(media.path)
-                self.show_media(media.info, media.id)     # known clip: no probe, no thread
+                self.show_media(media.info, media.id, keep_scope=True)   # known: no probe
             else:
                 self.open_media_file(media.path, analyse=False)
             return
@@ -613,10 +615,19 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+        self._sized = False
         for name, splitter in (("main", self.splitter), ("top", self.top_splitter)):
             state = self.settings.splitters.get(name)
             if isinstance(state, str) and state:
                 splitter.restoreState(QByteArray.fromHex(state.encode()))
+                self._sized = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - first show: share the height by ratio
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            h = max(300, self.splitter.height())
+            self.splitter.setSizes([int(h * 0.44), int(h * 0.15), int(h * 0.41)])
 
     def restore_workspace(self) -> None:
         """Back to where the editor left: the clip, the scope, the search and the shot."""

@@ -112,7 +112,7 @@ def restore_workspace(win: "MainWindow") -> None:
     elif media is not None and media.info is not None:
         if shots and shots[0].media_id == media.id:
             win.jump_after_open(shots[0])
-        win.show_media(media.info, media.id)        # known clip: no probe, no thread
+        win.show_media(media.info, media.id, keep_scope=s.last_scope != "media")
     elif s.last_media and os.path.exists(s.last_media):
         open_media_file(win, s.last_media, analyse=False)
     if s.last_query:

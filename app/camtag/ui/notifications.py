@@ -1,7 +1,9 @@
 """Notifications: what happened and what to do, shown in a strip above the work area.
 
-Never modal: errors stay until closed, information fades after a few seconds. Every message
-is also kept in :attr:`NotificationArea.history` and logged, so nothing is lost.
+Never modal: errors stay until closed, warnings fade after a while. Information ("analysis
+done", "settings saved") never takes a banner: the main window shows it in the status bar, so
+routine events do not push the work area down. Every message is also kept in
+:attr:`NotificationArea.history` and logged, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLay
 log = logging.getLogger("camtag.ui")
 _ICON = {"info": "ℹ", "warning": "⚠", "error": "✖"}
 _LOG = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.WARNING}
-MAX_SHOWN = 4
+MAX_SHOWN = 2
 
 
 class Notice(QFrame):
@@ -55,10 +57,13 @@ class NotificationArea(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
 
-    def notify(self, level: str, text: str, timeout_ms: int | None = None, action=None) -> Notice:
+    def notify(self, level: str, text: str, timeout_ms: int | None = None, action=None):
+        """A banner for warnings, errors and anything with an action; None for plain info."""
         level = level if level in _ICON else "info"
         self.history.append((time.time(), level, text))
         log.log(_LOG[level], "%s: %s", level, text)
+        if level == "info" and action is None:
+            return None
         notice = Notice(level, text, self, action)
         self._layout.addWidget(notice)
         shown = self.visible_notices()

@@ -115,11 +115,12 @@ class ReasoningPanel(QWidget):
                 part = (f"  {media.timecode(t.start_frame)}–{media.timecode(t.end_frame)}" if media
                         else f"  +{t.start_frame - shot.start_frame}–{t.end_frame - shot.start_frame} f")
             name = self.model.name(t.tag) if self.model is not None else t.tag
-            item = QTreeWidgetItem([name + part, f"{t.confidence:.2f}", t.source,
+            item = QTreeWidgetItem([name + ("  ◔" if part else ""), f"{t.confidence:.2f}", t.source,
                                     _STATE_MARK.get(t.state, t.state)])
             item.setData(0, Qt.ItemDataRole.UserRole, t.tag)
             item.setForeground(0, QBrush(QColor(self.color_of(t.tag))))
-            item.setToolTip(0, f"{t.tag}: {t.reason}" if t.reason else t.tag)
+            where = f"\npart of the shot:{part}" if part else ""
+            item.setToolTip(0, (f"{t.tag}: {t.reason}" if t.reason else t.tag) + where)
             if t.state == "rejected":
                 font = QFont(self.tags.font())
                 font.setStrikeOut(True)

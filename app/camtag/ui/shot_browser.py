@@ -44,6 +44,7 @@ class ShotBrowser(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)     # A001…C002.mov
         self.table.setIconSize(POSTER_SIZE)
         self.table.setItemDelegateForColumn(COL_MOVEMENT, ChipsDelegate(self.table))
         self.table.verticalHeader().setVisible(False)
@@ -53,7 +54,7 @@ class ShotBrowser(QWidget):
         header.setStretchLastSection(True)
         for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, 76),
                            (COL_POSTER, POSTER_SIZE.width() + 12), (COL_IN, 104), (COL_OUT, 104),
-                           (COL_DURATION, 170), (COL_MOVEMENT, 330), (COL_CONFIDENCE, 84),
+                           (COL_DURATION, 170), (COL_MOVEMENT, 330), (COL_CONFIDENCE, 100),
                            (COL_NOTES, 160)):
             self.table.setColumnWidth(col, width)
 
@@ -135,7 +136,16 @@ class ShotBrowser(QWidget):
 
     def _update_count(self, *_args) -> None:
         shown, total = self.proxy.rowCount(), max(self.model.total, self.model.rowCount())
-        self.count.setText(f"{total} shots" if shown == total else f"{shown} of {total} shots")
+        noun = "shot" if total == 1 else "shots"
+        self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - small screens get compact rows
+        super().resizeEvent(event)
+        compact = self.height() < 340
+        height = POSTER_SIZE.height() // 2 + 14 if compact else POSTER_SIZE.height() + 6
+        if self.table.verticalHeader().defaultSectionSize() != height:
+            self.table.verticalHeader().setDefaultSectionSize(height)
+            self.table.setIconSize(POSTER_SIZE * (0.5 if compact else 1.0))
 
     def resort(self, *_args) -> None:
         """Apply the header's sort now (new rows arrived or the editor asked)."""

@@ -162,12 +162,13 @@ class ShotTableModel(LazyShotRows):
 
     def tag_chips(self, rec: ShotRecord) -> list[tuple[str, float, str, str, str]]:
         """(tag id, confidence, state, colour, display name) for each effective tag worth reading:
-        moves first; proposals under the search floor are left out (the tooltip lists them)."""
+        moves first; proposals under the search floor are left out except the leading one (the
+        tooltip lists them all)."""
         out = []
-        for t in self.sorted_tags(rec):
+        for n, t in enumerate(self.sorted_tags(rec)):
             state = rec.tag_state(t.id) or "proposed"
-            if state == "proposed" and t.confidence < DEFAULT_MIN_CONFIDENCE:
-                continue
+            if state == "proposed" and t.confidence < DEFAULT_MIN_CONFIDENCE and n > 0:
+                continue                    # (the leading tag always shows: it is what to review)
             out.append((t.id, t.confidence, state, self.color_of(t.id), self.name(t.id)))
         return out
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSortFilterProxyModel
 
 from camtag.library import ShotRecord
 
+NARROW_MAX = 64                             # removals done row by row before a reset is cheaper
 PAGE = 40                                   # records read around a row a view asks for
 
 
@@ -33,7 +34,7 @@ class LazyShotRows(QAbstractTableModel):
         super().__init__(parent)
         self._ids: list[int] = []
         self._cache: dict[int, ShotRecord] = {}
-        self._row_of: dict[int, int] = {}
+        self._row_of: Optional[dict[int, int]] = {}
         self.fetch: Callable[[list[int]], list[ShotRecord]] = lambda ids: []
         self.total = 0                      # shots in the scope before a search narrowed it
 
@@ -48,6 +49,8 @@ class LazyShotRows(QAbstractTableModel):
         return self._ids[row]
 
     def row_of(self, shot_id: int) -> Optional[int]:
+        if self._row_of is None:
+            self._row_of = {sid: i for i, sid in enumerate(self._ids)}
         return self._row_of.get(shot_id)
 
     def record(self, row: int) -> Optional[ShotRecord]:
@@ -71,7 +74,7 @@ class LazyShotRows(QAbstractTableModel):
 
     # -- changing rows ---------------------------------------------------------------------------
     def _reindex(self) -> None:
-        self._row_of = {sid: i for i, sid in enumerate(self._ids)}
+        self._row_of = None                 # rebuilt when first asked (100k ids: tens of ms)
 
     def set_records(self, records: Iterable[ShotRecord]) -> None:
         records = sorted(records, key=shot_key)
@@ -91,9 +94,11 @@ class LazyShotRows(QAbstractTableModel):
     def narrow_to(self, ids: list[int]) -> bool:
         """Go to ``ids`` by removing rows, if that is all it takes (keeps the selection)."""
         keep = set(ids)
-        if [i for i in self._ids if i in keep] != ids:
-            return False
-        self.remove_ids([i for i in self._ids if i not in keep])
+        gone = [i for i in self._ids if i not in keep]
+        if len(gone) > NARROW_MAX or len(self._ids) - len(gone) != len(ids) \
+                or [i for i in self._ids if i in keep] != ids:
+            return False                    # (many removals one by one cost more than a reset)
+        self.remove_ids(gone)
         return True
 
     def _insert_pos(self, key: tuple) -> int:
@@ -110,7 +115,7 @@ class LazyShotRows(QAbstractTableModel):
     def upsert(self, records: Iterable[ShotRecord]) -> None:
         """Add new shots in order, replace changed ones (by id) in place."""
         for rec in records:
-            row = self._row_of.get(rec.id)
+            row = self.row_of(rec.id)
             if row is not None:
                 old = self._cache.get(rec.id)
                 if old is None or shot_key(old) == shot_key(rec):
@@ -126,7 +131,8 @@ class LazyShotRows(QAbstractTableModel):
             self.endInsertRows()
 
     def remove_ids(self, ids: Iterable[int]) -> None:
-        for row in sorted((self._row_of[i] for i in set(ids) if i in self._row_of), reverse=True):
+        rows = (self.row_of(i) for i in set(ids))
+        for row in sorted((r for r in rows if r is not None), reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
             self._cache.pop(self._ids[row], None)
             del self._ids[row]

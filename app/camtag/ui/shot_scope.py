@@ -66,10 +66,12 @@ class ShotScope(QObject):
             self.refresh_media_infos()
         self._media_infos[media_id] = info
 
-    def refresh_media_infos(self, override: Optional[tuple[int, MediaInfo]] = None) -> None:
+    def refresh_media_infos(self, override: Optional[tuple[int, MediaInfo]] = None,
+                            media=None) -> None:
         if self.lib is None:
             return
-        self._media_infos = {m.id: m.info for m in self.lib.media() if m.info is not None}
+        media = self.lib.media() if media is None else media
+        self._media_infos = {m.id: m.info for m in media if m.info is not None}
         if override is not None:
             self._media_infos[override[0]] = override[1]
 

@@ -31,6 +31,7 @@ class Sidebar(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumWidth(170)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)    # A001C002_…_v3.mov, not A001C002_2…
         self.all_item = self._group("All shots", "all", None)
         self.media_group = self._group("Media", "", None)
         self.smart_group = self._group("Smart collections", "", None)
