@@ -191,7 +191,8 @@ def in_app(lib_path: str, links: list[str]) -> dict:
 
     # review 100 shots by keyboard: a search narrows to 100, review mode, C for each
     field.clear()
-    w.search.set_query(f'media:"{os.path.basename(links[7])}" and confidence<0.99')
+    fresh = links[int(time.time()) % len(links)]             # a clip earlier runs left unreviewed
+    w.search.set_query(f'media:"{os.path.basename(fresh)}" and confidence<0.99')
     app.processEvents()
     n = min(100, proxy.rowCount())
     keys = 0

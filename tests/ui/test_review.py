@@ -187,3 +187,34 @@ def test_settings_preset_fills_keys_and_lists_habit_clashes(make_window, tmp_pat
         (major, _), (minor, _) = axis.tickSpacing(0, span, width)
         assert 24 % major == 0 or major % 24 == 0
         assert major % minor == 0
+
+
+def test_export_never_overwrites_silently_and_remembers_format(analysed_window, qtbot, tmp_path):
+    w = analysed_window
+    dialog = w.show_export()
+    qtbot.addWidget(dialog)
+    dialog.select_format("csv")
+    target = tmp_path / "cuts.csv"
+    target.write_text("keep me")
+    dialog.path.setText(str(target))
+    dialog.export_button.click()                              # exists: asks in place
+    assert "already exists" in dialog.result.text() and target.read_text() == "keep me"
+    assert dialog.export_button.text() == "Overwrite" and dialog.rename_button.isVisible()
+    dialog.rename_button.click()
+    assert dialog.path.text() == str(tmp_path / "cuts-2.csv")
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.reveal_button.isVisible(), timeout=10000)
+    assert (tmp_path / "cuts-2.csv").is_file() and target.read_text() == "keep me"
+    assert w.settings.last_export_format == "csv"
+
+    dialog.path.setText(str(target))                          # overwrite when asked twice
+    dialog.export_button.click()
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: target.read_text() != "keep me", timeout=10000)
+
+    dialog.path.setText(str(tmp_path / "missing" / "x.csv"))
+    dialog.export_button.click()
+    assert "not a writable folder" in dialog.result.text()
+    again = w.show_export()                                   # the last format is remembered
+    qtbot.addWidget(again)
+    assert again.format.currentData() == "csv"

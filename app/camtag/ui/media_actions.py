@@ -157,8 +157,16 @@ def show_export(win: "MainWindow"):
     if not os.access(folder, os.W_OK):              # e.g. footage on a read-only volume
         folder = os.path.expanduser("~")
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
+    if win.settings.last_export_format:
+        dialog.select_format(win.settings.last_export_format)
     if win.scope.query:
         dialog.select_scope("results")
+
+    def remember(_result) -> None:
+        win.settings.last_export_format = dialog.format.currentData()
+        win.save()
+
+    dialog.exported.connect(remember)
     dialog.exported.connect(lambda r: win.notify(
         "info", f"Exported {r.events} events to {', '.join(os.path.basename(p) for p in r.paths)}."))
     dialog.show()

@@ -53,6 +53,7 @@ class AppSettings:
     last_collection: str = ""
     last_query: str = ""
     last_shot: int = 0
+    last_export_format: str = ""
 
     # -- derived ---------------------------------------------------------------------------------
     def analysis_settings(self) -> dict:
