@@ -218,3 +218,18 @@ def test_export_never_overwrites_silently_and_remembers_format(analysed_window, 
     again = w.show_export()                                   # the last format is remembered
     qtbot.addWidget(again)
     assert again.format.currentData() == "csv"
+
+
+def test_manual_collection_filled_from_the_context_menu(analysed_window, qtbot):
+    w = analysed_window
+    lib = w.bridge.lib
+    lib.create_collection("Picks")
+    qtbot.waitUntil(lambda: w.sidebar.manual_group.childCount() == 1, timeout=3000)
+    QTest.keyClick(w, Qt.Key.Key_Down)
+    rec = w.current_record()
+    menu = w.review.build_menu()
+    sub = next(a.menu() for a in menu.actions() if a.menu() is not None)
+    assert sub.title() == "Add 1 shot(s) to collection"
+    next(a for a in sub.actions() if a.text() == "Picks").trigger()
+    assert lib.collection_ids("Picks") == [rec.id]
+    qtbot.waitUntil(lambda: w.sidebar.manual_group.child(0).text(0) == "Picks  (1)", timeout=3000)

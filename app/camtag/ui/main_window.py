@@ -307,7 +307,10 @@ class MainWindow(QMainWindow):
         if jump is not None and jump.media_id != media_id:
             jump = None
         self.media, self.media_id = info, media_id
+        self._starts, self._media_records, self._current_shot = [], [], None   # not the last clip's
         self.player.open(info)
+        if jump is not None:
+            self.player.seek(jump.shot.start_frame)     # the shot is found once the rows are in
         self.player_widget.view.clear("loading…")
         self.timeline.set_media(info.frames)
         self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display),
@@ -458,7 +461,8 @@ class MainWindow(QMainWindow):
             return
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
-        self.panel.show_shot(rec, self.media)
+        if self.panel.record is None or self.panel.record.id != rec.id:
+            self.panel.show_shot(rec, self.media)
 
     def jump_after_open(self, rec: ShotRecord) -> None:
         """Show ``rec`` once its clip opens, keeping the browser's scope and search."""

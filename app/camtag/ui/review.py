@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMenu
 
-from camtag.library import ShotRecord
+from camtag.library import LibraryError, ShotRecord
 from camtag.ui.shot_model import COL_CONFIDENCE, SHOT_ROLE
 
 if TYPE_CHECKING:
@@ -142,11 +142,51 @@ class ReviewController(QObject):
         menu.addAction("Swap to the opposite direction", lambda: self.replace("opposite"))
         menu.addAction("Swap to the confusable twin", lambda: self.replace("confusable"))
         menu.addSeparator()
+        self._collection_menu(menu)
+        menu.addSeparator()
         menu.addAction("Add a tag…", win.panel.start_add)
         menu.addAction("Edit note…", win.panel.start_note)
         menu.addSeparator()
         menu.addAction("Review least certain first", self.start)
         return menu
+
+    def _collection_menu(self, menu: QMenu) -> None:
+        win, lib = self.win, self.win.bridge.lib
+        if lib is None:
+            return
+        ids = [r.id for r in self.targets()]
+        sub = menu.addMenu(f"Add {len(ids)} shot(s) to collection")
+        for c in lib.collections():
+            if c.kind == "manual":
+                sub.addAction(c.name, lambda name=c.name: self.collect(name, ids))
+        sub.addAction("New collection…", lambda: self.new_collection(ids))
+        if win.scope.kind == "collection":
+            name = str(win.scope.value)
+            menu.addAction(f"Remove from “{name}”", lambda: self._uncollect(name, ids))
+
+    def collect(self, name: str, ids: list[int]) -> None:
+        try:
+            self.win.bridge.lib.add_to_collection(name, ids)
+        except LibraryError as exc:
+            self.win.notify("warning", str(exc))
+            return
+        self.win.status_label.setText(f"Added {len(ids)} shot(s) to “{name}”.")
+
+    def _uncollect(self, name: str, ids: list[int]) -> None:
+        try:
+            self.win.bridge.lib.remove_from_collection(name, ids)
+        except LibraryError as exc:
+            self.win.notify("warning", str(exc))
+
+    def new_collection(self, ids: list[int]) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self.win, "New collection", "Name:")
+        if ok and name.strip():
+            try:
+                self.win.bridge.lib.create_collection(name.strip(), ids)
+            except LibraryError as exc:
+                self.win.notify("warning", str(exc))
 
     def show_menu(self, pos) -> None:
         self.build_menu().exec(pos)
