@@ -233,3 +233,24 @@ def test_manual_collection_filled_from_the_context_menu(analysed_window, qtbot):
     next(a for a in sub.actions() if a.text() == "Picks").trigger()
     assert lib.collection_ids("Picks") == [rec.id]
     qtbot.waitUntil(lambda: w.sidebar.manual_group.child(0).text(0) == "Picks  (1)", timeout=3000)
+
+
+def test_typed_timecode_jump(analysed_window, qtbot):
+    w, p = analysed_window, analysed_window.player
+    QTest.keyClick(w, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    field = w.player_widget.goto
+    assert field.isVisible() and field.hasFocus()
+    _type(field, "1005")                                     # 10 s 5 frames, filled from the right
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    rate = round(float(w.media.rate))
+    assert p.position == 10 * rate + 5 and not field.isVisible()
+    QTest.keyClick(w, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    _type(field, "+12")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert p.position == 10 * rate + 17
+    QTest.keyClick(w, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    _type(field, "00:00:01:99")                              # no such frame: says so, stays open
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert field.isVisible() and p.position == 10 * rate + 17
+    QTest.keyClick(field, Qt.Key.Key_Escape)
+    assert not field.isVisible()

@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
             "shot.previous": p.previous_shot, "shot.next": p.next_shot,
             "go.start": p.go_start, "go.end": p.go_end,
             "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
-            "mark.shot": self.mark_shot,
+            "mark.shot": self.mark_shot, "go.timecode": self.player_widget.start_goto,
             "time.cycle": self.player_widget.cycle_time_display,
             "tag.confirm": self.review.confirm, "tag.reject": self.review.reject,
             "tag.swap_opposite": lambda: self.review.replace("opposite"),
