@@ -210,7 +210,8 @@ def test_export_never_overwrites_silently_and_remembers_format(analysed_window, 
     dialog.path.setText(str(target))                          # overwrite when asked twice
     dialog.export_button.click()
     dialog.export_button.click()
-    qtbot.waitUntil(lambda: target.read_text() != "keep me", timeout=10000)
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled() and target.read_text() != "keep me",
+                    timeout=10000)
 
     dialog.path.setText(str(tmp_path / "missing" / "x.csv"))
     dialog.export_button.click()
@@ -254,3 +255,13 @@ def test_typed_timecode_jump(analysed_window, qtbot):
     assert field.isVisible() and p.position == 10 * rate + 17
     QTest.keyClick(field, Qt.Key.Key_Escape)
     assert not field.isVisible()
+
+
+def test_clicking_the_viewer_takes_focus_from_the_search_field(analysed_window, qtbot):
+    w, p = analysed_window, analysed_window.player
+    QTest.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.search.field.hasFocus()
+    QTest.mouseClick(w.player_widget.view, Qt.MouseButton.LeftButton)
+    assert not w.search.field.hasFocus()
+    QTest.keyClick(w, Qt.Key.Key_Right)                      # the keys drive the player again
+    assert p.position == 1

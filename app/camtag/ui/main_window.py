@@ -11,15 +11,15 @@ import os
 from bisect import bisect_right
 from typing import Optional
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QProgressBar,
                                QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.library import LibraryError, ShotRecord
 from camtag.model import MediaInfo
 from camtag.taxonomy import translate_query
 from camtag.timebase import nominal_fps
-from camtag.ui import media_actions
+from camtag.ui import media_actions, workspace
 from camtag.ui.analysis_queue import AnalysisQueue
 from camtag.ui.library_bridge import LibraryBridge
 from camtag.ui.notifications import NotificationArea
@@ -27,6 +27,7 @@ from camtag.ui.player import PlayerController
 from camtag.ui.player_widget import PlayerWidget
 from camtag.ui.queue_panel import QueuePanel
 from camtag.ui.reasoning_panel import ReasoningPanel
+from camtag.ui.editing import EditorOps
 from camtag.ui.resources import icon
 from camtag.ui.review import ReviewController
 from camtag.ui.search_bar import SearchBar
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self)
         self.search = SearchBar(self._check_query, self, self._translate, self.completions())
         self.review = ReviewController(self)
+        self.ops = EditorOps(self)
         self.queue = AnalysisQueue(lambda: self.bridge.lib, lambda: self.settings, self)
         self.queue_panel = QueuePanel(self.queue, self)
         self.queue_panel.set_engine(settings.engine)
@@ -147,18 +149,18 @@ class MainWindow(QMainWindow):
         self.scope.results_changed.connect(self._results_changed)
         self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
         self.search.query_changed.connect(self.scope.set_query)
-        self.search.save_requested.connect(self.save_search)
+        self.search.save_requested.connect(self.ops.save_search)
         self.sidebar.scope_selected.connect(self._scope_selected)
-        self.sidebar.delete_requested.connect(self.delete_collection)
+        self.sidebar.delete_requested.connect(self.ops.delete_collection)
         self.panel.confirm_requested.connect(lambda sid, tag: self.run_op("confirm_tag", sid, tag))
         self.panel.reject_requested.connect(lambda sid, tag: self.run_op("reject_tag", sid, tag))
-        self.panel.add_requested.connect(self._add_tag)
+        self.panel.add_requested.connect(self.ops.add_tag)
         self.panel.note_requested.connect(lambda sid, text: self.run_op("edit_note", sid, text))
         self.bridge.media_changed.connect(lambda _ids: self._refresh_sidebar())
         self.bridge.collections_changed.connect(lambda _n: self._refresh_sidebar())
         self.bridge.analysis_started.connect(self._analysis_started)
         self.bridge.analysis_finished.connect(self._analysis_finished)
-        self.bridge.undo_changed.connect(self._undo_changed)
+        self.bridge.undo_changed.connect(self.ops.undo_changed)
         self.bridge.changed_externally.connect(self.scope.reload)
         self.queue.notice.connect(self.notify)
         self.queue.item_changed.connect(self._queue_progress)
@@ -189,8 +191,8 @@ class MainWindow(QMainWindow):
             "review.start": self.review.start, "review.stop": self.review.stop,
             "tag.add": self.panel.start_add, "tag.previous": lambda: self.panel.move_highlight(-1),
             "tag.next": lambda: self.panel.move_highlight(1), "shot.note": self.panel.start_note,
-            "shot.split": self.split_shot, "shot.merge": self.merge_shot,
-            "edit.undo": self.undo, "edit.redo": self.redo,
+            "shot.split": self.ops.split_shot, "shot.merge": self.ops.merge_shot,
+            "edit.undo": self.ops.undo, "edit.redo": self.ops.redo,
             "search.focus": self.search.focus, "view.toggle_grid": self.browser.toggle_view,
             "file.open": self.choose_files, "file.add_folder": self.choose_folder,
             "file.export": self.show_export, "queue.cancel": self.queue.cancel,
@@ -481,77 +483,9 @@ class MainWindow(QMainWindow):
         row = self.model.row_of(self._current_shot)
         return self.model.record(row) if row is not None else None
 
-    # -- editor operations -----------------------------------------------------------------------
+    # -- editor operations (see editing.EditorOps) ----------------------------------------------
     def run_op(self, name: str, *args):
-        lib = self.bridge.lib
-        if lib is None:
-            return None
-        try:
-            changes = getattr(lib, name)(*args)
-        except LibraryError as exc:
-            self.notify("warning", f"{exc}")
-            return None
-        self._refresh_panel()
-        return changes
-
-    def _add_tag(self, shot_id: int, tag: str) -> None:
-        named = self.taxonomy.resolve(tag) if self.taxonomy is not None else ()
-        if len(named) == 1:                         # "push in", "Dolly In" -> dolly_in
-            tag = named[0]
-        tag = tag.strip().lower().replace(" ", "_").replace("-", "_")
-        if self.taxonomy is not None and tag not in self.taxonomy:
-            close = self.taxonomy.suggest(tag, 1) or list(named[:1])
-            hint = f" (did you mean {self.taxonomy.display_name(close[0])}?)" if close else ""
-            self.notify("info", f"“{tag}” is not in the taxonomy; it is added as a custom tag{hint}.")
-        if self.run_op("add_tag", shot_id, tag) is not None:
-            self.panel.select_tag(tag)
-
-    def _refresh_panel(self) -> None:
-        rec = self.current_record()
-        self.panel.show_shot(rec, self.media)
-
-    def split_shot(self) -> None:
-        rec = self.current_record()
-        if rec is not None:
-            self.run_op("split_shot", rec.id, self.player.position)
-
-    def merge_shot(self) -> None:
-        rec = self.current_record()
-        if rec is not None:
-            self.run_op("merge_shots", rec.id)
-
-    def undo(self) -> None:
-        changes = self.run_op("undo")
-        if changes is not None:
-            self.status_label.setText(f"Undid: {changes.label}")
-
-    def redo(self) -> None:
-        changes = self.run_op("redo")
-        if changes is not None:
-            self.status_label.setText(f"Redid: {changes.label}")
-
-    def _undo_changed(self) -> None:
-        lib = self.bridge.lib
-        for action_id, can, label in (("edit.undo", lib.can_undo, lib.undo_stack.undo_label),
-                                      ("edit.redo", lib.can_redo, lib.undo_stack.redo_label)):
-            action = self.binder[action_id]
-            action.setEnabled(can)
-            word = "Undo" if action_id == "edit.undo" else "Redo"
-            action.setText(f"{word} {label}" if label else word)
-
-    def save_search(self, query: str) -> None:
-        name, ok = QInputDialog.getText(self, "Save smart collection", "Name:", text=query[:40])
-        if ok and name.strip():
-            try:
-                self.bridge.lib.save_search(name.strip(), query)
-            except Exception as exc:  # noqa: BLE001 - QueryError or LibraryError, both one line
-                self.notify("warning", str(exc).splitlines()[0])
-
-    def delete_collection(self, name: str) -> None:
-        try:
-            self.bridge.lib.delete_collection(name)
-        except LibraryError as exc:
-            self.notify("warning", str(exc))
+        return self.ops.run(name, *args)
 
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
@@ -617,39 +551,20 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def _restore_geometry(self) -> None:
-        if self.settings.window_geometry:
-            self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
-        self._sized = False
-        for name, splitter in (("main", self.splitter), ("top", self.top_splitter)):
-            state = self.settings.splitters.get(name)
-            if isinstance(state, str) and state:
-                splitter.restoreState(QByteArray.fromHex(state.encode()))
-                self._sized = True
+        self._sized = workspace.restore_layout(self)
 
     def showEvent(self, event) -> None:  # noqa: N802 - first show: share the height by ratio
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            h = max(300, self.splitter.height())
-            self.splitter.setSizes([int(h * 0.44), int(h * 0.15), int(h * 0.41)])
+            workspace.share_height(self)
 
     def restore_workspace(self) -> None:
         """Back to where the editor left: the clip, the scope, the search and the shot."""
-        media_actions.restore_workspace(self)
+        workspace.restore(self)
 
     def save(self) -> None:
-        s = self.settings
-        s.browser_view = self.browser.view_name
-        s.time_display = self.player_widget.time_display
-        s.window_geometry = bytes(self.saveGeometry().toHex()).decode()
-        s.splitters = {name: bytes(sp.saveState().toHex()).decode()
-                       for name, sp in (("main", self.splitter), ("top", self.top_splitter))}
-        rec = self.current_record()
-        s.last_media = self.media.path if self.media is not None else ""
-        s.last_scope = self.scope.kind
-        s.last_collection = str(self.scope.value) if self.scope.kind == "collection" else ""
-        s.last_query = self.search.field.text().strip() if self.search.valid else ""
-        s.last_shot = rec.id if rec is not None else 0
+        workspace.remember(self)
         try:
             save_settings(self.settings)
         except OSError as exc:

@@ -96,29 +96,6 @@ def offline(win: "MainWindow", media) -> None:
     win.sidebar.set_offline(media.id, True)
 
 
-def restore_workspace(win: "MainWindow") -> None:
-    s, lib = win.settings, win.bridge.lib
-    if lib is None:
-        return
-    media = lib.find_media(s.last_media) if s.last_media else None
-    shots = lib.get_shots([s.last_shot]) if s.last_shot else []
-    if s.last_scope == "all":                       # the scope first: the clip opens inside it
-        win.scope.show_all()
-        win.sidebar.setCurrentItem(win.sidebar.all_item)
-    elif s.last_scope == "collection" and s.last_collection:
-        win.scope.show_collection(s.last_collection)
-    if media is not None and not os.path.exists(media.path):
-        offline(win, media)
-    elif media is not None and media.info is not None:
-        if shots and shots[0].media_id == media.id:
-            win.jump_after_open(shots[0])
-        win.show_media(media.info, media.id, keep_scope=s.last_scope != "media")
-    elif s.last_media and os.path.exists(s.last_media):
-        open_media_file(win, s.last_media, analyse=False)
-    if s.last_query:
-        win.search.set_query(s.last_query)
-
-
 def _export_sources(win: "MainWindow") -> dict:
     def media():
         if win.media is None or win.media_id is None:

@@ -23,6 +23,7 @@ class VideoView(QWidget):
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)     # a click on the picture takes the keys
 
     def show_frame(self, index: int, image: QImage) -> None:
         self.index, self.image = index, image
