@@ -265,3 +265,20 @@ def test_clicking_the_viewer_takes_focus_from_the_search_field(analysed_window, 
     assert not w.search.field.hasFocus()
     QTest.keyClick(w, Qt.Key.Key_Right)                      # the keys drive the player again
     assert p.position == 1
+
+
+def test_timeline_fit_and_bands_follow_corrections(analysed_window, qtbot):
+    w = analysed_window
+    tl, lib = w.timeline, w.bridge.lib
+    tl.zoom_to(10, 40)
+    QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ShiftModifier)    # zoom to fit
+    lo, hi = tl.vb.viewRange()[0]
+    assert lo <= 0 and hi >= w.media.frames - 1
+    # reject a segment's tag: its band takes the shot's leading tag's colour
+    rec = next(r for r in w.clip_records() if r.shot.segments and r.shot.segments[0].tags)
+    seg = rec.shot.segments[0]
+    lib.reject_tag(rec.id, seg.tags[0])
+    fresh = lib.shot(rec.id)
+    bands = w.band_segments([fresh])
+    allowed = {w.color_of(t.id) for t in fresh.shot.tags} | {"#555555"}
+    assert bands[0][2] in allowed and bands[0][2] != w.color_of(seg.tags[0])

@@ -41,6 +41,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("mark.shot", "Mark the shot at the playhead (in and out, as X marks a clip in an NLE)",
            ("X",), "Navigate"),
     Action("go.timecode", "Jump to a typed timecode (+/- frames, or 480f)", ("Ctrl+J",), "Navigate"),
+    Action("view.fit_timeline", "Zoom the timeline to fit the clip (or double-click it)",
+           ("Shift+Z",), "Navigate"),
     Action("time.cycle", "Show timecode / frames / seconds", ("Ctrl+T",), "Navigate"),
     # tags and shots
     Action("tag.confirm", "Confirm the highlighted tag on the selected shots", ("C",), "Tags"),

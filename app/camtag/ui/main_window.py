@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
             "go.start": p.go_start, "go.end": p.go_end,
             "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
             "mark.shot": self.mark_shot, "go.timecode": self.player_widget.start_goto,
+            "view.fit_timeline": self.timeline.fit,
             "time.cycle": self.player_widget.cycle_time_display,
             "tag.confirm": self.review.confirm, "tag.reject": self.review.reject,
             "tag.swap_opposite": lambda: self.review.replace("opposite"),
@@ -383,14 +384,21 @@ class MainWindow(QMainWindow):
         self._starts = [r.shot.start_frame for r in records]
         self.player.set_shot_starts(self._starts)
         self.timeline.set_boundaries([s for s in self._starts if s > 0])
-        segments = []
-        for r in records:
-            for g in r.shot.segments:
-                segments.append((g.start_frame, g.end_frame,
-                                 self.color_of(g.tags[0]) if g.tags else "#555555"))
-        self.timeline.set_segments(segments)
+        self.timeline.set_segments(self.band_segments(records))
         self._current_shot = None
         self._on_position(self.player.position)
+
+    def band_segments(self, records) -> list[tuple[int, int, str]]:
+        """The timeline's colour bands, following the editor: a segment whose tag was rejected takes
+        the shot's leading tag (confirmed or added ones included) instead."""
+        out = []
+        for r in records:
+            effective = {t.id for t in r.shot.tags}
+            lead = self.model.lead_tag(r)
+            for g in r.shot.segments:
+                tag = next((t for t in g.tags if t in effective), lead.id if lead else None)
+                out.append((g.start_frame, g.end_frame, self.color_of(tag) if tag else "#555555"))
+        return out
 
     def _results_changed(self) -> None:
         self._current_shot = None               # re-select the playhead's shot if it is shown

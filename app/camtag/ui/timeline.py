@@ -233,14 +233,24 @@ class MotionTimeline(QWidget):
         self.seek_requested.emit(int(round(line.value())))
 
     def _clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.double():
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.scenePos()
+        if self.legend.sceneBoundingRect().contains(pos):
+            return                          # the legend toggles its curve; it does not seek
+        if event.double():
+            self.fit()
+            return
         if not self.vb.sceneBoundingRect().contains(pos):
             return
         frame = int(round(self.vb.mapSceneToView(pos).x()))
         if 0 <= frame < max(1, self.frames):
             self.seek_requested.emit(frame)
+
+    def fit(self) -> None:
+        """Zoom to fit the whole clip (Shift+Z, as in Resolve; or double-click)."""
+        if self.frames:
+            self.zoom_to(0, self.frames)
 
     def zoom_to(self, start: int, end: int) -> None:
         self.vb.setXRange(start, end, padding=0.02)
