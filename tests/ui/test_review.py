@@ -158,6 +158,8 @@ def test_keymap_presets_have_no_conflicts_and_show_habit_clashes():
         assert conflicts(preset_keys(name)) == {}, name
     assert preset_keys("Avid")["mark.in"] == ("E", "I")
     assert preset_keys("camtag")["tag.reject"] == ("Delete", "Backspace")   # X is NLE's mark clip
+    bound = [k for ks in preset_keys("camtag").values() for k in ks]
+    assert "[" not in bound and "]" not in bound          # [ ] look like the mark buttons
     assert habit_clashes(preset_keys("camtag"), "Resolve") == []
     clash = habit_clashes(preset_keys("Premiere"), "Premiere")
     assert len(clash) == 1 and clash[0].startswith("C: Premiere habit is “razor tool”")

@@ -56,8 +56,8 @@ ACTIONS: tuple[Action, ...] = (
            "Tags"),
     Action("review.stop", "End review", ("Escape",), "Tags"),
     Action("tag.add", "Add a tag to the shot (type, Enter)", ("T", "Return"), "Tags"),
-    Action("tag.previous", "Highlight the previous tag", ("[",), "Tags"),
-    Action("tag.next", "Highlight the next tag", ("]",), "Tags"),
+    Action("tag.previous", "Highlight the previous tag", ("Alt+Up",), "Tags"),   # [ ] look like marks
+    Action("tag.next", "Highlight the next tag", ("Alt+Down",), "Tags"),
     Action("shot.note", "Edit the shot's note", ("N",), "Tags"),
     Action("shot.split", "Split the shot at the playhead", ("Ctrl+B",), "Tags"),
     Action("shot.merge", "Merge the shot with the next one", ("Ctrl+M",), "Tags"),

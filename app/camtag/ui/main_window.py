@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status_label = QLabel("", self)
         self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(220)
+        self.progress.setMinimumWidth(260)           # room for "name: 42%", not clipped
+        self.progress.setMaximumWidth(360)
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.statusBar().addWidget(self.status_label, 1)
@@ -438,7 +439,8 @@ class MainWindow(QMainWindow):
         if busy and row == self.queue.running_row:
             item = self.queue.items[row]
             self.progress.setValue(int(1000 * self.queue.fractions.get(row, 0.0)))
-            self.progress.setFormat(f"{item.name}: %p%")
+            name = item.name if len(item.name) <= 28 else item.name[:12] + "…" + item.name[-14:]
+            self.progress.setFormat(f"{name}: %p%")
 
     # -- position <-> shots ----------------------------------------------------------------------
     def _on_position(self, frame: int) -> None:

@@ -1,6 +1,6 @@
 """The selected shot's tags (confidence, source, editor state) and its reasoning traces.
 
-Keyboard: C confirms and X rejects the highlighted tag, [ and ] move the highlight, T or Enter
+Keyboard: C confirms and Delete rejects the highlighted tag, Alt+Up/Down move the highlight, T or Enter
 opens the add field (type a tag id, Enter adds, Esc goes back), N edits the note. The panel only
 asks; the main window runs the library's undoable operations and refreshes the panel.
 """
