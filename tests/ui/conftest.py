@@ -96,3 +96,34 @@ def analysed_window(make_window, library_copy, clip, qtbot):
                     and not window.queue.busy, timeout=30000)
     qtbot.waitUntil(lambda: window.timeline.items["pan"].xData is not None, timeout=10000)
     return window
+
+
+SECOND_CLIP = "pyscenedetect_counter.mp4"
+
+
+@pytest.fixture(scope="session")
+def two_clip_template(tmp_path_factory, template_library, shots_dir) -> str:
+    """The template library plus a second, small clip's analysis (done once per session)."""
+    from camtag.jobs import run_job
+    from camtag.library import open_library
+    from camtag.ui.settings import AppSettings
+
+    folder = tmp_path_factory.mktemp("two-clip-library")
+    shutil.copytree(template_library, folder, dirs_exist_ok=True)
+    settings = AppSettings.from_dict(TEST_SETTINGS).analysis_settings()
+    detector = settings.pop("detector")
+    with open_library(str(folder / "library.sqlite")) as lib:
+        run_job(lib.analyze(str(shots_dir / SECOND_CLIP), detector=detector, settings=settings))
+        lib.store.checkpoint()
+    return str(folder)
+
+
+@pytest.fixture
+def two_clip_window(make_window, tmp_path, two_clip_template, shots_dir, qtbot):
+    """A window on a two-clip library, showing the small second clip (one shot) loaded."""
+    target = tmp_path / "two"
+    shutil.copytree(two_clip_template, target)
+    window = make_window(str(target / "library.sqlite"), str(shots_dir / SECOND_CLIP))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and window.player.shown_index == 0
+                    and not window.queue.busy, timeout=30000)
+    return window

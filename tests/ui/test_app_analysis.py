@@ -7,6 +7,8 @@ import os
 
 from PySide6.QtCore import Qt
 
+from camtag.ui.shot_model import COL_IN, COL_POSTER
+
 
 def test_open_clip_streams_cancel_resume_finish(make_window, clip, tmp_path, qtbot, qtmodeltester):
     window = make_window(str(tmp_path / "fresh.sqlite"))
@@ -36,9 +38,9 @@ def test_open_clip_streams_cancel_resume_finish(make_window, clip, tmp_path, qtb
     qtbot.waitUntil(lambda: window.model.rowCount() == len(stored), timeout=5000)
     assert [r.id for r in window.model.records()] == [r.id for r in stored]
     # timecodes come from the clip; posters and motion curves are shown
-    assert window.model.index(0, 2).data() == "00:00:00:00"
-    assert window.model.index(1, 2).data() == window.media.timecode(stored[1].shot.start_frame)
-    assert window.model.index(0, 1).data(Qt.ItemDataRole.DecorationRole) is not None
+    assert window.model.index(0, COL_IN).data() == "00:00:00:00"
+    assert window.model.index(1, COL_IN).data() == window.media.timecode(stored[1].shot.start_frame)
+    assert window.model.index(0, COL_POSTER).data(Qt.ItemDataRole.DecorationRole) is not None
     qtbot.waitUntil(lambda: window.timeline.items["pan"].xData is not None, timeout=5000)
     xs = window.timeline.items["pan"].xData
     resumed_at = int(window.queue.items[0].message.split("resumed at frame ")[1].split(";")[0])

@@ -6,6 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from camtag.ui.shot_model import COL_IN
+
 
 def _key(window, key, modifier=Qt.KeyboardModifier.NoModifier):
     QTest.keyClick(window, key, modifier)
@@ -140,7 +142,7 @@ def test_timeline_click_and_browser_click_seek(analysed_window, qtbot):
     # clicking a row in the browser seeks to that shot's first frame
     table = w.browser.table
     row = 3
-    rect = table.visualRect(w.browser.proxy.index(row, 2))
+    rect = table.visualRect(w.browser.proxy.index(row, COL_IN))
     QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     rec = w.browser.proxy.index(row, 0).data(Qt.ItemDataRole.UserRole + 1)
     assert p.position == rec.shot.start_frame

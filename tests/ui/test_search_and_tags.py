@@ -81,7 +81,7 @@ def test_keyboard_tag_edits_undo_and_redo(analysed_window, qtbot):
                    | Qt.KeyboardModifier.ShiftModifier)
     assert lib.shot(rec.id).tag_state(tag) == "confirmed"
 
-    QTest.keyClick(w, Qt.Key.Key_X)                      # reject: gone from the browser chips
+    QTest.keyClick(w, Qt.Key.Key_Delete)                 # reject: gone from the browser chips
     assert lib.shot(rec.id).tag_state(tag) == "rejected"
     row = w.model.row_of(rec.id)
     chips = [c[0] for c in w.model.tag_chips(w.model.record(row))]

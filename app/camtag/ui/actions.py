@@ -38,13 +38,26 @@ ACTIONS: tuple[Action, ...] = (
     Action("mark.in", "Set mark in at the playhead", ("I",), "Navigate"),
     Action("mark.out", "Set mark out at the playhead", ("O",), "Navigate"),
     Action("mark.clear", "Clear the in/out marks", ("Ctrl+Shift+X",), "Navigate"),
+    Action("mark.shot", "Mark the shot at the playhead (in and out, as X marks a clip in an NLE)",
+           ("X",), "Navigate"),
+    Action("go.timecode", "Jump to a typed timecode (+/- frames, or 480f)", ("Ctrl+J",), "Navigate"),
+    Action("view.fit_timeline", "Zoom the timeline to fit the clip (or double-click it)",
+           ("Shift+Z",), "Navigate"),
     Action("time.cycle", "Show timecode / frames / seconds", ("Ctrl+T",), "Navigate"),
     # tags and shots
-    Action("tag.confirm", "Confirm the highlighted tag of the shot", ("C",), "Tags"),
-    Action("tag.reject", "Reject the highlighted tag", ("X", "Delete"), "Tags"),
+    Action("tag.confirm", "Confirm the highlighted tag on the selected shots", ("C",), "Tags"),
+    Action("tag.reject", "Reject the highlighted tag on the selected shots", ("Delete", "Backspace"),
+           "Tags"),
+    Action("tag.swap_opposite", "Swap the leading tag to its opposite (pan left → pan right)",
+           ("R",), "Tags"),
+    Action("tag.swap_twin", "Swap the leading tag to its confusable twin (pan ↔ truck, zoom ↔ dolly)",
+           ("Shift+R",), "Tags"),
+    Action("review.start", "Review: least certain shots first, one key per shot", ("Ctrl+R",),
+           "Tags"),
+    Action("review.stop", "End review", ("Escape",), "Tags"),
     Action("tag.add", "Add a tag to the shot (type, Enter)", ("T", "Return"), "Tags"),
-    Action("tag.previous", "Highlight the previous tag", ("[",), "Tags"),
-    Action("tag.next", "Highlight the next tag", ("]",), "Tags"),
+    Action("tag.previous", "Highlight the previous tag", ("Alt+Up",), "Tags"),   # [ ] look like marks
+    Action("tag.next", "Highlight the next tag", ("Alt+Down",), "Tags"),
     Action("shot.note", "Edit the shot's note", ("N",), "Tags"),
     Action("shot.split", "Split the shot at the playhead", ("Ctrl+B",), "Tags"),
     Action("shot.merge", "Merge the shot with the next one", ("Ctrl+M",), "Tags"),
@@ -64,6 +77,50 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 BY_ID = {a.id: a for a in ACTIONS}
+
+# Keymap presets: the keys an editor's NLE habits expect, over the defaults above.
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "camtag": {},
+    "Resolve": {"shot.split": ("Ctrl+\\", "Ctrl+B"), "mark.clear": ("Alt+X",),
+                "shot.previous": ("Up", "Shift+Up"), "shot.next": ("Down", "Shift+Down")},
+    "Premiere": {"shot.split": ("Ctrl+K",), "mark.clear": ("Ctrl+Shift+X",),
+                 "step.back_second": ("Shift+Left",), "step.forward_second": ("Shift+Right",)},
+    "Avid": {"mark.in": ("E", "I"), "mark.out": ("R", "O"), "mark.shot": ("T",),
+             "mark.clear": ("G",), "step.back": ("3", "Left"), "step.forward": ("4", "Right"),
+             "shot.split": ("H",), "tag.swap_opposite": ("Alt+R",), "tag.swap_twin": ("Alt+Shift+R",),
+             "tag.add": ("Return",), "view.toggle_grid": ("Ctrl+G",)},
+}
+# What a key means in each NLE, where camtag gives it another meaning by default.
+NLE_HABITS: dict[str, dict[str, str]] = {
+    "Resolve": {"X": "mark clip", "B": "blade", "Ctrl+B": "split clip"},
+    "Premiere": {"X": "mark clip", "C": "razor tool", "Ctrl+K": "add edit"},
+    "Avid": {"E": "mark in", "R": "mark out", "T": "mark clip", "H": "add edit", "G": "clear marks",
+             "3": "step back", "4": "step forward"},
+}
+
+
+def preset_keys(name: str) -> dict[str, tuple[str, ...]]:
+    """Action id -> keys for a preset (unknown names give the defaults)."""
+    return effective_keys(PRESETS.get(name, {}))
+
+
+def habit_clashes(keys: dict[str, tuple[str, ...]], nle: str) -> list[str]:
+    """Keys bound to something other than what the editor's NLE habit expects, one line each."""
+    out = []
+    habits = {k.lower(): v for k, v in NLE_HABITS.get(nle, {}).items()}
+    for action_id, ks in keys.items():
+        for k in ks:
+            meaning = habits.get(k.lower())
+            if meaning and not _means(action_id, meaning):
+                out.append(f"{k}: {nle} habit is “{meaning}”, here it is “{BY_ID[action_id].text}”")
+    return out
+
+
+def _means(action_id: str, meaning: str) -> bool:
+    return {"mark clip": "mark.shot", "mark in": "mark.in", "mark out": "mark.out",
+            "clear marks": "mark.clear", "add edit": "shot.split", "split clip": "shot.split",
+            "blade": "shot.split", "razor tool": "shot.split", "step back": "step.back",
+            "step forward": "step.forward"}.get(meaning) == action_id
 
 
 def effective_keys(overrides: dict | None) -> dict[str, tuple[str, ...]]:

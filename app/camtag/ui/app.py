@@ -68,6 +68,8 @@ def build_window(path: Optional[str] = None, library_url: Optional[str] = None):
             window.notify("warning", text)
     if path:
         QTimer.singleShot(0, lambda: window.open_paths([path]))
+    else:
+        window.restore_workspace()
     return window
 
 

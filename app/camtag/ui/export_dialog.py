@@ -69,6 +69,16 @@ class ExportDialog(QDialog):
         form.addRow("", self.locators)
         form.addRow("File", path_row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.reveal_button = self.buttons.addButton("Reveal in folder",
+                                                    QDialogButtonBox.ButtonRole.ActionRole)
+        self.reveal_button.hide()
+        self.reveal_button.clicked.connect(self.reveal)
+        self.rename_button = self.buttons.addButton("Use a new name",
+                                                    QDialogButtonBox.ButtonRole.ActionRole)
+        self.rename_button.hide()
+        self.rename_button.clicked.connect(self.use_free_name)
+        self._overwrite_ok = ""             # the path the editor agreed to overwrite
+        self.written: list[str] = []
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ApplyRole)
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start_export)
@@ -78,6 +88,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.result)
         layout.addWidget(self.buttons)
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.path.textChanged.connect(self._path_changed)
         self._format_changed()
         self.resize(620, 360)
         self._worker = None
@@ -118,17 +129,50 @@ class ExportDialog(QDialog):
                              name=self.name.text().strip(), strict=self.strict.isChecked(),
                              locators=self.locators.isChecked())
 
+    def _path_changed(self, _text: str = "") -> None:
+        self._overwrite_ok = ""
+        self.export_button.setText("Export")
+        self.rename_button.hide()
+
+    def use_free_name(self) -> None:
+        """``name-2.edl``, ``name-3.edl``… the first that does not exist."""
+        stem, ext = os.path.splitext(self.path.text().strip())
+        stem = stem.rsplit("-", 1)[0] if stem.rsplit("-", 1)[-1].isdigit() else stem
+        n = 2
+        while os.path.exists(f"{stem}-{n}{ext}"):
+            n += 1
+        self.path.setText(f"{stem}-{n}{ext}")
+        self.result.setText("")
+
+    def reveal(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        if self.written:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(self.written[0])))
+
     # -- export ----------------------------------------------------------------------------------
     def start_export(self) -> None:
         path = self.path.text().strip()
         if not path:
             self._show_error("choose a file to write")
             return
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            self._show_error(f"{folder} is not a writable folder; Browse… to pick another")
+            return
         try:
             options = self.options()
             source = self.sources[self.scope.currentData()]()
         except Exception as exc:  # noqa: BLE001 - shown in the dialog, the app goes on
             self._show_error(str(exc))
+            return
+        if os.path.exists(path) and self._overwrite_ok != path:
+            self._overwrite_ok = path       # never silently: say so, offer both ways out
+            self.export_button.setText("Overwrite")
+            self.rename_button.show()
+            self._show_error(f"{os.path.basename(path)} already exists. Overwrite replaces it; "
+                             f"Use a new name keeps it.", prefix="⚠")
             return
         fmt = self.format.currentData()
         self.export_button.setEnabled(False)
@@ -138,6 +182,11 @@ class ExportDialog(QDialog):
 
     def _done(self, result) -> None:
         self.export_button.setEnabled(True)
+        self.written = list(result.paths)
+        self.reveal_button.setVisible(bool(self.written))
+        self.rename_button.hide()
+        self._overwrite_ok = ""
+        self.export_button.setText("Export")
         lines = [f"✓ wrote {len(result.paths)} file(s), {result.events} events:"]
         lines += [f"   {p}" for p in result.paths]
         lines += [f"⚠ {w}" for w in result.warnings[:8]]
@@ -149,6 +198,6 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         self._show_error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
-    def _show_error(self, text: str) -> None:
+    def _show_error(self, text: str, prefix: str = "✖ Not exported:") -> None:
         self.result.setStyleSheet("color: #ff8a80")
-        self.result.setText(f"✖ Not exported: {text}")
+        self.result.setText(f"{prefix} {text}")

@@ -11,14 +11,15 @@ import os
 from bisect import bisect_right
 from typing import Optional
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QProgressBar,
                                QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.library import LibraryError, ShotRecord
 from camtag.model import MediaInfo
+from camtag.taxonomy import translate_query
 from camtag.timebase import nominal_fps
-from camtag.ui import media_actions
+from camtag.ui import media_actions, workspace
 from camtag.ui.analysis_queue import AnalysisQueue
 from camtag.ui.library_bridge import LibraryBridge
 from camtag.ui.notifications import NotificationArea
@@ -26,7 +27,9 @@ from camtag.ui.player import PlayerController
 from camtag.ui.player_widget import PlayerWidget
 from camtag.ui.queue_panel import QueuePanel
 from camtag.ui.reasoning_panel import ReasoningPanel
+from camtag.ui.editing import EditorOps
 from camtag.ui.resources import icon
+from camtag.ui.review import ReviewController
 from camtag.ui.search_bar import SearchBar
 from camtag.ui.settings import AppSettings, save_settings
 from camtag.ui.shortcuts import ActionBinder, HoldTracker
@@ -53,7 +56,7 @@ class MainWindow(QMainWindow):
         self._starts: list[int] = []
         self._media_records: list[ShotRecord] = []
         self._current_shot: Optional[int] = None
-        self._pending_seek: Optional[int] = None
+        self._jump: Optional[ShotRecord] = None      # a result in another clip, shown once it opens
         self._workers: list = []
 
         self.binder = ActionBinder(self, settings.shortcuts)
@@ -61,13 +64,16 @@ class MainWindow(QMainWindow):
         self.bridge = LibraryBridge(self)
         self.player = PlayerController(self)
         self.player_widget = PlayerWidget(self.player, self.binder, settings.time_display, self)
-        self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self)
+        self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self,
+                                    taxonomy)
         self.browser = ShotBrowser(self.model, self)
         self.scope = ShotScope(self.bridge, self.model, self.browser.proxy, self)
         self.timeline = MotionTimeline(self)
-        self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self)
+        self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self, self.model)
         self.sidebar = Sidebar(self)
-        self.search = SearchBar(self._check_query, self)
+        self.search = SearchBar(self._check_query, self, self._translate, self.completions())
+        self.review = ReviewController(self)
+        self.ops = EditorOps(self)
         self.queue = AnalysisQueue(lambda: self.bridge.lib, lambda: self.settings, self)
         self.queue_panel = QueuePanel(self.queue, self)
         self.queue_panel.set_engine(settings.engine)
@@ -97,12 +103,12 @@ class MainWindow(QMainWindow):
             bar.addAction(self.binder[action_id])
         self.addToolBar(bar)
 
-        top = QSplitter(Qt.Orientation.Horizontal, self)
+        top = self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         top.addWidget(self.sidebar)
         top.addWidget(self.player_widget)
         top.addWidget(self.panel)
         top.setStretchFactor(1, 1)
-        top.setSizes([180, 880, 380])
+        top.setSizes([230, 860, 380])
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.browser, "Shots")
         self.tabs.addTab(self.queue_panel, "Analysis queue")
@@ -111,6 +117,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.timeline)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([470, 150, 300])
+        self.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 4)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -120,7 +129,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status_label = QLabel("", self)
         self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(220)
+        self.progress.setMinimumWidth(260)           # room for "name: 42%", not clipped
+        self.progress.setMaximumWidth(360)
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.statusBar().addWidget(self.status_label, 1)
@@ -135,21 +145,23 @@ class MainWindow(QMainWindow):
         self.player_widget.time_display_changed.connect(self._time_display_changed)
         self.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
         self.browser.shot_selected.connect(self.go_to_shot)
+        self.browser.menu_requested.connect(self.review.show_menu)
         self.scope.records_changed.connect(self._records_changed)
+        self.scope.results_changed.connect(self._results_changed)
         self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
         self.search.query_changed.connect(self.scope.set_query)
-        self.search.save_requested.connect(self.save_search)
+        self.search.save_requested.connect(self.ops.save_search)
         self.sidebar.scope_selected.connect(self._scope_selected)
-        self.sidebar.delete_requested.connect(self.delete_collection)
+        self.sidebar.delete_requested.connect(self.ops.delete_collection)
         self.panel.confirm_requested.connect(lambda sid, tag: self.run_op("confirm_tag", sid, tag))
         self.panel.reject_requested.connect(lambda sid, tag: self.run_op("reject_tag", sid, tag))
-        self.panel.add_requested.connect(self._add_tag)
+        self.panel.add_requested.connect(self.ops.add_tag)
         self.panel.note_requested.connect(lambda sid, text: self.run_op("edit_note", sid, text))
         self.bridge.media_changed.connect(lambda _ids: self._refresh_sidebar())
         self.bridge.collections_changed.connect(lambda _n: self._refresh_sidebar())
         self.bridge.analysis_started.connect(self._analysis_started)
         self.bridge.analysis_finished.connect(self._analysis_finished)
-        self.bridge.undo_changed.connect(self._undo_changed)
+        self.bridge.undo_changed.connect(self.ops.undo_changed)
         self.bridge.changed_externally.connect(self.scope.reload)
         self.queue.notice.connect(self.notify)
         self.queue.item_changed.connect(self._queue_progress)
@@ -172,12 +184,17 @@ class MainWindow(QMainWindow):
             "shot.previous": p.previous_shot, "shot.next": p.next_shot,
             "go.start": p.go_start, "go.end": p.go_end,
             "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
+            "mark.shot": self.mark_shot, "go.timecode": self.player_widget.start_goto,
+            "view.fit_timeline": self.timeline.fit,
             "time.cycle": self.player_widget.cycle_time_display,
-            "tag.confirm": self.panel.confirm_current, "tag.reject": self.panel.reject_current,
+            "tag.confirm": self.review.confirm, "tag.reject": self.review.reject,
+            "tag.swap_opposite": lambda: self.review.replace("opposite"),
+            "tag.swap_twin": lambda: self.review.replace("confusable"),
+            "review.start": self.review.start, "review.stop": self.review.stop,
             "tag.add": self.panel.start_add, "tag.previous": lambda: self.panel.move_highlight(-1),
             "tag.next": lambda: self.panel.move_highlight(1), "shot.note": self.panel.start_note,
-            "shot.split": self.split_shot, "shot.merge": self.merge_shot,
-            "edit.undo": self.undo, "edit.redo": self.redo,
+            "shot.split": self.ops.split_shot, "shot.merge": self.ops.merge_shot,
+            "edit.undo": self.ops.undo, "edit.redo": self.ops.redo,
             "search.focus": self.search.focus, "view.toggle_grid": self.browser.toggle_view,
             "file.open": self.choose_files, "file.add_folder": self.choose_folder,
             "file.export": self.show_export, "queue.cancel": self.queue.cancel,
@@ -206,12 +223,27 @@ class MainWindow(QMainWindow):
         if self.bridge.lib is not None:
             self.bridge.lib.check_query(query)
 
+    def _translate(self, text: str):
+        return translate_query(text, self.taxonomy) if self.taxonomy is not None else None
+
+    def completions(self) -> list[tuple[str, str]]:
+        """(word to insert, what the popup shows) for the search bar's autocomplete."""
+        out = []
+        if self.taxonomy is not None:
+            for t in self.taxonomy.tags:
+                out.append((t.id, f"{t.id}  —  {t.name}"))
+            for phrase, ids in sorted(self.taxonomy.phrases().items()):
+                if " " not in phrase and phrase not in ids:
+                    out.append((phrase, f"{phrase}  →  " + ", ".join(map(self.taxonomy.display_name, ids))))
+        for field in ("duration>", "confidence>", "note:", "media:", "collection:", "state:", "source:"):
+            out.append((field, field))
+        return out
+
     # -- library ---------------------------------------------------------------------------------
     def open_library(self, url: Optional[str]) -> None:
         self.bridge.open(url or None)
         if self.bridge.problem:
             self.notify("error", self.bridge.problem)
-        self.scope.refresh_media_infos()
         self._refresh_sidebar()
         self.scope.show_media(self.media_id)
 
@@ -245,18 +277,23 @@ class MainWindow(QMainWindow):
             self.notify("warning", f"Library: {exc}")
             return
         self.scope.refresh_media_infos(override=(self.media_id, self.media)
-                                       if self.media_id and self.media else None)
+                                       if self.media_id and self.media else None, media=media)
         self.sidebar.set_media(media, self.media_id)
         self.sidebar.set_collections(collections, counts)
 
     def _scope_selected(self, kind: str, value) -> None:
+        self.review.stop()
         if kind == "all":
             self.scope.show_all()
+            self.browser.reset_sort()
         elif kind == "collection":
             self.scope.show_collection(value)
+            self.browser.reset_sort()
         elif kind == "media":
             media = self.bridge.lib.find_media(int(value)) if self.bridge.lib else None
-            if media is not None:
+            if media is not None and not os.path.exists(media.path):
+                media_actions.offline(self, media)
+            elif media is not None:
                 self.open_media_file(media.path, analyse=False)
 
     # -- media -----------------------------------------------------------------------------------
@@ -267,21 +304,52 @@ class MainWindow(QMainWindow):
     def open_media_file(self, path: str, analyse: bool = True) -> None:
         media_actions.open_media_file(self, path, analyse)
 
-    def show_media(self, info: MediaInfo, media_id: Optional[int]) -> None:
-        """Called on the GUI thread once the clip is probed."""
+    def show_media(self, info: MediaInfo, media_id: Optional[int], keep_scope: bool = False) -> None:
+        """Called on the GUI thread once the clip is probed. Opening a clip shows its shots,
+        unfiltered and in order; jumping to a search result keeps the result list."""
+        jump, self._jump = self._jump, None
+        if jump is not None and jump.media_id != media_id:
+            jump = None
         self.media, self.media_id = info, media_id
+        self._starts, self._media_records, self._current_shot = [], [], None   # not the last clip's
         self.player.open(info)
+        if jump is not None:
+            self.player.seek(jump.shot.start_frame)     # the shot is found once the rows are in
         self.player_widget.view.clear("loading…")
         self.timeline.set_media(info.frames)
         self.timeline.set_formatter(lambda f: self.player.time_text(f, self.player_widget.time_display),
                                     nominal_fps(info.rate), info.start_frame)
         self.timeline.set_curves(None, "motion curves appear when the analysis has finished")
-        self.scope.refresh_media_infos(override=(media_id, info) if media_id else None)
-        self.scope.show_media(media_id)
+        if media_id is not None:
+            self.scope.set_media_info(media_id, info)
+        if (jump is None and not keep_scope) or self.scope.kind == "media":
+            if self.scope.kind != "media" or self.scope.value != media_id:
+                self.search.set_query("")           # a new clip starts unfiltered, in order
+                self.browser.reset_sort()
+            self.scope.show_media(media_id)
+        else:
+            self._records_changed(None)
         self._load_curves()
         self.setWindowTitle(f"camtag — {os.path.basename(info.path)}")
-        if media_id is not None:
+        if media_id is not None and self.scope.kind == "media":
             self.sidebar.select_media(media_id)
+        if jump is not None:
+            self.go_to_shot(jump)
+            self.browser.select_shot(jump.id)
+
+    def clear_media(self) -> None:
+        """A failed open: nothing of the previous clip stays on screen as if it were this one."""
+        self._jump = None
+        self.player.pause()
+        self.media, self.media_id = None, None
+        self.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
+        self.timeline.set_boundaries([])
+        self.timeline.set_segments([])
+        self.timeline.set_curves(None, "")
+        if self.scope.kind == "media":
+            self.scope.show_media(None)
+        self.panel.show_shot(None, None)
+        self.setWindowTitle("camtag")
 
     def _load_curves(self) -> None:
         lib, media_id = self.bridge.lib, self.media_id
@@ -298,24 +366,44 @@ class MainWindow(QMainWindow):
         if curves is not None and hasattr(curves, "to_arrays"):
             self.timeline.set_curves(curves)
 
+    def clip_records(self) -> list[ShotRecord]:
+        """The open clip's shots, whatever the browser shows (a search, another clip's collection)."""
+        if self.media_id is None:
+            return []
+        if self.scope.kind == "media" and self.scope.value == self.media_id and not self.scope.query:
+            return self.model.records()             # the clip's rows, already read
+        lib = self.bridge.lib
+        media = lib.find_media(self.media_id) if lib is not None else None
+        try:
+            return lib.shots(media) if media is not None else []
+        except LibraryError:
+            return []
+
     def _records_changed(self, _ids) -> None:
-        records = [r for r in self.model.records() if r.media_id == self.media_id]
+        records = self.clip_records()
         self._media_records = records
         self._starts = [r.shot.start_frame for r in records]
         self.player.set_shot_starts(self._starts)
         self.timeline.set_boundaries([s for s in self._starts if s > 0])
-        segments = []
-        for r in records:
-            for g in r.shot.segments:
-                segments.append((g.start_frame, g.end_frame,
-                                 self.color_of(g.tags[0]) if g.tags else "#555555"))
-        self.timeline.set_segments(segments)
+        self.timeline.set_segments(self.band_segments(records))
         self._current_shot = None
         self._on_position(self.player.position)
-        if self._pending_seek is not None and self.model.row_of(self._pending_seek) is not None:
-            rec = self.model.record(self.model.row_of(self._pending_seek))
-            self._pending_seek = None
-            self.go_to_shot(rec)
+
+    def band_segments(self, records) -> list[tuple[int, int, str]]:
+        """The timeline's colour bands, following the editor: a segment whose tag was rejected takes
+        the shot's leading tag (confirmed or added ones included) instead."""
+        out = []
+        for r in records:
+            effective = {t.id for t in r.shot.tags}
+            lead = self.model.lead_tag(r)
+            for g in r.shot.segments:
+                tag = next((t for t in g.tags if t in effective), lead.id if lead else None)
+                out.append((g.start_frame, g.end_frame, self.color_of(tag) if tag else "#555555"))
+        return out
+
+    def _results_changed(self) -> None:
+        self._current_shot = None               # re-select the playhead's shot if it is shown
+        self._on_position(self.player.position)
 
     def _analysis_started(self, record) -> None:
         if record.media_id == self.media_id and record.id != self.scope.analysis_id:
@@ -351,7 +439,8 @@ class MainWindow(QMainWindow):
         if busy and row == self.queue.running_row:
             item = self.queue.items[row]
             self.progress.setValue(int(1000 * self.queue.fractions.get(row, 0.0)))
-            self.progress.setFormat(f"{item.name}: %p%")
+            name = item.name if len(item.name) <= 28 else item.name[:12] + "…" + item.name[-14:]
+            self.progress.setFormat(f"{name}: %p%")
 
     # -- position <-> shots ----------------------------------------------------------------------
     def _on_position(self, frame: int) -> None:
@@ -367,17 +456,36 @@ class MainWindow(QMainWindow):
             self.panel.show_shot(rec, self.media)
 
     def go_to_shot(self, rec: ShotRecord) -> None:
-        if rec.media_id != self.media_id:
+        if rec.media_id != self.media_id:          # a result in another clip: open it there
             lib = self.bridge.lib
             media = lib.find_media(rec.media_id) if lib else None
             if media is None:
                 return
-            self._pending_seek = rec.id
-            self.open_media_file(media.path, analyse=False)
+            self._jump = rec
+            if not os.path.exists(media.path):
+                self._jump = None
+                media_actions.offline(self, media)
+            elif media.info is not None and media.current_analysis_id is not None:
+                self.settings.remember_file(media.path)
+                self.show_media(media.info, media.id, keep_scope=True)   # known: no probe
+            else:
+                self.open_media_file(media.path, analyse=False)
             return
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
-        self.panel.show_shot(rec, self.media)
+        if self.panel.record is None or self.panel.record.id != rec.id:
+            self.panel.show_shot(rec, self.media)
+
+    def jump_after_open(self, rec: ShotRecord) -> None:
+        """Show ``rec`` once its clip opens, keeping the browser's scope and search."""
+        self._jump = rec
+
+    def mark_shot(self) -> None:
+        rec = self.current_record()
+        if rec is not None:
+            p = self.player
+            p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
+            p.state_changed.emit()
 
     def current_record(self) -> Optional[ShotRecord]:
         if self._current_shot is None:
@@ -385,72 +493,9 @@ class MainWindow(QMainWindow):
         row = self.model.row_of(self._current_shot)
         return self.model.record(row) if row is not None else None
 
-    # -- editor operations -----------------------------------------------------------------------
+    # -- editor operations (see editing.EditorOps) ----------------------------------------------
     def run_op(self, name: str, *args):
-        lib = self.bridge.lib
-        if lib is None:
-            return None
-        try:
-            changes = getattr(lib, name)(*args)
-        except LibraryError as exc:
-            self.notify("warning", f"{exc}")
-            return None
-        self._refresh_panel()
-        return changes
-
-    def _add_tag(self, shot_id: int, tag: str) -> None:
-        tag = tag.strip().lower().replace(" ", "_").replace("-", "_")
-        if self.taxonomy is not None and tag not in self.taxonomy:
-            self.notify("info", f"“{tag}” is not in the taxonomy; it is added as a custom tag.")
-        if self.run_op("add_tag", shot_id, tag) is not None:
-            self.panel.select_tag(tag)
-
-    def _refresh_panel(self) -> None:
-        rec = self.current_record()
-        self.panel.show_shot(rec, self.media)
-
-    def split_shot(self) -> None:
-        rec = self.current_record()
-        if rec is not None:
-            self.run_op("split_shot", rec.id, self.player.position)
-
-    def merge_shot(self) -> None:
-        rec = self.current_record()
-        if rec is not None:
-            self.run_op("merge_shots", rec.id)
-
-    def undo(self) -> None:
-        changes = self.run_op("undo")
-        if changes is not None:
-            self.status_label.setText(f"Undid: {changes.label}")
-
-    def redo(self) -> None:
-        changes = self.run_op("redo")
-        if changes is not None:
-            self.status_label.setText(f"Redid: {changes.label}")
-
-    def _undo_changed(self) -> None:
-        lib = self.bridge.lib
-        for action_id, can, label in (("edit.undo", lib.can_undo, lib.undo_stack.undo_label),
-                                      ("edit.redo", lib.can_redo, lib.undo_stack.redo_label)):
-            action = self.binder[action_id]
-            action.setEnabled(can)
-            word = "Undo" if action_id == "edit.undo" else "Redo"
-            action.setText(f"{word} {label}" if label else word)
-
-    def save_search(self, query: str) -> None:
-        name, ok = QInputDialog.getText(self, "Save smart collection", "Name:", text=query[:40])
-        if ok and name.strip():
-            try:
-                self.bridge.lib.save_search(name.strip(), query)
-            except Exception as exc:  # noqa: BLE001 - QueryError or LibraryError, both one line
-                self.notify("warning", str(exc).splitlines()[0])
-
-    def delete_collection(self, name: str) -> None:
-        try:
-            self.bridge.lib.delete_collection(name)
-        except LibraryError as exc:
-            self.notify("warning", str(exc))
+        return self.ops.run(name, *args)
 
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
@@ -516,13 +561,20 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def _restore_geometry(self) -> None:
-        if self.settings.window_geometry:
-            self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+        self._sized = workspace.restore_layout(self)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - first show: share the height by ratio
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            workspace.share_height(self)
+
+    def restore_workspace(self) -> None:
+        """Back to where the editor left: the clip, the scope, the search and the shot."""
+        workspace.restore(self)
 
     def save(self) -> None:
-        self.settings.browser_view = self.browser.view_name
-        self.settings.time_display = self.player_widget.time_display
-        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        workspace.remember(self)
         try:
             save_settings(self.settings)
         except OSError as exc:

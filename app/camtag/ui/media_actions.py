@@ -73,9 +73,27 @@ def open_media_file(win: "MainWindow", path: str, analyse: bool = True) -> None:
         else:
             text = f"{os.path.basename(path)} cannot be opened ({type(exc).__name__}: {exc})."
         win.notify("error", text)
-        win.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
+        win.clear_media()
 
     win.keep_worker(run_in_thread(lambda: _prepare(lib, path), done, failed))
+
+
+def offline(win: "MainWindow", media) -> None:
+    """A clip whose file moved or vanished: say so in place and offer Relink."""
+    def relink() -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = os.path.dirname(media.path)
+        path, _ = QFileDialog.getOpenFileName(win, f"Relink {media.name}",
+                                              start if os.path.isdir(start) else "")
+        if path:
+            open_media_file(win, path, analyse=False)
+
+    win.notifications.notify("warning", f"{media.name} is offline: {media.path} was moved or its "
+                                        f"volume is not mounted. Its shots and tags are kept; Relink "
+                                        f"points the library at the file's new place.",
+                             action=("Relink…", relink))
+    win.sidebar.set_offline(media.id, True)
 
 
 def _export_sources(win: "MainWindow") -> dict:
@@ -116,8 +134,16 @@ def show_export(win: "MainWindow"):
     if not os.access(folder, os.W_OK):              # e.g. footage on a read-only volume
         folder = os.path.expanduser("~")
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
-    if win.browser.proxy.allowed is not None:
+    if win.settings.last_export_format:
+        dialog.select_format(win.settings.last_export_format)
+    if win.scope.query:
         dialog.select_scope("results")
+
+    def remember(_result) -> None:
+        win.settings.last_export_format = dialog.format.currentData()
+        win.save()
+
+    dialog.exported.connect(remember)
     dialog.exported.connect(lambda r: win.notify(
         "info", f"Exported {r.events} events to {', '.join(os.path.basename(p) for p in r.paths)}."))
     dialog.show()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QSlider, QToolButton,
                                QVBoxLayout, QWidget)
 
 from camtag.ui.player import PlayerController
@@ -23,6 +23,7 @@ class VideoView(QWidget):
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)     # a click on the picture takes the keys
 
     def show_frame(self, index: int, image: QImage) -> None:
         self.index, self.image = index, image
@@ -65,6 +66,14 @@ class PlayerWidget(QWidget):
         self.timecode.setCursor(Qt.CursorShape.PointingHandCursor)
         self.timecode.setToolTip("Click (or Ctrl+T) to show timecode / frames / seconds")
         self.timecode.mousePressEvent = lambda _e: self.cycle_time_display()
+        self.goto = QLineEdit(self)
+        self.goto.setObjectName("timecodeEntry")
+        self.goto.setPlaceholderText("01:00:10:05, 1005, +12, 480f")
+        self.goto.setToolTip("Type a timecode (digits fill from the right, as in an NLE), +/- "
+                             "frames, or a frame number with f; Enter jumps, Esc cancels")
+        self.goto.setMaximumWidth(170)
+        self.goto.hide()
+        self.goto.returnPressed.connect(self._goto)
         self.speed = QLabel("", self)
         self.marks = QLabel("", self)
         self.marks.setObjectName("marks")
@@ -93,6 +102,7 @@ class PlayerWidget(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.marks)
         buttons.addSpacing(8)
+        buttons.addWidget(self.goto)
         buttons.addWidget(self.timecode)
 
         layout = QVBoxLayout(self)
@@ -109,6 +119,31 @@ class PlayerWidget(QWidget):
         player.frame_shown.connect(self.view.show_frame)
         player.position_changed.connect(self._on_position)
         player.state_changed.connect(self._on_state)
+
+    # -- typed jump ------------------------------------------------------------------------------
+    def start_goto(self) -> None:
+        self.goto.clear()
+        self.goto.show()
+        self.goto.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _goto(self) -> None:
+        media, p = self.player.media, self.player
+        try:
+            frame = goto_frame(self.goto.text(), p.position, media)
+        except ValueError as exc:
+            self.goto.setToolTip(str(exc))
+            self.goto.setStyleSheet("color: #ff8a80")
+            return
+        self.goto.setStyleSheet("")
+        self.goto.hide()
+        p.pause()
+        p.seek(max(0, min(frame, p.frames - 1)))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Esc closes the jump field
+        if event.key() == Qt.Key.Key_Escape and self.goto.isVisible():
+            self.goto.hide()
+            return
+        super().keyPressEvent(event)
 
     # -- updates --------------------------------------------------------------------------------
     def _on_position(self, frame: int) -> None:
@@ -160,3 +195,36 @@ class PlayerWidget(QWidget):
     def _slider_moved(self, value: int) -> None:
         self.player.pause()
         self.player.seek(value)
+
+
+def goto_frame(text: str, position: int, media) -> int:
+    """A typed jump as a 0-based frame: ``01:00:10:05`` (or ``;`` for drop frame), digits filled
+    from the right (``1005`` = 10 s 5 frames), ``+12``/``-12`` frames, or ``480f``."""
+    from camtag.timebase import TimecodeError, timecode_to_frames
+
+    t = text.strip()
+    if not t:
+        raise ValueError("type a timecode, +/-frames or a frame number")
+    if t[0] in "+-" and t[1:].isdigit():
+        return position + int(t)
+    if t.lower().endswith("f") and t[:-1].isdigit():
+        return int(t[:-1])
+    if media is None:
+        raise ValueError("no clip is open")
+    digits = "".join(c for c in t if c.isdigit())
+    if not digits or any(c not in "0123456789:;.," for c in t):
+        raise ValueError(f"{t!r} is not a timecode")
+    if ":" in t or ";" in t:
+        parts = t.replace(";", ":").split(":")
+        digits = "".join(p.zfill(2) for p in parts)
+    digits = digits.zfill(8)[-8:]
+    sep = ";" if media.drop_frame else ":"
+    label = f"{digits[0:2]}:{digits[2:4]}:{digits[4:6]}{sep}{digits[6:8]}"
+    try:
+        absolute = timecode_to_frames(label, media.rate, media.drop_frame)
+    except TimecodeError as exc:
+        raise ValueError(str(exc)) from None
+    start = media.start_frame
+    if absolute < start and absolute < media.frames:      # typed from the clip start, not the TC
+        return absolute
+    return absolute - start

@@ -1,6 +1,6 @@
 """The selected shot's tags (confidence, source, editor state) and its reasoning traces.
 
-Keyboard: C confirms and X rejects the highlighted tag, [ and ] move the highlight, T or Enter
+Keyboard: C confirms and Delete rejects the highlighted tag, Alt+Up/Down move the highlight, T or Enter
 opens the add field (type a tag id, Enter adds, Esc goes back), N edits the note. The panel only
 asks; the main window runs the library's undoable operations and refreshes the panel.
 """
@@ -30,9 +30,11 @@ class ReasoningPanel(QWidget):
     add_requested = Signal(int, str)
     note_requested = Signal(int, str)
 
-    def __init__(self, tag_ids: list[str], color_of, parent: QWidget | None = None) -> None:
+    def __init__(self, tag_ids: list[str], color_of, parent: QWidget | None = None,
+                 model=None) -> None:
         super().__init__(parent)
         self.color_of = color_of
+        self.model = model                  # the shot model: display names and tag order
         self.record: Optional[ShotRecord] = None
         self.title = QLabel("No shot selected", self)
         self.title.setObjectName("sectionTitle")
@@ -49,8 +51,12 @@ class ReasoningPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tags.setMinimumHeight(110)
         self.add_field = QLineEdit(self)
-        self.add_field.setPlaceholderText("add tag (T): type an id, Enter")
-        completer = QCompleter(QStringListModel(sorted(tag_ids), self), self)
+        self.add_field.setPlaceholderText("add tag (T): a name like “push in”, Enter")
+        words = set(tag_ids)
+        if model is not None and model.taxonomy is not None:
+            words |= {t.name for t in model.taxonomy.tags}
+            words |= {w for t in model.taxonomy.tags for w in t.synonyms}
+        completer = QCompleter(QStringListModel(sorted(words, key=str.lower), self), self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.add_field.setCompleter(completer)
@@ -95,20 +101,26 @@ class ReasoningPanel(QWidget):
         span = (f"{media.timecode(shot.start_frame)} – {media.timecode(shot.end_frame)}"
                 if media else f"{shot.start_frame} – {shot.end_frame}")
         self.title.setText(f"Shot {shot.index + 1} · {span} · {shot.frames} frames")
-        order = {"added": 0, "confirmed": 0, "proposed": 1, "rejected": 2}
-        recs = sorted(record.tag_records, key=lambda t: (order.get(t.state, 1), -t.confidence))
+        rank = self.model.tag_rank if self.model is not None else (lambda _t: 0)
+        recs = sorted(record.tag_records,
+                      key=lambda t: (t.state == "rejected", rank(t.tag), -t.confidence))
         seen = set()
         for t in recs:
             key = (t.tag, t.source, t.start_frame)
             if key in seen:
                 continue
             seen.add(key)
-            part = "" if t.start_frame is None else f"  [{t.start_frame}–{t.end_frame}]"
-            item = QTreeWidgetItem([t.tag + part, f"{t.confidence:.2f}", t.source,
+            part = ""
+            if t.start_frame is not None and t.end_frame is not None:   # where in the shot
+                part = (f"  {media.timecode(t.start_frame)}–{media.timecode(t.end_frame)}" if media
+                        else f"  +{t.start_frame - shot.start_frame}–{t.end_frame - shot.start_frame} f")
+            name = self.model.name(t.tag) if self.model is not None else t.tag
+            item = QTreeWidgetItem([name + ("  ◔" if part else ""), f"{t.confidence:.2f}", t.source,
                                     _STATE_MARK.get(t.state, t.state)])
             item.setData(0, Qt.ItemDataRole.UserRole, t.tag)
             item.setForeground(0, QBrush(QColor(self.color_of(t.tag))))
-            item.setToolTip(0, t.reason or t.tag)
+            where = f"\npart of the shot:{part}" if part else ""
+            item.setToolTip(0, (f"{t.tag}: {t.reason}" if t.reason else t.tag) + where)
             if t.state == "rejected":
                 font = QFont(self.tags.font())
                 font.setStrikeOut(True)
@@ -141,8 +153,8 @@ class ReasoningPanel(QWidget):
             rows = "".join(f"<tr><td style='color:#8b95a5;padding-right:8px'>{html.escape(k)}</td>"
                            f"<td>{html.escape(_fmt(v))}</td></tr>"
                            for k, v in geometry.items() if not isinstance(v, dict))
-            parts.append(f"<h4 style='margin:8px 0 2px 0;color:#1dd1a1'>geometric evidence</h4>"
-                         f"<table style='font-size:9pt'>{rows}</table>")
+            parts.append("<h4 style='margin:8px 0 2px 0;color:#8b95a5'>Measurements behind the tags "
+                         f"(engine detail)</h4><table style='font-size:8pt;color:#8b95a5'>{rows}</table>")
         return "".join(parts) or "<p style='color:#6b7280'>No reasoning trace for this shot.</p>"
 
     # -- tag highlight ---------------------------------------------------------------------------

@@ -47,6 +47,13 @@ class AppSettings:
     recent_files: list = field(default_factory=list)
     window_geometry: str = ""             # hex of QMainWindow.saveGeometry()
     window_state: str = ""                # hex of QMainWindow.saveState()
+    splitters: dict = field(default_factory=dict)     # splitter name -> hex of saveState()
+    last_media: str = ""                  # the workspace as it was left: clip, scope, search, shot
+    last_scope: str = "media"             # "media", "all" or "collection"
+    last_collection: str = ""
+    last_query: str = ""
+    last_shot: int = 0
+    last_export_format: str = ""
 
     # -- derived ---------------------------------------------------------------------------------
     def analysis_settings(self) -> dict:

@@ -106,6 +106,16 @@ class SettingsDialog(QDialog):
 
         keys = QWidget(self)
         kl = QVBoxLayout(keys)
+        self.preset = QComboBox(keys)
+        self.preset.addItems(list(table.PRESETS))
+        self.preset.setToolTip("Fill the keys with an NLE's habits; keys that mean something else "
+                               "in that NLE are listed below the table")
+        self.preset.activated.connect(lambda _i: self.apply_preset(self.preset.currentText()))
+        prow = QHBoxLayout()
+        prow.addWidget(QLabel("Keymap preset", keys))
+        prow.addWidget(self.preset)
+        prow.addStretch(1)
+        kl.addLayout(prow)
         self.keys = QTableWidget(len(table.ACTIONS), 1 + KEY_SLOTS, keys)
         self.keys.setHorizontalHeaderLabels(["Action", "Key", "Also", "Also"])
         self.keys.verticalHeader().setVisible(False)
@@ -150,8 +160,17 @@ class SettingsDialog(QDialog):
         return out
 
     def _check_conflicts(self) -> None:
-        clashes = table.conflicts(self.key_map())
-        self.conflicts.setText("; ".join(f"{k} is used by {', '.join(ids)}" for k, ids in clashes.items()))
+        keys = self.key_map()
+        clashes = [f"{k} is used by {', '.join(ids)}" for k, ids in table.conflicts(keys).items()]
+        habits = table.habit_clashes(keys, self.preset.currentText())
+        self.conflicts.setText("\n".join(clashes + habits))
+
+    def apply_preset(self, name: str) -> None:
+        for action_id, ks in table.preset_keys(name).items():
+            for edit, k in zip(self.key_edits[action_id], list(ks) + [""] * KEY_SLOTS):
+                edit.setKeySequence(QKeySequence(k))
+        self.preset.setCurrentText(name)
+        self._check_conflicts()
 
     def _reset_keys(self) -> None:
         for action_id, edits in self.key_edits.items():

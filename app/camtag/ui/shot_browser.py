@@ -2,31 +2,37 @@
 
 Clicking (or moving the selection with the keyboard) emits ``shot_selected(record)``; the main
 window seeks the player there. ``select_shot(id)`` follows the playhead without re-emitting.
+The sort is applied when the editor asks for it (a header click) and when rows arrive, never
+because a row's data changed: confirming a tag does not move the row under the cursor.
+A right click offers the review actions (``menu_requested``).
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView,
                                QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from camtag.library import ShotRecord
 from camtag.ui.resources import icon
 from camtag.ui.shot_delegates import ChipsDelegate, GridDelegate
-from camtag.ui.shot_model import (COL_MOVEMENT, COL_NOTES, COL_POSTER, POSTER_SIZE, SHOT_ROLE,
-                                  ShotFilterProxy, ShotTableModel)
+from camtag.ui.shot_model import (COL_CLIP, COL_CONFIDENCE, COL_DURATION, COL_IN, COL_INDEX,
+                                  COL_MOVEMENT, COL_NOTES, COL_OUT, COL_POSTER, COL_REEL, POSTER_SIZE,
+                                  SHOT_ROLE, ShotFilterProxy, ShotTableModel)
 
 
 class ShotBrowser(QWidget):
     shot_selected = Signal(object)          # ShotRecord
+    menu_requested = Signal(QPoint)         # global position of a right click on a shot
 
     def __init__(self, model: ShotTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.proxy = ShotFilterProxy(self)
         self.proxy.setSourceModel(model)
+        self.proxy.setDynamicSortFilter(False)      # data edits never re-sort under the cursor
         self._following = False
 
         self.table = QTableView(self)
@@ -38,6 +44,7 @@ class ShotBrowser(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)     # A001…C002.mov
         self.table.setIconSize(POSTER_SIZE)
         self.table.setItemDelegateForColumn(COL_MOVEMENT, ChipsDelegate(self.table))
         self.table.verticalHeader().setVisible(False)
@@ -45,8 +52,10 @@ class ShotBrowser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((0, 44), (COL_POSTER, POSTER_SIZE.width() + 12), (2, 104), (3, 104),
-                           (4, 170), (COL_MOVEMENT, 360), (6, 96), (COL_NOTES, 160)):
+        for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, 76),
+                           (COL_POSTER, POSTER_SIZE.width() + 12), (COL_IN, 104), (COL_OUT, 104),
+                           (COL_DURATION, 170), (COL_MOVEMENT, 330), (COL_CONFIDENCE, 100),
+                           (COL_NOTES, 160)):
             self.table.setColumnWidth(col, width)
 
         self.grid = QListView(self)
@@ -91,9 +100,14 @@ class ShotBrowser(QWidget):
         for view in (self.table, self.grid):
             view.selectionModel().currentRowChanged.connect(self._current_changed)
             view.clicked.connect(self._clicked)
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(
+                lambda pos, v=view: self.menu_requested.emit(v.viewport().mapToGlobal(pos)))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                     self.proxy.layoutChanged):
             sig.connect(self._update_count)
+        model.modelReset.connect(self.resort)
+        model.rowsInserted.connect(self.resort)
         self.set_view("table")
 
     # -- views -----------------------------------------------------------------------------------
@@ -121,8 +135,26 @@ class ShotBrowser(QWidget):
         return self.stack.currentWidget()
 
     def _update_count(self, *_args) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count.setText(f"{total} shots" if shown == total else f"{shown} of {total} shots")
+        shown, total = self.proxy.rowCount(), max(self.model.total, self.model.rowCount())
+        noun = "shot" if total == 1 else "shots"
+        self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - small screens get compact rows
+        super().resizeEvent(event)
+        compact = self.height() < 340
+        height = POSTER_SIZE.height() // 2 + 14 if compact else POSTER_SIZE.height() + 6
+        if self.table.verticalHeader().defaultSectionSize() != height:
+            self.table.verticalHeader().setDefaultSectionSize(height)
+            self.table.setIconSize(POSTER_SIZE * (0.5 if compact else 1.0))
+
+    def resort(self, *_args) -> None:
+        """Apply the header's sort now (new rows arrived or the editor asked)."""
+        header = self.table.horizontalHeader()
+        self.proxy.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def reset_sort(self) -> None:
+        """Back to clip-and-time order (a new clip or scope does not inherit the last sort)."""
+        self.table.sortByColumn(COL_INDEX, Qt.SortOrder.AscendingOrder)
 
     # -- selection -------------------------------------------------------------------------------
     def current_record(self) -> Optional[ShotRecord]:

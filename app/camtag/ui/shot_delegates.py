@@ -6,7 +6,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from camtag.ui.shot_model import COL_IN, COL_OUT, SHOT_ROLE, TAGS_ROLE
+from camtag.ui.shot_model import COL_CLIP, COL_IN, COL_OUT, SHOT_ROLE, TAGS_ROLE
 
 _MARK = {"confirmed": "✓ ", "added": "+ "}
 
@@ -24,8 +24,8 @@ def paint_chips(painter: QPainter, rect: QRect, chips, font: QFont, limit: int =
     painter.save()
     painter.setFont(font)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    for n, (tag, conf, state, color) in enumerate(chips):
-        label = f"{_MARK.get(state, '')}{tag} {conf:.2f}"
+    for n, (_tag, conf, state, color, name) in enumerate(chips):
+        label = f"{_MARK.get(state, '')}{name} {conf:.2f}"
         w = fm.horizontalAdvance(label) + 10
         if x + w > rect.right() or n >= limit:
             if n < len(chips):
@@ -58,7 +58,7 @@ class ChipsDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         chips = index.data(TAGS_ROLE) or []
         fm = QFontMetrics(option.font)
-        width = sum(fm.horizontalAdvance(f"{t} {c:.2f}") + 14 for t, c, _s, _c in chips[:3])
+        width = sum(fm.horizontalAdvance(f"{c[4]} {c[1]:.2f}") + 14 for c in chips[:3])
         return QSize(max(160, width), fm.height() + 8)
 
 
@@ -97,8 +97,10 @@ class GridDelegate(QStyledItemDelegate):
         tc_out = model.index(row, COL_OUT).data()
         text_rect = QRect(r.left() + 6, pic.bottom() + 4, r.width() - 12, 18)
         painter.setPen(QColor("#d8dee9"))
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         f"#{rec.shot.index + 1}  {tc_in} – {tc_out}")
+        label = f"#{rec.shot.index + 1}  {tc_in} – {tc_out}  {model.index(row, COL_CLIP).data()}"
+        label = QFontMetrics(option.font).elidedText(label, Qt.TextElideMode.ElideRight,
+                                                     text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         font = QFont(option.font)
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         chips_rect = QRect(r.left() + 4, text_rect.bottom() + 2, r.width() - 8, 22)

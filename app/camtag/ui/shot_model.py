@@ -1,57 +1,60 @@
 """The shot table model: library :class:`ShotRecord` rows, and a proxy that filters by search.
 
 Rows stay in (media, start frame) order as analysis streams them in; the proxy sorts by any
-column (numeric columns sort by number through ``SORT_ROLE``) and keeps only the shot ids a
-search or collection returned.
+column (numeric columns sort by number through ``SORT_ROLE``; ``#`` sorts by clip, then time) and
+keeps only the shot ids a search or collection returned. Tags read as an editor reads them: display
+names from the taxonomy, camera moves before steadiness and speed, weak proposals left out of the
+chips (they stay in the tooltip).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from fractions import Fraction
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtCore import QSortFilterProxyModel
+from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QPixmap
 
+from camtag.export.reels import reel_name
 from camtag.library import ShotRecord
 from camtag.model import MediaInfo
+from camtag.taxonomy import DEFAULT_MIN_CONFIDENCE, MOVEMENT_FAMILIES
 from camtag.timebase import frames_to_timecode
+from camtag.ui.shot_rows import LazyShotRows, ShotSortProxy
 
-COLUMNS = ("#", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
-COL_INDEX, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT, COL_CONFIDENCE, COL_NOTES = \
-    range(len(COLUMNS))
+COLUMNS = ("#", "Clip", "Reel", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
+(COL_INDEX, COL_CLIP, COL_REEL, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT,
+ COL_CONFIDENCE, COL_NOTES) = range(len(COLUMNS))
+_FAMILY_RANK = {**{f: 0 for f in MOVEMENT_FAMILIES}, "steadiness": 1, "speed": 2, "complexity": 3}
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 POSTER_SIZE = QSize(96, 54)
-_TIPS = {COL_IN: "Source timecode of the first frame",
+_ROLES = {SHOT_ROLE, TAGS_ROLE, SORT_ROLE, Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+          Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.SizeHintRole,
+          Qt.ItemDataRole.TextAlignmentRole}
+_TIPS = {COL_INDEX: "Shot number within its clip (sorts by clip, then time)",
+         COL_CLIP: "Media file the shot comes from",
+         COL_REEL: "Reel (tape) name used in EDL and ALE exports",
+         COL_IN: "Source timecode of the first frame",
          COL_OUT: "Source timecode after the last frame (exclusive, as in an EDL)",
          COL_MOVEMENT: "Camera movement tags: ✓ confirmed, + added by an editor",
-         COL_CONFIDENCE: "Highest confidence among the shot's tags"}
+         COL_CONFIDENCE: "Confidence of the shot's camera move (its steadiness when it has no move)"}
 
 
-def _index_valid(parent) -> bool:
-    return parent is not None and parent.isValid()
-
-
-class ShotTableModel(QAbstractTableModel):
-    def __init__(self, media_lookup: Callable[[int], Optional[MediaInfo]], color_of, parent=None):
+class ShotTableModel(LazyShotRows):
+    def __init__(self, media_lookup: Callable[[int], Optional[MediaInfo]], color_of, parent=None,
+                 taxonomy=None):
         super().__init__(parent)
-        self._rows: list[ShotRecord] = []
-        self._keys: list[tuple] = []
-        self._row_of: dict[int, int] = {}
+        self.taxonomy = taxonomy
+        self._reels: dict[str, str] = {}
         self._posters: dict[str, QPixmap] = {}
         self.media_lookup = media_lookup
         self.color_of = color_of
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if _index_valid(parent) else len(self._rows)
-
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if _index_valid(parent) else len(COLUMNS)
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
@@ -69,9 +72,16 @@ class ShotTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
-        rec, col = self._rows[index.row()], index.column()
+        col = index.column()
+        if role == SORT_ROLE and col in (COL_INDEX, COL_IN, COL_POSTER):
+            return float(index.row())       # rows are kept in (clip, time) order
+        if role not in _ROLES:
+            return None                     # (fonts, colours...: no need to read the shot)
+        rec = self.record(index.row())
+        if rec is None:
+            return None
         if role == SHOT_ROLE:
             return rec
         if role == TAGS_ROLE:
@@ -83,10 +93,12 @@ class ShotTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_INDEX, COL_CONFIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == SORT_ROLE:
-            return self._sort_value(rec, col)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_MOVEMENT:
-            return "\n".join(f"{t.tag} {t.confidence:.2f} ({t.source}, {t.state})"
+            return self._sort_value(rec, col, index.row())
+        if role == Qt.ItemDataRole.ToolTipRole and col in (COL_MOVEMENT, COL_CONFIDENCE):
+            return "\n".join(f"{self.name(t.tag)} {t.confidence:.2f} ({t.source}, {t.state})"
                              for t in rec.tag_records) or "no tags"
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_CLIP:
+            return rec.media_path
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(rec, col)
         return None
@@ -97,6 +109,10 @@ class ShotTableModel(QAbstractTableModel):
         info = self.media_lookup(rec.media_id)
         if col == COL_INDEX:
             return str(shot.index + 1)
+        if col == COL_CLIP:
+            return rec.media_path.replace("\\", "/").rsplit("/", 1)[-1]
+        if col == COL_REEL:
+            return self.reel(rec.media_path)
         if col == COL_IN:
             return info.timecode(shot.start_frame) if info else str(shot.start_frame)
         if col == COL_OUT:
@@ -107,35 +123,60 @@ class ShotTableModel(QAbstractTableModel):
             secs = float(Fraction(shot.frames) / info.rate)
             return f"{frames_to_timecode(shot.frames, info.rate)}  ({secs:.2f} s)"
         if col == COL_MOVEMENT:
-            return ", ".join(f"{t.id} {t.confidence:.2f}" for t in self.sorted_tags(rec))
+            return ", ".join(f"{c[4]} {c[1]:.2f}" for c in self.tag_chips(rec))
         if col == COL_CONFIDENCE:
-            best = max((t.confidence for t in rec.shot.tags), default=None)
-            return "" if best is None else f"{best:.2f}"
+            lead = self.lead_tag(rec)
+            return "" if lead is None else f"{lead.confidence:.2f}"
         if col == COL_NOTES:
             return shot.note.replace("\n", " ")
         return None
 
-    def _sort_value(self, rec: ShotRecord, col: int):
-        if col in (COL_INDEX, COL_IN, COL_POSTER):
-            return float(rec.shot.start_frame)
+    def _sort_value(self, rec: ShotRecord, col: int, row: int):
+        if col in (COL_CLIP, COL_REEL):
+            return f"{self._text(rec, col)}\x00{row:09d}"
         if col == COL_OUT:
             return float(rec.shot.end_frame)
         if col == COL_DURATION:
             return float(rec.shot.frames)
         if col == COL_CONFIDENCE:
-            return max((t.confidence for t in rec.shot.tags), default=-1.0)
+            lead = self.lead_tag(rec)
+            return -1.0 if lead is None else float(lead.confidence)
         return self._text(rec, col) or ""
 
-    @staticmethod
-    def sorted_tags(rec: ShotRecord):
-        return sorted(rec.shot.tags, key=lambda t: -t.confidence)
+    # -- tags as an editor reads them --------------------------------------------------------------
+    def name(self, tag_id: str) -> str:
+        return self.taxonomy.display_name(tag_id) if self.taxonomy is not None else tag_id
 
-    def tag_chips(self, rec: ShotRecord) -> list[tuple[str, float, str, str]]:
-        """(tag, confidence, state, colour) for each effective tag, most confident first."""
+    def tag_rank(self, tag_id: str) -> int:
+        if self.taxonomy is None or tag_id not in self.taxonomy:
+            return 0                        # an editor's custom tag reads like a move
+        return _FAMILY_RANK.get(self.taxonomy.get(tag_id).family, 4)
+
+    def sorted_tags(self, rec: ShotRecord):
+        """Camera moves first, then steadiness, speed, complexity; most confident first in each."""
+        return sorted(rec.shot.tags, key=lambda t: (self.tag_rank(t.id), -t.confidence))
+
+    def lead_tag(self, rec: ShotRecord):
+        tags = self.sorted_tags(rec)
+        return tags[0] if tags else None
+
+    def tag_chips(self, rec: ShotRecord) -> list[tuple[str, float, str, str, str]]:
+        """(tag id, confidence, state, colour, display name) for each effective tag worth reading:
+        moves first; proposals under the search floor are left out except the leading one (the
+        tooltip lists them all)."""
         out = []
-        for t in self.sorted_tags(rec):
-            out.append((t.id, t.confidence, rec.tag_state(t.id) or "proposed", self.color_of(t.id)))
+        for n, t in enumerate(self.sorted_tags(rec)):
+            state = rec.tag_state(t.id) or "proposed"
+            if state == "proposed" and t.confidence < DEFAULT_MIN_CONFIDENCE and n > 0:
+                continue                    # (the leading tag always shows: it is what to review)
+            out.append((t.id, t.confidence, state, self.color_of(t.id), self.name(t.id)))
         return out
+
+    def reel(self, path: str) -> str:
+        reel = self._reels.get(path)
+        if reel is None:
+            reel = self._reels[path] = reel_name(path)
+        return reel
 
     def poster(self, rec: ShotRecord) -> Optional[QPixmap]:
         path = rec.shot.poster
@@ -151,76 +192,7 @@ class ShotTableModel(QAbstractTableModel):
             self._posters[path] = pix
         return None if pix.isNull() else pix
 
-    # -- rows ------------------------------------------------------------------------------------
-    @staticmethod
-    def _key(rec: ShotRecord) -> tuple:
-        return (rec.media_path, rec.shot.start_frame, rec.id)
 
-    def records(self) -> list[ShotRecord]:
-        return list(self._rows)
-
-    def record(self, row: int) -> ShotRecord:
-        return self._rows[row]
-
-    def row_of(self, shot_id: int) -> Optional[int]:
-        return self._row_of.get(shot_id)
-
-    def _reindex(self) -> None:
-        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
-
-    def set_records(self, records: Iterable[ShotRecord]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(records, key=self._key)
-        self._keys = [self._key(r) for r in self._rows]
-        self._reindex()
-        self.endResetModel()
-
-    def upsert(self, records: Iterable[ShotRecord]) -> None:
-        """Add new shots in order, replace changed ones (by id) in place."""
-        for rec in records:
-            row = self._row_of.get(rec.id)
-            if row is not None and self._keys[row] == self._key(rec):
-                self._rows[row] = rec
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                continue
-            if row is not None:
-                self.remove_ids([rec.id])
-            key = self._key(rec)
-            pos = bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), pos, pos)
-            self._rows.insert(pos, rec)
-            self._keys.insert(pos, key)
-            self._reindex()
-            self.endInsertRows()
-
-    def remove_ids(self, ids: Iterable[int]) -> None:
-        for row in sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._rows[row]
-            del self._keys[row]
-            self.endRemoveRows()
-        self._reindex()
-
-
-class ShotFilterProxy(QSortFilterProxyModel):
-    """Keeps rows whose shot id is in ``allowed`` (None = all)."""
-
+class ShotFilterProxy(ShotSortProxy):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.allowed: Optional[frozenset[int]] = None
-        self.setSortRole(SORT_ROLE)
-
-    def set_allowed(self, ids: Optional[Iterable[int]]) -> None:
-        if hasattr(self, "endFilterChange"):          # Qt >= 6.10
-            self.beginFilterChange()
-            self.allowed = None if ids is None else frozenset(ids)
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.allowed = None if ids is None else frozenset(ids)
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        if self.allowed is None:
-            return True
-        rec = self.sourceModel().index(row, 0, parent).data(SHOT_ROLE)
-        return rec is not None and rec.id in self.allowed
+        super().__init__(SORT_ROLE, COL_INDEX, parent)

@@ -1,6 +1,10 @@
 """What the browser shows, kept in step with the library: one clip's shots, all shots, or a
 collection, narrowed by the search bar. Library changes (analysis streaming shots in, editor
 operations, undo) update only the rows they touch.
+
+"All shots" holds only ids (rows are read when shown); a search asks the library for the
+matching ids and hands the model that list, so a keystroke costs one SQL query whatever the
+library's size.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from camtag.library import Changes, LibraryError, QueryError, ShotRecord
 from camtag.model import MediaInfo
 from camtag.ui.library_bridge import LibraryBridge
 from camtag.ui.shot_model import ShotFilterProxy, ShotTableModel
+from camtag.ui.shot_rows import shot_key
 
 
 class ShotScope(QObject):
     records_changed = Signal(object)        # ids whose rows changed (frozenset) or None = all
+    results_changed = Signal()              # the search narrowed or widened the rows
     search_failed = Signal(str)
 
     def __init__(self, bridge: LibraryBridge, model: ShotTableModel, proxy: ShotFilterProxy,
@@ -29,12 +35,21 @@ class ShotScope(QObject):
         self.value: object = None           # media id / collection name
         self.analysis_id: Optional[int] = None   # for "media": the analysis being shown
         self.query = ""
+        self.base_ids: list[int] = []       # the scope's shots before the search
+        self._base_records: list[ShotRecord] = []
         self._media_infos: dict[int, MediaInfo] = {}
         self._research = QTimer(self)
         self._research.setSingleShot(True)
         self._research.setInterval(300)
         self._research.timeout.connect(self.apply_search)
         bridge.shots_changed.connect(self.on_changes)
+        model.fetch = self._fetch
+
+    def _fetch(self, ids: list[int]) -> list[ShotRecord]:
+        try:
+            return self.lib.get_shots(ids) if self.lib is not None else []
+        except LibraryError:
+            return []
 
     @property
     def lib(self):
@@ -46,10 +61,17 @@ class ShotScope(QObject):
             self.refresh_media_infos()
         return self._media_infos.get(media_id)
 
-    def refresh_media_infos(self, override: Optional[tuple[int, MediaInfo]] = None) -> None:
+    def set_media_info(self, media_id: int, info: MediaInfo) -> None:
+        if not self._media_infos and self.lib is not None:
+            self.refresh_media_infos()
+        self._media_infos[media_id] = info
+
+    def refresh_media_infos(self, override: Optional[tuple[int, MediaInfo]] = None,
+                            media=None) -> None:
         if self.lib is None:
             return
-        self._media_infos = {m.id: m.info for m in self.lib.media() if m.info is not None}
+        media = self.lib.media() if media is None else media
+        self._media_infos = {m.id: m.info for m in media if m.info is not None}
         if override is not None:
             self._media_infos[override[0]] = override[1]
 
@@ -69,24 +91,28 @@ class ShotScope(QObject):
 
     def reload(self) -> None:
         lib = self.lib
-        records: list[ShotRecord] = []
+        self.base_ids, self._base_records = [], []
         if lib is not None:
             try:
-                records = self._load(lib)
+                if self.kind == "all":
+                    self.base_ids = lib.search_ids("")           # ids only, in (clip, time) order
+                else:
+                    self._base_records = sorted(self._load(lib), key=shot_key)
+                    self.base_ids = [r.id for r in self._base_records]
             except LibraryError as exc:
                 self.search_failed.emit(str(exc))
-        self.model.set_records(records)
-        self.apply_search()
+        self.model.total = len(self.base_ids)
+        try:
+            ids = self._matching() if self.query and lib is not None else self.base_ids
+        except (QueryError, LibraryError):
+            ids = self.base_ids
+        self.model.set_ids(ids, self._base_records, keep_cache=False)
+        self._base_records = []
         self.records_changed.emit(None)
 
     def _load(self, lib) -> list[ShotRecord]:
         if self.kind == "collection":
             return lib.collection_shots(str(self.value))
-        if self.kind == "all":
-            out: list[ShotRecord] = []
-            for m in lib.media():
-                out.extend(lib.shots(m))
-            return out
         if self.value is None:
             return []
         media = lib.find_media(int(self.value))
@@ -117,10 +143,21 @@ class ShotScope(QObject):
         touched = frozenset(ids | changes.removed_shots)
         if changes.removed_shots:
             self.model.remove_ids(changes.removed_shots)
+            gone = set(changes.removed_shots)
+            self.base_ids = [i for i in self.base_ids if i not in gone]
         if ids:
             records = lib.get_shots(sorted(ids))
-            keep = [r for r in records if self.model.row_of(r.id) is not None or self.belongs(r)]
-            self.model.upsert(keep)
+            known = set(self.base_ids)
+            new = {r.id for r in records if r.id not in known and self.belongs(r)}
+            if self.query:                  # which rows match is the library's to say
+                self.model.upsert([r for r in records if self.model.row_of(r.id) is not None])
+                self.base_ids += sorted(new)
+            else:
+                self.model.upsert([r for r in records
+                                   if self.model.row_of(r.id) is not None or r.id in new])
+                if new:
+                    self.base_ids = self.model.ids()
+        self.model.total = len(self.base_ids)
         if self.query:
             self._research.start()
         self.records_changed.emit(touched)
@@ -130,16 +167,24 @@ class ShotScope(QObject):
         self.query = query.strip()
         self.apply_search()
 
+    def _matching(self) -> list[int]:
+        """The scope's shots that match the query, in the scope's order."""
+        found = self.lib.search_ids(self.query)
+        if self.kind == "all":
+            return found                    # already current analyses, in (clip, time) order
+        rank = {sid: n for n, sid in enumerate(self.base_ids)}
+        return sorted((i for i in found if i in rank), key=rank.__getitem__)
+
     def apply_search(self) -> None:
-        if not self.query or self.lib is None:
-            self.proxy.set_allowed(None)
+        if self.lib is None:
             return
         try:
-            ids = self.lib.search_ids(self.query)
+            ids = self._matching() if self.query else self.base_ids
         except (QueryError, LibraryError) as exc:
             self.search_failed.emit(str(exc).splitlines()[0])
             return
-        self.proxy.set_allowed(ids)
-
-    def shots_of_current_media(self) -> list[ShotRecord]:
-        return [r for r in self.model.records() if self.kind != "media" or r.media_id == self.value]
+        if ids == self.model.ids():
+            return
+        if not self.model.narrow_to(ids):
+            self.model.set_ids(ids)
+        self.results_changed.emit()

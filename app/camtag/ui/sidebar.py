@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -30,6 +31,7 @@ class Sidebar(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumWidth(170)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)    # A001C002_…_v3.mov, not A001C002_2…
         self.all_item = self._group("All shots", "all", None)
         self.media_group = self._group("Media", "", None)
         self.smart_group = self._group("Smart collections", "", None)
@@ -61,8 +63,31 @@ class Sidebar(QTreeWidget):
             item.setData(0, KIND_ROLE, "media")
             item.setData(0, VALUE_ROLE, m.id)
             self.media_group.addChild(item)
+            if not os.path.exists(m.path):
+                self._mark_offline(item, True)
             if m.id == current_id:
                 item.setSelected(True)
+
+    def set_offline(self, media_id: int, offline: bool) -> None:
+        for i in range(self.media_group.childCount()):
+            child = self.media_group.child(i)
+            if child.data(0, VALUE_ROLE) == media_id:
+                self._mark_offline(child, offline)
+
+    @staticmethod
+    def _mark_offline(item: QTreeWidgetItem, offline: bool) -> None:
+        name = item.text(0).removesuffix("  · offline")
+        item.setText(0, name + ("  · offline" if offline else ""))
+        item.setData(0, Qt.ItemDataRole.UserRole + 2, offline)
+        path = item.toolTip(0).split("\n")[0]
+        item.setToolTip(0, path + ("\nOffline: moved or not mounted; open it to relink" if offline else ""))
+
+    def is_offline(self, media_id: int) -> bool:
+        for i in range(self.media_group.childCount()):
+            child = self.media_group.child(i)
+            if child.data(0, VALUE_ROLE) == media_id:
+                return bool(child.data(0, Qt.ItemDataRole.UserRole + 2))
+        return False
 
     def set_collections(self, collections: list[CollectionRecord], counts: dict[str, int]) -> None:
         self.smart_group.takeChildren()

@@ -24,6 +24,12 @@ LANE_COLUMNS = 16384
 SCALE = {"pan": 100.0, "tilt": 100.0, "zoom": 100.0, "roll": 1.0}
 
 
+def frame_steps(fps: int) -> list[int]:
+    """Tick steps under a second that land on the same frames every second (24 fps: 1, 2, 3, 4,
+    6, 8, 12; 25 fps: 1, 5; 30 fps: 1, 2, 3, 5, 6, 10, 15), not multiples of 5 frames."""
+    return [d for d in range(1, fps) if fps % d == 0] if fps > 1 else [1]
+
+
 class TimecodeAxis(pg.AxisItem):
     """Frame-numbered axis labelled in timecode, with ticks on whole timecode seconds."""
 
@@ -40,9 +46,10 @@ class TimecodeAxis(pg.AxisItem):
         if not self.fps or span <= 0 or size <= 0:
             return super().tickSpacing(minVal, maxVal, size)
         want = span / max(1.0, size / 110.0)           # about 110 px between labels
-        steps = [1, 2, 5, 10] + [self.fps * s for s in self.SECONDS]
+        steps = frame_steps(self.fps) + [self.fps * s for s in self.SECONDS]
         major = next((st for st in steps if st >= want), steps[-1])
-        minor = major // 5 if major % 5 == 0 and major >= 5 else max(1, major // 2)
+        minor = next((st for st in reversed(steps) if st < major and major % st == 0
+                      and major // st <= 6), 1)
         offset = (-self.start_frame) % major
         return [(major, offset), (minor, (-self.start_frame) % minor)]
 
@@ -226,14 +233,24 @@ class MotionTimeline(QWidget):
         self.seek_requested.emit(int(round(line.value())))
 
     def _clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.double():
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.scenePos()
+        if self.legend.sceneBoundingRect().contains(pos):
+            return                          # the legend toggles its curve; it does not seek
+        if event.double():
+            self.fit()
+            return
         if not self.vb.sceneBoundingRect().contains(pos):
             return
         frame = int(round(self.vb.mapSceneToView(pos).x()))
         if 0 <= frame < max(1, self.frames):
             self.seek_requested.emit(frame)
+
+    def fit(self) -> None:
+        """Zoom to fit the whole clip (Shift+Z, as in Resolve; or double-click)."""
+        if self.frames:
+            self.zoom_to(0, self.frames)
 
     def zoom_to(self, start: int, end: int) -> None:
         self.vb.setXRange(start, end, padding=0.02)

@@ -1,0 +1,264 @@
+"""Desktop app on a big library (issue 19): 100,000 shots across 500 clips.
+
+Measures, against anchors in the same run:
+- open at the last state (clip, "All shots", selected shot): a cold process start to the window
+  shown with the scope's rows and the shot selected; anchor: a bare QMainWindow start;
+- search-as-you-type: each keystroke of an editor's query, from the key to the browser
+  repainted with the library's answer; anchor: the library query alone;
+- jump from a result to its shot in its clip (another clip each time): from the click to the
+  clip open, the playhead on the shot, the panel and browser showing it; anchor: reading
+  that one shot from the library;
+- reviewing 100 shots with the keyboard: keys pressed per shot (and ms per shot).
+
+The 500 clips are links to one real clip, so the player opens real media.
+
+    PYTHONPATH=app python benchmarks/app.py --library [--shots 100000] [--append]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+
+PER_MEDIA = 200
+CACHE = os.path.join(tempfile.gettempdir(), "camtag-bench-app-library")
+
+OPEN_LAST = r"""
+import sys, time
+t0 = time.time()
+from camtag.ui.app import build_window, create_application
+from PySide6.QtTest import QTest
+app = create_application(); w = build_window(None, sys.argv[1]); w.show()
+QTest.qWaitForWindowExposed(w); app.processEvents()
+rec = w.current_record()
+print("SHOWN", time.time(), w.model.rowCount(), rec.id if rec else 0, w.scope.kind); sys.stdout.flush()
+import os; os._exit(0)
+"""
+
+
+def build_library(n_shots: int, clip: str) -> tuple[str, list[str]]:
+    """A cached library of ``n_shots`` synthetic shots over links to ``clip``."""
+    from camtag.library import open_library
+    from camtag.media.probe import probe
+    from camtag.model import Analysis, Segment, Shot, Tag, Trace, Transition
+    from camtag.taxonomy import default_taxonomy
+
+    n_media = max(1, n_shots // PER_MEDIA)
+    folder = os.path.join(CACHE, f"{n_shots}")
+    os.makedirs(folder, exist_ok=True)
+    links = []
+    for i in range(n_media):
+        link = os.path.join(folder, f"A{i:03d}_C{i % 7:03d}.mp4")
+        if not os.path.lexists(link):
+            os.symlink(clip, link)
+        links.append(link)
+    path = os.path.join(folder, "library.sqlite")
+    if os.path.exists(path + ".done"):
+        return path, links
+    if os.path.exists(path):
+        os.remove(path)
+    info = probe(clip)
+    ids = default_taxonomy().ids()
+    rng = random.Random(19)
+    length = max(1, info.frames // PER_MEDIA)
+    with open_library(path) as lib:
+        for i, link in enumerate(links):
+            shots = []
+            for k in range(PER_MEDIA):
+                start = k * length
+                chosen = rng.sample(ids, rng.randint(1, 3))
+                tags = tuple(Tag(t, round(rng.uniform(0.2, 1.0), 3), "geometry", "curves")
+                             for t in chosen)
+                shots.append(Shot(k, start, start + length, Transition("cut", start, start + 1),
+                                  tags=tags, segments=(Segment(start, start + length, (chosen[0],),
+                                                               tags[0].confidence),),
+                                  traces=(Trace("the frame slides", "so it moves", chosen[0],
+                                                "geometry"),)))
+            media = replace(info, path=link)
+            lib.import_analysis(Analysis(media, tuple(shots), detector="fused", engine="geometry",
+                                         settings={"bench": True}))
+        lib.store.checkpoint()
+    open(path + ".done", "w").close()
+    return path, links
+
+
+def _config(folder: str, **state) -> dict:
+    os.makedirs(folder, exist_ok=True)
+    data = {"detector": "adaptive", "engine": "geometry", **state}
+    with open(os.path.join(folder, "app.json"), "w") as fh:
+        json.dump(data, fh)
+    return dict(os.environ, CAMTAG_CONFIG_DIR=folder)
+
+
+def open_at_last_state(lib_path: str, links: list[str], runs: int, anchor_code: str) -> dict:
+    from camtag.library import open_library
+
+    with open_library(lib_path) as lib:
+        media = lib.find_media(links[len(links) // 2])
+        shot = lib.shots(media)[PER_MEDIA // 2]
+    env = _config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"), last_media=media.path,
+                  last_scope="all", last_shot=shot.id)
+    env["PYTHONPATH"] = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app")
+    times, anchors, empties, rows = [], [], [], 0
+    empty_env = _config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"))
+    empty_env["PYTHONPATH"] = env["PYTHONPATH"]
+    empty_lib = os.path.join(tempfile.mkdtemp(prefix="camtag-bench-empty-"), "library.sqlite")
+    for _ in range(runs + 1):                     # the first run warms the file cache
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", OPEN_LAST, empty_lib], capture_output=True,
+                             text=True, env=empty_env, timeout=300).stdout
+        empties.append(float(out.split("SHOWN")[1].split()[0]) - t0)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", anchor_code], capture_output=True, text=True,
+                             env=env, timeout=120).stdout
+        anchors.append(float(out.split("SHOWN")[1].split()[0]) - t0)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", OPEN_LAST, lib_path], capture_output=True,
+                             text=True, env=env, timeout=300).stdout
+        line = [x for x in out.splitlines() if x.startswith("SHOWN")]
+        if not line:
+            raise RuntimeError(f"the app did not start: {out[-400:]}")
+        _, shown, rows, sel, kind = line[0].split()
+        if int(sel) != shot.id or kind != "all":
+            raise RuntimeError(f"last state not restored: shot {sel} scope {kind}")
+        times.append(float(shown) - t0)
+        rows = int(rows)
+    return {"app": statistics.median(times[1:]), "anchor": statistics.median(anchors[1:]),
+            "empty": statistics.median(empties[1:]), "rows": rows}
+
+
+def in_app(lib_path: str, links: list[str]) -> dict:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from camtag.ui.app import build_window, create_application
+
+    os.environ.update(_config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"), last_media=links[0],
+                              last_scope="all"))
+    app = create_application()
+    w = build_window(None, lib_path)
+    w.resize(1920, 1080)
+    w.show()
+    QTest.qWaitForWindowExposed(w)
+    app.processEvents()
+    lib, out = w.bridge.lib, {}
+
+    # search as you type: every keystroke applied at once (no debounce) and painted
+    field = w.search.field
+    typing, anchor, typing_cpu = [], [], []
+    for query in ("pan left and not handheld", "dolly duration>0.1s", "push in or zoom"):
+        field.clear()
+        w.search._apply()
+        for ch in query:
+            t0, c0 = time.perf_counter(), time.process_time()
+            QTest.keyClick(field, ch)
+            w.search._apply()
+            app.processEvents()
+            typing.append(time.perf_counter() - t0)
+            typing_cpu.append(time.process_time() - c0)
+            if w.search.valid and w.search.translated:
+                t1 = time.perf_counter()
+                lib.search_ids(w.search.translated)
+                anchor.append(time.perf_counter() - t1)
+    out["typing"], out["typing_anchor"], out["typing_cpu"] = typing, anchor, typing_cpu
+    out["typing_rows"] = w.browser.proxy.rowCount()
+
+    # jump from a result to its shot in its clip (a different clip every time)
+    field.clear()
+    for ch in "pan":
+        QTest.keyClick(field, ch)
+    w.search._apply()
+    app.processEvents()
+    proxy = w.browser.proxy
+    rng = random.Random(3)
+    rows = rng.sample(range(proxy.rowCount()), 30)
+    jumps, jump_anchor, jump_cpu = [], [], []
+    for r in rows:
+        rec = proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 1)
+        if rec.media_id == w.media_id:
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        w.browser.shot_selected.emit(rec)
+        app.processEvents()
+        jumps.append(time.perf_counter() - t0)
+        jump_cpu.append(time.process_time() - c0)
+        if w.media_id != rec.media_id or w.current_record() is None or w.current_record().id != rec.id:
+            raise RuntimeError("the jump did not land on the shot")
+        t1 = time.perf_counter()
+        lib.get_shots([rec.id])
+        jump_anchor.append(time.perf_counter() - t1)
+    out["jumps"], out["jump_anchor"], out["jump_cpu"] = jumps, jump_anchor, jump_cpu
+
+    # review 100 shots by keyboard: a search narrows to 100, review mode, C for each
+    field.clear()
+    fresh = links[int(time.time()) % len(links)]             # a clip earlier runs left unreviewed
+    w.search.set_query(f'media:"{os.path.basename(fresh)}" and confidence<0.99')
+    app.processEvents()
+    n = min(100, proxy.rowCount())
+    keys = 0
+    QTest.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    keys += 1
+    t0 = time.perf_counter()
+    reviewed = []
+    for _ in range(n):
+        rec = w.current_record()
+        reviewed.append((rec.id, w.panel.current_tag()))
+        QTest.keyClick(w, Qt.Key.Key_C)
+        keys += 1
+        app.processEvents()
+    review_s = time.perf_counter() - t0
+    done = sum(1 for sid, tag in reviewed if lib.shot(sid).tag_state(tag) == "confirmed")
+    out["review"] = {"shots": n, "keys": keys, "confirmed": done, "ms_per_shot": review_s / max(1, n) * 1000}
+    w.close()
+    app.processEvents()
+    return out
+
+
+def _ms(v: float) -> str:
+    return f"{v * 1000:.0f}"
+
+
+def _row(label, times, anchor, cpu, target_ms) -> str:
+    times = sorted(times)
+    med, p90 = statistics.median(times), times[int(0.9 * (len(times) - 1))]
+    a = statistics.median(anchor) if anchor else float("nan")
+    c = statistics.median(cpu)
+    return (f"| {label} | {_ms(med)} | {_ms(p90)} | {_ms(times[-1])} | {_ms(c)} | {a * 1000:.1f} | "
+            f"≤ {target_ms} | {'yes' if med * 1000 <= target_ms else 'NO'} |")
+
+
+def report(n_shots: int, clip: str, anchor_code: str, runs: int = 2) -> list[str]:
+    t0 = time.perf_counter()
+    lib_path, links = build_library(n_shots, clip)
+    built = time.perf_counter() - t0
+    start = open_at_last_state(lib_path, links, runs, anchor_code)
+    inner = in_app(lib_path, links)
+    lines = [f"Library: {start['rows']} shots over {len(links)} clips (built or reused in {built:.0f} s).",
+             "",
+             "| workflow | seconds | anchor: bare QMainWindow start (s) | anchor: camtag app on an "
+             "empty library (s) | × empty-library app | target | met |",
+             "|---|---:|---:|---:|---:|---:|:---:|",
+             f"| open at last state (All shots, clip, selected shot; cold process) | {start['app']:.2f} | "
+             f"{start['anchor']:.2f} | {start['empty']:.2f} | {start['app'] / start['empty']:.2f} | ≤ 1.5 | "
+             f"{'yes' if start['app'] <= 1.5 else 'NO'} |",
+             "",
+             "| per action | median ms | p90 ms | max ms | CPU ms of the process, median "
+             "| anchor: the library call alone, median ms | target (median) | met |",
+             "|---|---:|---:|---:|---:|---:|---:|:---:|",
+             _row("search-as-you-type, one keystroke → browser repainted", inner["typing"],
+                  inner["typing_anchor"], inner["typing_cpu"], 50),
+             _row("jump from a result to its shot in another clip", inner["jumps"],
+                  inner["jump_anchor"], inner["jump_cpu"], 150)]
+    rv = inner["review"]
+    lines += ["", f"Review by keyboard (Ctrl+R, then C per shot): {rv['shots']} shots, {rv['keys']} keys = "
+                  f"**{rv['keys'] / max(1, rv['shots']):.2f} keys per shot** (target ≤ 2: "
+                  f"{'yes' if rv['keys'] / max(1, rv['shots']) <= 2 else 'NO'}); {rv['confirmed']} of "
+                  f"{rv['shots']} confirmed as intended; {rv['ms_per_shot']:.0f} ms per shot."]
+    return lines
