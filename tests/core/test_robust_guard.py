@@ -10,10 +10,11 @@ import pytest
 import badmedia
 from camtag.jobs import run_job
 from camtag.media.errors import MediaError
-from camtag.media.guard import isolated_analyze_job, worker_pids
+from camtag.model import AnalysisRequest
 from camtag.pipeline import analyze_job
+from camtag.runs.guard import isolated_analyze_job, worker_pids
 
-SETTINGS = {"detector": "adaptive"}
+REQUEST = AnalysisRequest(detector="adaptive")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def clip(tmp_path_factory):
 
 def _run_with_signal(path, sig, tmp_path, **kw):
     """Drive the isolated job; send ``sig`` to the worker once it has reported progress."""
-    job = isolated_analyze_job(path, settings=SETTINGS, poster_dir=str(tmp_path / "p"), **kw)
+    job = isolated_analyze_job(path, REQUEST, poster_dir=str(tmp_path / "p"), **kw)
     sent = False
     try:
         while True:
@@ -42,8 +43,8 @@ def _run_with_signal(path, sig, tmp_path, **kw):
 
 def test_isolated_run_matches_in_process_run(clip, tmp_path):
     partial = []
-    direct = run_job(analyze_job(clip, settings=SETTINGS, poster_dir=str(tmp_path / "a")))
-    job = isolated_analyze_job(clip, settings=SETTINGS, poster_dir=str(tmp_path / "b"))
+    direct = run_job(analyze_job(clip, REQUEST, poster_dir=str(tmp_path / "a")))
+    job = isolated_analyze_job(clip, REQUEST, poster_dir=str(tmp_path / "b"))
     try:
         while True:
             p = next(job)
@@ -84,10 +85,10 @@ def test_hung_worker_is_stopped_by_the_watchdog(clip, tmp_path):
 
 def test_total_timeout_and_media_errors_pass_through(clip, tmp_path):
     with pytest.raises(MediaError, match=r"took longer than 0.3 s"):
-        run_job(isolated_analyze_job(clip, settings=SETTINGS, total_timeout=0.3))
+        run_job(isolated_analyze_job(clip, REQUEST, total_timeout=0.3))
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     with pytest.raises(MediaError) as info:
-        run_job(isolated_analyze_job(str(empty), settings=SETTINGS))
+        run_job(isolated_analyze_job(str(empty), REQUEST))
     assert info.value.reason == "file is empty (0 bytes)"
     assert worker_pids() == []

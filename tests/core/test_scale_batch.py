@@ -10,7 +10,7 @@ import pytest
 from camtag.library import open_library
 from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
-from ray_support import fault_session, reference_run
+from ray_support import ADAPTIVE, fault_session, reference_run
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -52,7 +52,7 @@ def test_ray_batch_equals_the_single_process_run(tmp_path, reference, crash_mark
     crash_marker.touch()
     url = f"sqlite:///{tmp_path / 'ray.sqlite'}"
     seen = []
-    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive",
+    results = run_batch(CLIPS, url, ray_address="local", request=ADAPTIVE,
                         on_progress=lambda done, total: seen.append((done, total)))
     crash_marker.unlink()
     assert [r.status for r in results] == ["done"] * 3
@@ -64,7 +64,7 @@ def test_ray_batch_equals_the_single_process_run(tmp_path, reference, crash_mark
 def test_a_worker_killed_mid_file_is_retried_without_duplicates(tmp_path, reference, crash_marker):
     assert not crash_marker.exists()
     url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
-    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive", max_retries=2)
+    results = run_batch(CLIPS, url, ray_address="local", request=ADAPTIVE, max_retries=2)
     assert crash_marker.exists()                                   # a worker really died
     assert [r.status for r in results] == ["done"] * 3, [r.message for r in results]
     # same shots, tags and confidences; the incoming transition of the first shot found after a
@@ -79,7 +79,7 @@ def test_a_file_failing_every_attempt_is_reported(tmp_path, crash_marker):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00" * 4096)
     url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
-    results = run_batch([str(bad), CLIPS[2]], url, ray_address="local", detector="adaptive",
+    results = run_batch([str(bad), CLIPS[2]], url, ray_address="local", request=ADAPTIVE,
                         max_retries=1)
     assert [r.status for r in results] == ["failed", "done"]
     assert results[0].message

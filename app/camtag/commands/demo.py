@@ -41,8 +41,10 @@ def run(args) -> int:
         print(f"making the demo clip {clip} (about half a minute)…")
         make_demo_clip(clip)
     cancel = CancelToken()
+    from camtag.runs import analyze_into_library, make_request
+
     with open_library(args.library) as lib:
-        job = lib.analyze(clip, detector=args.detector)
+        job = analyze_into_library(lib, clip, make_request(None, args.detector))
         run_with_progress(job, cancel, desc="demo")
         analysis = lib.analysis(clip)
         where = getattr(lib, "url", None) or args.library or "default"

@@ -158,3 +158,17 @@ class LibraryStatus:
     unfinished: tuple[AnalysisRecord, ...] = ()
     missing_media: tuple[MediaRecord, ...] = ()
     changed_media: tuple[MediaRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run hands the library to store: shots the streaming missed, the media
+    description, the motion curves and the problems met (see :func:`library.analyses.finish`)."""
+
+    media: Optional[MediaInfo] = None
+    motion: object = None
+    shots: tuple[Shot, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    engine: str = ""
+    detector: str = ""
