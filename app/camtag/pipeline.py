@@ -189,7 +189,7 @@ class _OwnedShotBuilder(_ShotBuilder):
 
 def _settled(det, index: int) -> int:
     """Frames before this one will get no further boundary from ``det``."""
-    horizon = getattr(det, "horizon", None)
+    horizon = det.horizon
     return index - _SETTLED if horizon is None else horizon
 
 
@@ -230,7 +230,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
         sensitivity=opts.sensitivity, min_shot_frames=opts.min_shot_frames(media.rate),
         flash_frames=opts.flash_frames, rate=media.rate)
     det = create_detector(opts.detector, det_settings)
-    warnings = list(media.warnings) + list(getattr(det, "warnings", []))
+    warnings = list(media.warnings) + list(det.warnings)
     spec = det.spec
     motion = None
     if opts.motion:
@@ -375,7 +375,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
             tail, preroll_from, to_the_end))
     elapsed = time.monotonic() - t0
     yield Progress(media.frames, media.frames, f"done in {elapsed:.1f} s")
-    return Analysis(media=media, shots=tuple(shots), detector=getattr(det, "name", det.NAME),
+    return Analysis(media=media, shots=tuple(shots), detector=det.name,
                     engine="geometry" if motion is not None else "none",
                     settings=opts.settings(), motion=curves, warnings=tuple(warnings),
                     errors=tuple(errors))

@@ -70,7 +70,7 @@ def run(args) -> int:
         analysis = _run_reasoner(analysis, args, cancel, backend, frames)
     write_analysis(output, analysis)
     if not args.quiet:
-        _summary(analysis, output)
+        summary(analysis, output)
     return 0
 
 
@@ -122,7 +122,7 @@ def _run_reasoner(analysis, args, cancel, backend, frames):
     return replace(analysis, shots=tuple(shots), engine=backend.name)
 
 
-def _summary(analysis, output: str) -> None:
+def summary(analysis, output: str) -> None:
     m = analysis.media
     print(f"{os.path.basename(m.path)}: {m.width}x{m.height} {float(m.rate):.3f} fps, "
           f"{m.frames} frames, start {m.timecode(0)}{' (VFR)' if m.vfr else ''}; "

@@ -31,7 +31,7 @@ def _has_screen() -> bool:
 def run(args) -> int:
     from camtag.analysis_json import write_analysis
     from camtag.commands._progress import run_with_progress
-    from camtag.commands.analyze import _summary
+    from camtag.commands.analyze import summary
     from camtag.demo import make_demo_clip
     from camtag.jobs import CancelToken
     from camtag.library import open_library
@@ -56,7 +56,7 @@ def run(args) -> int:
         exported = f" and {stem}.edl"
     except Exception as exc:  # the analysis is kept whatever the exporter says
         exported = f" (EDL export failed: {exc})"
-    _summary(analysis, stem + ".camtag.json" + exported)
+    summary(analysis, stem + ".camtag.json" + exported)
     print(f"library: {where}")
     if args.headless or not _has_screen():
         print("no screen (or --headless): not opening the app; `camtag app demo/camtag_demo.mp4` opens it")

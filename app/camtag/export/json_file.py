@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from camtag.analysis_json import write_analysis
-from camtag.export.base import ExportOptions, numbered_paths, register
+from camtag.export.base import ExportOptions, numbered_paths
 from camtag.export.timeline import EditEvent, EditSequence
 from camtag.model import Analysis
 
@@ -30,7 +30,6 @@ def analysis_for(events: list[EditEvent]) -> Analysis:
                     errors=source.errors)
 
 
-@register("json", ".json", "camtag analysis JSON of the exported shots (one file per media)")
 def write_json(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     by_media: dict[str, list[EditEvent]] = {}
     for seq in sequences:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from camtag.analysis_json import media_to_dict, shot_to_dict
 from camtag.export import tag_style
-from camtag.export.base import ExportError, ExportOptions, register, write_text_atomic
+from camtag.export.base import ExportError, ExportOptions, write_text_atomic
 from camtag.export.timeline import EditEvent, EditSequence, shot_name
 from camtag.timebase import format_rate
 
@@ -143,6 +143,5 @@ def otio_text(sequences: list[EditSequence], name: str) -> str:
     return merge_in_text(text, blobs) or merge_parsed(text, blobs)
 
 
-@register("otio", ".otio", "OpenTimelineIO timeline with all camtag metadata and movement markers")
 def write_otio(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     return [write_text_atomic(path, otio_text(sequences, options.name or "camtag export"))]
