@@ -45,7 +45,7 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
     if row is not None and (row["size_bytes"], row["mtime_ns"]) == (st.size_bytes, st.mtime_ns):
         return media_record(row), ""
     fp = fingerprint(st.path, st.size_bytes)
-    note, info = "", None
+    note, info = "", {}
     with lib.store.read() as tx:
         moved = [r for r in tx.query("SELECT * FROM media WHERE fingerprint = ? AND path <> ?",
                                      (fp, st.path)) if not os.path.exists(r["path"])]
@@ -273,6 +273,7 @@ def import_analysis(lib: "Library", analysis, *, media_path: str | None = None) 
              json.dumps(settings, default=str), key, __version__,
              info.frames, info.frames, stamp, stamp,
              json.dumps(list(analysis.warnings) + list(analysis.errors))))
+        assert media_id is not None and analysis_id is not None
         for shot in analysis.shots:
             write_shot(tx, analysis_id, media_id, shot, stamp)
         if analysis.motion is not None:

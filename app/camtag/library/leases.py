@@ -31,11 +31,11 @@ def release(key: Hashable) -> None:
     _ACTIVE.discard(key)
 
 
-def analysis_key(url: str, analysis_id: int) -> tuple:
+def analysis_key(url: object, analysis_id: int) -> tuple:
     return (str(url), analysis_id)
 
 
-def part_key(url: str, analysis_id: int, part: int) -> tuple:
+def part_key(url: object, analysis_id: int, part: int) -> tuple:
     return (str(url), analysis_id, "part", part)
 
 
@@ -68,7 +68,7 @@ def owner_alive(owner: str, heartbeat_at: str | None, active_key: Hashable) -> b
     return _age_s(heartbeat_at) < STALE_S
 
 
-def lease_alive(url: str, row) -> bool:
+def lease_alive(url: object, row) -> bool:
     """Is another live run working on this unfinished analysis row?"""
     if row["status"] != "running" or not row["owner"]:
         return False

@@ -214,7 +214,7 @@ def part_done(lib: "Library", analysis_id: int, part: int, end: PartClose,
     suspect = list(old.get("suspect_resumes", []))      # resume points to check at the seams
     if not agrees:
         suspect.append(resumed_from)
-    info = {"to_the_end": bool(end.to_the_end), "decoded_from": end.first_frame,
+    info: dict[str, object] = {"to_the_end": bool(end.to_the_end), "decoded_from": end.first_frame,
             "resumed_from": resumed_from, "suspect_resumes": suspect}
     if outcome is not None:
         info.update(warnings=list(outcome.warnings), errors=list(outcome.errors),

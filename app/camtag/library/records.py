@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from camtag.model import MediaInfo, Shot, Tag
+from camtag.model import Analysis, MediaInfo, Shot, Tag
 
 
 @dataclass(frozen=True)
@@ -172,3 +172,10 @@ class RunOutcome:
     errors: tuple[str, ...] = ()
     engine: str = ""
     detector: str = ""
+
+    @classmethod
+    def of(cls, result: Analysis) -> "RunOutcome":
+        """What the library stores of a pipeline result."""
+        return cls(media=result.media, motion=result.motion, shots=result.shots,
+                   warnings=result.warnings, errors=result.errors, engine=result.engine,
+                   detector=result.detector)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -136,16 +136,19 @@ def _shot_key(shot: Shot, tags) -> tuple:
 class ShotSide(Protocol):
     """What a part run hands out with each shot (``camtag.pipeline.ShotCurves``)."""
 
-    curves: object
-    next_transition: Optional[Transition]
+    @property
+    def curves(self) -> object: ...
+
+    @property
+    def next_transition(self) -> Optional[Transition]: ...
 
 
 def _same(tx, analysis_id: int, stored: StoredShot, shot: Shot, side: Optional[ShotSide]) -> bool:
     """Is the stored shot what this run made at the same frame (tags, columns, next transition)?"""
-    rec = load_shots(tx, [stored.id], whole_analysis=True)
-    if not rec:
+    found = load_shots(tx, [stored.id], whole_analysis=True)
+    if not found:
         return False
-    rec = rec[0]
+    rec = found[0]
     proposed = [(t.tag, t.source, t.confidence, t.start_frame, t.end_frame)
                 for t in rec.tag_records if t.source != "editor"]
     mine = [(t.id, t.source, t.confidence, t.start_frame, t.end_frame) for t in shot.tags
@@ -180,7 +183,7 @@ def next_bad_junction(lib: "Library", analysis_id: int) -> tuple[list[StoredShot
 class SplitState:
     """A split analysis as stored: its row, media, parts' rows and whether it is finished."""
 
-    row: object
+    row: Any
     media: MediaRecord
     parts: list
     shots: int
@@ -245,7 +248,7 @@ def parts_outcome(lib: "Library", state: SplitState) -> RunOutcome:
         detector = info.get("detector") or detector
         engine = info.get("engine") or engine
     media = state.media
-    return RunOutcome(media=replace(media.info, path=media.path),
+    return RunOutcome(media=replace(media.info, path=media.path) if media.info else None,
                       motion=_stitch(lib, state.row["id"]), warnings=tuple(warnings),
                       errors=tuple(errors), engine=engine, detector=detector)
 

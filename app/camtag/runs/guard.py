@@ -133,4 +133,5 @@ def _stop(proc) -> None:
 
 def worker_pids() -> list[int]:
     """Pids of the analysis workers this process runs now (for diagnostics and tests)."""
-    return [p.pid for p in multiprocessing.active_children() if p.name == "camtag-analyze-worker"]
+    return [p.pid for p in multiprocessing.active_children()
+            if p.name == "camtag-analyze-worker" and p.pid is not None]

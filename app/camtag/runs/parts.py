@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Optional
 
 from camtag.jobs import CancelToken, Cancelled, Job, Progress, drive
 from camtag.library import leases, parts, seam_store
+from camtag.library.errors import LibraryError
 from camtag.library.parts import PartClose, PartOutcome
-from camtag.library.records import AnalysisRecord, MediaRecord
+from camtag.library.records import AnalysisRecord, MediaRecord, RunOutcome
 from camtag.model import Shot
 from camtag.pipeline import PartEnd, PartRange, ShotCurves, analyze_job
-from camtag.runs.whole import outcome_of
 
 if TYPE_CHECKING:
     from camtag.library import Library
@@ -54,6 +54,8 @@ def run_part(lib: "Library", analysis_id: int, part: int, *,
     key = leases.part_key(lib.url, analysis_id, part)
     leases.hold(key)
     media = claim.media
+    if media.info is None:
+        raise LibraryError(f"{media.name}: the media description is missing; add the file again")
     info = replace(media.info, path=media.path)
     lo, until = claim.part.own_from, claim.part.own_until
     hi = until if until is not None else info.frames
@@ -107,7 +109,7 @@ def run_part(lib: "Library", analysis_id: int, part: int, *,
                 yield Progress(done, span, progress.message)
         finally:
             run.close()
-        parts.part_done(lib, analysis_id, part, _close(end), outcome_of(run.result), span,
+        parts.part_done(lib, analysis_id, part, _close(end), RunOutcome.of(run.result), span,
                         resume or 0, agrees)
         yield Progress(span, span, f"part {part + 1} done")
         return PartOutcome(part, "done", stored, resume or 0)

@@ -68,7 +68,8 @@ def _repair_run(lib: "Library", ctx: SplitRun, shots: list[StoredShot], start: i
                             poster_dir=lib.poster_dir(ctx.media), media=ctx.info,
                             part=PartRange(start, None, PREROLL,
                                            parts.frame_order(lib, ctx.analysis_id))))
-    anchored, first, out, side = start == 0, 0, [], None
+    anchored, first, side = start == 0, 0, None
+    out: list[tuple[Shot, Optional[ShotCurves]]] = []
     try:
         for progress in run:
             item = progress.partial
@@ -105,6 +106,8 @@ def finish_parts(lib: "Library", analysis_id: int, *, cancel: CancelToken | None
     if state.done:
         return state.record()
     media = state.media
+    if media.info is None:
+        raise LibraryError(f"{media.name}: the media description is missing; add the file again")
     if state.waiting:
         raise LibraryError(f"{media.name}: part(s) {', '.join(map(str, state.waiting))} of "
                            f"{len(state.parts)} not finished")

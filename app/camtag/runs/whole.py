@@ -25,13 +25,6 @@ if TYPE_CHECKING:
     from camtag.library import Library
 
 
-def outcome_of(result: Analysis) -> RunOutcome:
-    """What the library stores of a pipeline result."""
-    return RunOutcome(media=result.media, motion=result.motion, shots=result.shots,
-                      warnings=result.warnings, errors=result.errors, engine=result.engine,
-                      detector=result.detector)
-
-
 def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | None = None, *,
                          cancel: CancelToken | None = None, again: bool = False,
                          isolate: bool = False) -> Job[AnalysisRecord]:
@@ -63,7 +56,7 @@ def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | N
             yield Progress(start, record.total_frames, text, Notice(text))
         result = yield from _run(lib, media, record.id, path, request, cancel, start, done_shots,
                                  isolate)
-        final = analyses.finish(lib, media, record.id, request, outcome_of(result))
+        final = analyses.finish(lib, media, record.id, request, RunOutcome.of(result))
     finally:
         leases.release(key)
     return replace(final, resumed_from=start if resumed else 0)
@@ -74,10 +67,11 @@ def _run(lib: "Library", media: MediaRecord, analysis_id: int, path: str,
          done_shots: tuple[Shot, ...], isolate: bool = False) -> Job[Analysis]:
     from camtag.pipeline import Resume
 
+    from camtag.pipeline import analyze_job
+
     if isolate:    # a decoder crash or hang fails this file only (camtag.runs.guard)
-        from camtag.runs.guard import isolated_analyze_job as analyze_job
-    else:
-        from camtag.pipeline import analyze_job
+        from camtag.runs.guard import isolated_analyze_job
+        analyze_job = isolated_analyze_job  # type: ignore[assignment]  # same request, same stream
 
     stored = {s.start_frame for s in done_shots}
     info = replace(media.info, path=os.path.abspath(path)) if media.info is not None else None
