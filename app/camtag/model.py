@@ -205,13 +205,13 @@ class AnalysisRequest:
         set_(self, "min_shot_seconds", _number("min shot", self.min_shot_seconds, 0.0, 3600.0))
         set_(self, "flash_frames", _number("flash frames", self.flash_frames, 0, 1000,
                                             integer=True))
-        for name in ("motion", "posters"):
-            if not isinstance(getattr(self, name), bool):
-                raise RequestError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        for name in ("motion_settings", "reasoner"):
-            if not isinstance(getattr(self, name), dict):
-                raise RequestError(f"{name} must be a mapping, got {getattr(self, name)!r}")
-            set_(self, name, dict(getattr(self, name)))
+        for name, flag in (("motion", self.motion), ("posters", self.posters)):
+            if not isinstance(flag, bool):
+                raise RequestError(f"{name} must be true or false, got {flag!r}")
+        for name, mapping in (("motion_settings", self.motion_settings), ("reasoner", self.reasoner)):
+            if not isinstance(mapping, dict):
+                raise RequestError(f"{name} must be a mapping, got {mapping!r}")
+            set_(self, name, dict(mapping))
 
     @classmethod
     def from_settings(cls, settings: Optional[dict] = None, detector: Optional[str] = None, *,
@@ -238,7 +238,9 @@ class AnalysisRequest:
 
     def settings(self) -> dict:
         """The analysis settings as stored with a result (the detector is stored on its own)."""
-        out = {k: getattr(self, k) for k in self.ANALYSIS_KEYS}
+        out = {"sensitivity": self.sensitivity, "min_shot_seconds": self.min_shot_seconds,
+               "flash_frames": self.flash_frames, "motion": self.motion, "posters": self.posters,
+               "motion_settings": dict(self.motion_settings)}
         if self.engine != "geometry":
             out.update(engine=self.engine, mode=self.mode, reasoner=dict(self.reasoner))
         return out

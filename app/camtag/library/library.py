@@ -278,9 +278,6 @@ class Library:
                 end_frame: int | None = None) -> Changes:
         return self.apply(ops.AddTag(shot_ids, tag, start_frame, end_frame))
 
-    def clear_tag(self, shot_ids: int | Iterable[int], tag: str) -> Changes:
-        return self.apply(ops.ClearTag(shot_ids, tag))
-
     def split_shot(self, shot_id: int, frame: int) -> Changes:
         return self.apply(ops.SplitShot(shot_id, frame))
 
