@@ -1,12 +1,12 @@
 """Spread a batch over Ray tasks (or run it in-process) and gather one result per file.
 
 With Ray, each file is one task (``num_cpus=1``) that writes its shots to the library itself; a
-file longer than two segments (``segment_minutes``) is split: its first task plans the segments,
-one task per segment follows, and a last task checks the seams and finishes the analysis.
-Progress flows through a small actor (one entry per file or segment) and is summed into one bar
+file longer than two parts (``segment_minutes``) is split: its first task plans the parts,
+one task per part follows, and a last task checks the seams and finishes the analysis.
+Progress flows through a small actor (one entry per file or part) and is summed into one bar
 by the caller's ``on_progress``; a task whose worker dies or whose library call fails is retried
 ``max_retries`` times (resuming from the shots already stored) and then reported as failed with
-the reason (naming the segment).
+the reason (naming the part).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def run_on_ray(paths: Sequence[str], library_url: str, request: AnalysisRequest 
     import ray
     from ray.exceptions import RayError
 
-    from camtag.scale.segment_tasks import (FilePlan, analyze_part, finish_file, part_key,
+    from camtag.scale.part_tasks import (FilePlan, analyze_part, finish_file, part_key,
                                             plan_or_analyze)
 
     pool = _pool(tagging, actors, gpus_per_actor) if tagging is not None else None
@@ -259,11 +259,11 @@ def run_on_ray(paths: Sequence[str], library_url: str, request: AnalysisRequest 
                         else:
                             submit(("part", path, k), part_remote.remote(
                                 library_url, value.path, value.analysis_id, k, board))
-                    if not waiting[path]:                # every segment was done before
+                    if not waiting[path]:                # every part was done before
                         part_over(path, None)
                 else:
                     if kind == "finish" and plans[path].resumed:
-                        value.message = "; ".join(m for m in ("resumed segmented analysis",
+                        value.message = "; ".join(m for m in ("resumed split analysis",
                                                               value.message) if m)
                     file_done(path, value)
             if plans and time.monotonic() - beat > HEARTBEAT_S / 2:

@@ -1,10 +1,10 @@
-"""Batch tasks for long files split into segments (see :mod:`camtag.runs.parts`).
+"""Batch tasks for long files split into parts (see :mod:`camtag.runs.parts`).
 
-:func:`plan_or_analyze` is the first task of every file: a file shorter than two segments (or an
+:func:`plan_or_analyze` is the first task of every file: a file shorter than two parts (or an
 unfinished whole-file run) is analysed right there, as :func:`~camtag.scale.tasks.analyze_file`
 does; a longer one gets a plan (its analysis claimed for the batch driver) and the driver starts
-one :func:`analyze_part` task per segment, then :func:`finish_file` (seam check and repair,
-stitching) once every segment is in.
+one :func:`analyze_part` task per part, then :func:`finish_file` (seam check and repair,
+stitching) once every part is in.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class FilePlan:
 
 
 def part_key(path: str, part: int) -> str:
-    """The progress-board key of one segment."""
+    """The progress-board key of one part."""
     return f"{path}\x00{part}"
 
 
