@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from camtag.export.text import file_label
+from camtag.registry import load
 
 if TYPE_CHECKING:
     from camtag.export.timeline import EditSequence
@@ -71,14 +72,6 @@ FORMATS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def load_entry(target: str):
-    """Import ``"module:attr"`` (the registry style of every plugin family)."""
-    import importlib
-
-    module_name, _, attr = target.partition(":")
-    return vars(importlib.import_module(module_name))[attr]
-
-
 def available_formats() -> dict[str, ExportFormat]:
     return {name: get_format(name) for name in sorted(FORMATS)}
 
@@ -87,7 +80,7 @@ def get_format(name: str) -> ExportFormat:
     if name not in FORMATS:
         raise ExportError(f"unknown export format {name!r}; choose one of {', '.join(sorted(FORMATS))}")
     target, extension, description = FORMATS[name]
-    return ExportFormat(name, extension, description, load_entry(target))
+    return ExportFormat(name, extension, description, load(target))
 
 
 # ---- files ---------------------------------------------------------------------------------

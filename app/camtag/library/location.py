@@ -15,13 +15,13 @@ Without a URL, ``$CAMTAG_LIBRARY`` or the platform's user data folder is used.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from camtag.library.errors import LibraryError
+from camtag.registry import load
 
 ENV_VAR = "CAMTAG_LIBRARY"
 FOLDER_FILE_NAME = "camtag-library.sqlite"
@@ -116,12 +116,11 @@ def _checked_options(options: dict, value: str) -> dict:
 def store_class(scheme: str):
     """Import the Store class registered for ``scheme`` (one module per backend)."""
     target = BACKENDS[scheme]
-    module_name, _, class_name = target.partition(":")
+    module_name = target.partition(":")[0]
     try:
-        module = importlib.import_module(module_name)
+        return load(target)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             raise LibraryError(f"{scheme} libraries are not supported by this camtag "
                                f"(backend module {module_name} is not installed)") from None
         raise LibraryError(f"{scheme} library backend needs the missing package {exc.name!r}") from None
-    return getattr(module, class_name)

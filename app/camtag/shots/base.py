@@ -8,6 +8,7 @@ from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
+from camtag.registry import load
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,7 @@ def available_detectors() -> list[str]:
 
 
 def create_detector(name: str, settings: DetectorSettings) -> ShotDetector:
-    import importlib
-
     if name not in DETECTORS:
         raise KeyError(f"unknown detector {name!r}; choose one of {', '.join(sorted(DETECTORS))}")
-    module_name, _, attr = DETECTORS[name].partition(":")
-    factory: Callable[[DetectorSettings], ShotDetector] = vars(importlib.import_module(module_name))[attr]
+    factory: Callable[[DetectorSettings], ShotDetector] = load(DETECTORS[name])
     return factory(settings)
