@@ -15,7 +15,7 @@ from camtag.library import curves, open_library
 from camtag.library.records import Notice
 from camtag.library.parts import frame_order
 from camtag.pipeline import part_decode_start
-from camtag.runs import AnalysisRequest, analyze_into_library
+from camtag.runs import analyze_into_library
 from camtag.runs.plan import plan_file, plan_ranges
 from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
@@ -108,13 +108,12 @@ def test_a_seam_where_segments_disagree_is_re_analysed(tmp_path, reference):
     url = f"sqlite:///{tmp_path / 'seam.sqlite'}"
     lib = open_library(url)
     try:
-        plan = plan_file(lib, CLIP, AnalysisRequest(request=ADAPTIVE), part_frames=300,
-                         preroll=0, snap=False)
+        plan = plan_file(lib, CLIP, ADAPTIVE, part_frames=300, preroll=0, snap=False)
         assert [(p.own_from, p.own_until) for p in plan.parts] == [(0, 300), (300, None)]
         order = frame_order(lib, plan.record.id)          # stored once: segments seek without a scan
         assert len(order) == plan.media.info.frames and np.all(np.diff(order) > 0)
         notes = []
-        record = run_job(analyze_into_library(lib, CLIP, AnalysisRequest(request=ADAPTIVE)),
+        record = run_job(analyze_into_library(lib, CLIP, ADAPTIVE),
                          lambda p: isinstance(p.partial, Notice) and notes.append(p.partial.text))
     finally:
         lib.close()
