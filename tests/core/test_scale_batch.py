@@ -83,3 +83,35 @@ def test_a_file_failing_every_attempt_is_reported(tmp_path, crash_marker):
                         max_retries=1)
     assert [r.status for r in results] == ["failed", "done"]
     assert results[0].message
+
+
+_LOCAL = """
+import subprocess
+from camtag.scale.runner import init_ray
+init_ray("local", 1)
+import ray
+print(sorted({n["NodeManagerAddress"] for n in ray.nodes()}))
+out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout
+print(sorted({line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()
+              if "gcs_server" in line or "raylet" in line}))
+ray.shutdown()
+"""
+
+
+def test_a_local_ray_listens_on_loopback_only():
+    """`camtag batch --ray local`: the node, its GCS and raylet are on 127.0.0.1 (nothing else on
+    the network can submit work to it). A fresh process: Ray reads the switch when imported."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
+    done = subprocess.run([sys.executable, "-c", _LOCAL], capture_output=True, text=True,
+                          timeout=180, env=env)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == "['127.0.0.1']"
+    hosts = eval(lines[1])                                     # the listening addresses
+    assert hosts and all(h.endswith("127.0.0.1") or h.endswith("127.0.0.1]") for h in hosts), hosts

@@ -83,15 +83,18 @@ def _one_line(exc: BaseException) -> str:
 
 
 def init_ray(address: str | None, workers: int | None = None) -> None:
-    """Connect to the Ray cluster at ``address`` (``auto``: the running one, else a local one)."""
+    """Connect to the Ray cluster at ``address`` (``auto``: the running one, else a local one).
+    A ``local`` instance serves this process only: its GCS, raylet and workers listen on loopback
+    (Ray's own switch for single-machine use, read when ray is first imported)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address in (None, "", "local"):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     if ray.is_initialized():
         return
     common = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
-    # a local instance serves this process only: its GCS, raylet and workers listen on loopback
-    local = dict(num_cpus=workers, _node_ip_address="127.0.0.1", **common)
+    local = dict(num_cpus=workers, **common)
     if address in (None, "", "local"):
         ray.init(**local)
         return
