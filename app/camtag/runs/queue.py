@@ -18,7 +18,7 @@ from camtag.library.errors import LibraryBusyError, LibraryError
 from camtag.library.media_files import expand_media_paths
 from camtag.library.records import Notice
 from camtag.media.errors import MediaError
-from camtag.model import AnalysisRequest
+from camtag.model import AnalysisRequest, RequestError
 from camtag.runs.whole import analyze_into_library
 
 if TYPE_CHECKING:
@@ -48,8 +48,13 @@ def unfinished_queue(lib: "Library") -> list[QueueItem]:
     for analysis in lib.status().unfinished:
         media = lib.find_media(analysis.media_id)
         if media is not None:
-            items.append(QueueItem(media.path, request=AnalysisRequest.from_settings(
-                analysis.settings, analysis.detector, strict=False)))
+            try:
+                request = AnalysisRequest.from_settings(analysis.settings, analysis.detector,
+                                                        strict=False)
+            except RequestError as exc:           # stored by an older camtag, now out of range
+                items.append(QueueItem(media.path, "failed", f"stored settings: {exc}"))
+                continue
+            items.append(QueueItem(media.path, request=request))
     return items
 
 
