@@ -91,23 +91,26 @@ from camtag.scale.runner import init_ray
 init_ray("local", 1)
 import ray
 print(sorted({n["NodeManagerAddress"] for n in ray.nodes()}))
-out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout
-print(sorted({line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()
-              if "gcs_server" in line or "raylet" in line}))
+port = ray.get_runtime_context().gcs_address.rsplit(":", 1)[1]
+out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+print(sorted({line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()[1:]
+              if line.split()[3].rsplit(":", 1)[1] == port}))
 ray.shutdown()
 """
 
 
 def test_a_local_ray_listens_on_loopback_only():
-    """`camtag batch --ray local`: the node, its GCS and raylet are on 127.0.0.1 (nothing else on
-    the network can submit work to it). A fresh process: Ray reads the switch when imported."""
+    """`camtag batch --ray local`: the node is 127.0.0.1 and its GCS listens there only (nothing
+    else on the network can submit work to it). A fresh process: Ray reads the switch on import."""
     import shutil
     import subprocess
     import sys
 
     if shutil.which("ss") is None:
         pytest.skip("ss (iproute2) is not installed")
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
+    # nothing of this module's Ray session (its address, its switches) reaches the child
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
     done = subprocess.run([sys.executable, "-c", _LOCAL], capture_output=True, text=True,
                           timeout=180, env=env)
     lines = done.stdout.strip().splitlines()
