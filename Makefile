@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 WHEELS  ?= $(HOME)/.cache/camtag/wheels
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-core setup setup-full bench bundle clean
+.PHONY: demo test test-core setup setup-full bench bundle clean lint
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,12 @@ demo: $(VENV)/.base
 
 test: $(VENV)/.full
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.full
+	$(BIN)/ruff check app/camtag .ci
+	$(BIN)/python .ci/check_private_imports.py
+	PYTHONPATH=app $(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(VENV)/.full
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -100,6 +100,7 @@ def seek_latency(clip: str, hard_clip: str) -> dict:
 
     from camtag.jobs import run_job
     from camtag.library import open_library
+    from camtag.runs import AnalysisRequest, analyze_into_library
     from camtag.ui.app import build_window, create_application
     from camtag.ui.frame_reader import FrameReader
 
@@ -107,8 +108,7 @@ def seek_latency(clip: str, hard_clip: str) -> dict:
     os.environ["CAMTAG_CONFIG_DIR"] = tmp
     lib_path = os.path.join(tmp, "library.sqlite")
     with open_library(lib_path) as lib:
-        run_job(lib.analyze(clip, detector="adaptive",
-                            settings={"sensitivity": 1.0, "min_shot_seconds": 0.25}))
+        run_job(analyze_into_library(lib, clip, AnalysisRequest(detector="adaptive")))
     with open(os.path.join(tmp, "app.json"), "w") as fh:
         fh.write('{"detector": "adaptive"}')
     app = create_application()

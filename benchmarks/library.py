@@ -27,6 +27,7 @@ from _common import machine_line                                          # noqa
 
 from camtag.library import open_library                                  # noqa: E402
 from camtag.library.rows import write_shot                                # noqa: E402
+from camtag.runs import AnalysisRequest, analyze_into_library                 # noqa: E402
 from camtag.library.schema import now                                     # noqa: E402
 from camtag.model import Analysis, MediaInfo, Segment, Shot, Tag, Trace, Transition  # noqa: E402
 
@@ -200,7 +201,7 @@ def overhead_part(clip: str, folder: str, detector: str, rounds: int = 3) -> lis
         restore = _instrument_pipeline(inside)
         try:
             t0 = time.perf_counter()
-            record = run_job(lib.analyze(clip, detector=detector))
+            record = run_job(analyze_into_library(lib, clip, AnalysisRequest(detector=detector)))
             stored.append(time.perf_counter() - t0)
         finally:
             restore()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Optional, TypeVar
+from typing import Any, Callable, Generator, Generic, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
 
@@ -53,12 +53,44 @@ class CancelToken:
 Job = Generator[Progress, None, T]
 
 
+class Driven(Generic[T]):
+    """A job driven by hand: iterate it for its :class:`Progress`; once the iteration ends,
+    :attr:`result` holds what the job returned (``finished`` tells it did). The one place that
+    knows how a job's result comes back (``StopIteration.value``)::
+
+        run = drive(job)
+        for progress in run:
+            ...
+        record = run.result
+    """
+
+    def __init__(self, job: Job[T]) -> None:
+        self.job = job
+        self.finished = False
+        self._result: Optional[T] = None
+
+    def __iter__(self) -> Iterator[Progress]:
+        self._result = yield from self.job
+        self.finished = True
+
+    @property
+    def result(self) -> T:
+        if not self.finished:
+            raise RuntimeError("the job has not finished")
+        return self._result  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.job.close()
+
+
+def drive(job: Job[T]) -> Driven[T]:
+    return Driven(job)
+
+
 def run_job(job: Job[T], on_progress: Callable[[Progress], None] | None = None) -> T:
     """Drive a job to completion synchronously and return its result."""
-    while True:
-        try:
-            progress = next(job)
-        except StopIteration as stop:
-            return stop.value
+    run = drive(job)
+    for progress in run:
         if on_progress is not None:
             on_progress(progress)
+    return run.result

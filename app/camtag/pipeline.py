@@ -2,25 +2,25 @@
 
 ``analyze_job`` is a generator job (see :mod:`camtag.jobs`). Shots are handed out as soon as
 they are final (``Progress.partial`` is the finished, tagged :class:`Shot`), so a library can
-store them one by one and a UI can show them while the analysis runs. ``start_frame`` resumes
-a run that was stopped: decoding restarts at the keyframe before that frame and the shots
-already stored (``done_shots``) are kept as they are.
+store them one by one and a UI can show them while the analysis runs. ``resume`` (a :class:`Resume`)
+restarts a run that was stopped: decoding restarts at the keyframe before its frame and the shots
+already stored are kept as they are.
 
-``own_from`` / ``own_until`` run one segment of a long file (see :mod:`camtag.library.segments`):
+``part`` (a :class:`PartRange`) runs one part of a long file (see :mod:`camtag.runs.parts`):
 the run owns the shots that start in [own_from, own_until). It decodes from ``preroll`` frames
 before ``own_from`` (detector and motion engine both see them, so their state is warmed up), its
 first shot starts at the first boundary at or after ``own_from`` and its last shot ends at the
 first boundary at or after ``own_until`` (or the end of the media). Before each owned shot it hands
 out a :class:`ShotCurves` (the shot's raw motion columns and the transition that ends it), and at
-the end a :class:`SegmentEnd` (the closing boundary and the motion columns just past it), so the
-caller can check that neighbouring segments agree at their seams.
+the end a :class:`PartEnd` (the closing boundary and the motion columns just past it), so the
+caller can check that neighbouring parts agree at their seams.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 from camtag.consumers import InlineConsumer, ThreadedConsumer
@@ -29,35 +29,38 @@ from camtag.media.decode import Decoder, thread_cap
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
 from camtag.media.probe import OpenedMedia, open_for_analysis
-from camtag.model import Analysis, Boundary, MediaInfo, Shot, Transition
+from camtag.model import Analysis, AnalysisRequest, Boundary, MediaInfo, Shot, Transition
 from camtag.shots.base import DetectorSettings, create_detector
 
 _PROGRESS_EVERY = 0.1   # seconds between plain progress updates
-_PREROLL = 64           # frames the detector sees again before a resume point (its context)
-SEAM_FRAMES = 16        # motion columns a segment hands out past its closing boundary (seam check)
+PREROLL = 64            # frames the detector sees again before a resume point (its context)
+SEAM_FRAMES = 16        # motion columns a part hands out past its closing boundary (seam check)
 DETECTOR_GRID = 50      # TransNetV2 predicts in windows sliding by 50 frames on the whole-file grid:
-                        # a segment's pre-roll starts on it, so its first windows hold real frames
+                        # a part's pre-roll starts on it, so its first windows hold real frames
 _SETTLED = 300          # frames after which a detector without a ``horizon`` has emitted a boundary
 
 
-@dataclass
-class AnalysisSettings:
-    detector: str = "fused"
-    sensitivity: float = 1.0
-    min_shot_seconds: float = 0.25
-    flash_frames: int = 3
-    motion: bool = True
-    posters: bool = True
-    motion_settings: dict = field(default_factory=dict)
+@dataclass(frozen=True)
+class Resume:
+    """Resume a stopped whole-file run: decoding restarts at the keyframe before ``start_frame``
+    and the shots already stored (``done_shots``) are kept as they are."""
 
-    @classmethod
-    def from_dict(cls, d: Optional[dict]) -> "AnalysisSettings":
-        d = dict(d or {})
-        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
-        return cls(**known)
+    start_frame: int = 0
+    done_shots: Sequence[Shot] = ()
+    frame_order: object = None        # every frame's PTS in presentation order, if known
 
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+@dataclass(frozen=True)
+class PartRange:
+    """Run one part of a long file: the run owns the shots that start in [own_from, own_until)
+    (``own_until`` None: to the end) and decodes from ``preroll`` frames before ``own_from``.
+    ``frame_order``: every frame's PTS in presentation order if known (spares the scan of the
+    whole file's packets that seeking to a frame number needs)."""
+
+    own_from: int = 0
+    own_until: Optional[int] = None
+    preroll: int = PREROLL
+    frame_order: object = None
 
 
 class _ShotBuilder:
@@ -113,7 +116,7 @@ class _ShotBuilder:
 
 @dataclass(frozen=True)
 class ShotCurves:
-    """Segment runs: handed out just before each owned shot. ``curves``: the raw motion columns of
+    """Part runs: handed out just before each owned shot. ``curves``: the raw motion columns of
     [start_frame, end_frame) (None without motion); ``next_transition``: how the next shot begins."""
 
     start_frame: int
@@ -123,8 +126,8 @@ class ShotCurves:
 
 
 @dataclass(frozen=True)
-class SegmentEnd:
-    """Segment runs: handed out last. ``frame``: the first boundary at or after ``own_until``, where
+class PartEnd:
+    """Part runs: handed out last. ``frame``: the first boundary at or after ``own_until``, where
     the last owned shot ends (None: the media ended first); ``transition``: the boundary's
     transition; ``tail``: motion columns [frame, frame + SEAM_FRAMES) as this run measured them."""
 
@@ -135,8 +138,8 @@ class SegmentEnd:
     to_the_end: bool = False              # the run went on to the end of the media
 
 
-def segment_decode_start(own_from: int, preroll: int = _PREROLL) -> int:
-    """The first frame a segment run owning from ``own_from`` decodes (pre-roll, on the grid)."""
+def part_decode_start(own_from: int, preroll: int = PREROLL) -> int:
+    """The first frame a part run owning from ``own_from`` decodes (pre-roll, on the grid)."""
     if own_from <= 0:
         return 0
     return max(0, own_from - max(0, preroll)) // DETECTOR_GRID * DETECTOR_GRID
@@ -158,7 +161,7 @@ class _OwnedShotBuilder(_ShotBuilder):
     def _past_end(self, b: Boundary) -> bool:
         return self.own_until is not None and b.frame >= self.own_until
 
-    def reopen(self, b: Boundary) -> None:     # a segment run has no stored shots to reopen
+    def reopen(self, b: Boundary) -> None:     # a part run has no stored shots to reopen
         self.add(b)
 
     def add(self, b: Boundary) -> None:
@@ -186,50 +189,48 @@ class _OwnedShotBuilder(_ShotBuilder):
 
 def _settled(det, index: int) -> int:
     """Frames before this one will get no further boundary from ``det``."""
-    horizon = getattr(det, "horizon", None)
+    horizon = det.horizon
     return index - _SETTLED if horizon is None else horizon
 
 
-def analyze_job(path: str, *, detector: str | None = None, settings: dict | None = None,
-                cancel: CancelToken | None = None, start_frame: int = 0,
-                done_shots: Sequence[Shot] = (), poster_dir: str | None = None,
-                media: MediaInfo | None = None, consumers: Sequence = (),
-                own_from: int | None = None, own_until: int | None = None,
-                preroll: int = _PREROLL, frame_order=None) -> Job[Analysis]:
-    """Analyse one file (or, with ``own_from``/``own_until``, one segment of it: see the module
-    docstring). Raises :class:`MediaError` for files that cannot be read.
+def analyze_job(path: str, request: AnalysisRequest | None = None, *,
+                detector: str | None = None, settings: dict | None = None,
+                cancel: CancelToken | None = None, resume: Resume | None = None,
+                part: PartRange | None = None, poster_dir: str | None = None,
+                media: MediaInfo | None = None, consumers: Sequence = ()) -> Job[Analysis]:
+    """Analyse one file (or, with ``part``, one part of it: see the module docstring). Raises
+    :class:`MediaError` for files that cannot be read.
 
+    ``request`` says what to run (or ``detector`` and a ``settings`` mapping, turned into one).
     ``consumers``: extra :class:`camtag.consumers.FrameConsumer` objects fed from the same decode
-    pass (for example the reasoner's frame cache), so no frame is decoded twice. ``frame_order``:
-    every frame's PTS in presentation order if known (spares a resumed or segment run the scan of
-    the whole file's packets that seeking to a frame number needs). Without ``media`` the file is
-    opened once for probe and decode, and the rotation is read from the first decoded frame."""
+    pass (for example the reasoner's frame cache), so no frame is decoded twice. Without ``media``
+    the file is opened once for probe and decode, and the rotation is read from the first frame."""
+    if request is None:
+        request = AnalysisRequest.from_settings(settings, detector, strict=False)
     path = os.fspath(path)
     yield Progress(0, None, f"probing {os.path.basename(path)}")
     opened = open_for_analysis(path) if media is None else None
     try:
         return (yield from _analyze(
-            path, media or opened.info, opened, detector=detector, settings=settings,
-            cancel=cancel or CancelToken(), start_frame=start_frame, done_shots=done_shots,
-            poster_dir=poster_dir, consumers=consumers, own_from=own_from, own_until=own_until,
-            preroll=preroll, frame_order=frame_order))
+            path, media or opened.info, opened, request, cancel=cancel or CancelToken(),
+            resume=resume or Resume(), part=part, poster_dir=poster_dir, consumers=consumers))
     finally:
         if opened is not None:          # not taken by the decoder (an early error): close it
             opened.close()
 
 
-def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, detector, settings,
-             cancel: CancelToken, start_frame: int, done_shots: Sequence[Shot], poster_dir,
-             consumers: Sequence, own_from, own_until, preroll: int, frame_order) -> Job[Analysis]:
-    opts = AnalysisSettings.from_dict(settings)
-    if detector:
-        opts.detector = detector
+def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: AnalysisRequest,
+             *, cancel: CancelToken, resume: Resume, part: Optional[PartRange], poster_dir,
+             consumers: Sequence) -> Job[Analysis]:
+    start_frame, done_shots = resume.start_frame, resume.done_shots
+    own_from = part.own_from if part is not None else None
+    own_until = part.own_until if part is not None else None
+    frame_order = part.frame_order if part is not None else resume.frame_order
     det_settings = DetectorSettings(
-        sensitivity=opts.sensitivity,
-        min_shot_frames=max(1, round(opts.min_shot_seconds * float(media.rate))),
+        sensitivity=opts.sensitivity, min_shot_frames=opts.min_shot_frames(media.rate),
         flash_frames=opts.flash_frames, rate=media.rate)
     det = create_detector(opts.detector, det_settings)
-    warnings = list(media.warnings) + list(getattr(det, "warnings", []))
+    warnings = list(media.warnings) + list(det.warnings)
     spec = det.spec
     motion = None
     if opts.motion:
@@ -243,25 +244,25 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
         spec = spec.merged(posters.spec)
     for extra in consumers:
         spec = spec.merged(extra.spec)
-    segment = own_from is not None or own_until is not None
-    if segment:
+    in_part = part is not None
+    if in_part:
         start_frame, done_shots = 0, ()
     if start_frame >= media.frames:
         start_frame = 0 if not done_shots else media.frames
 
     shots: list[Shot] = list(done_shots)
     times: dict[int, object] = {}          # frame -> time, for the frames detectors may still cut at
-    if segment:
-        # a segment warms detector and motion up on its pre-roll; only owned shots are built
+    if in_part:
+        # a part warms detector and motion up on its pre-roll; only owned shots are built
         own_from = max(0, own_from or 0)
         builder = _OwnedShotBuilder(own_from, own_until, times)
-        preroll_from = segment_decode_start(own_from, preroll)
+        preroll_from = part_decode_start(own_from, part.preroll)
         feed_from, keep_from = preroll_from, own_from
     else:
         builder = _ShotBuilder(start_frame, first_index=len(shots), times=times)
         # on resume the detector re-reads a little before the resume point, so it finds again the
         # boundary that opened the first new shot (and its transition); nothing else sees those frames
-        preroll_from = max(0, start_frame - _PREROLL) if start_frame else 0
+        preroll_from = max(0, start_frame - PREROLL) if start_frame else 0
         feed_from = keep_from = start_frame
     lag = motion.lag if motion is not None else 0
     # one core (CAMTAG_THREADS=1, as in a Ray task holding one CPU): everything on this thread,
@@ -286,7 +287,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
             if posters is not None:
                 shot = shot.with_(poster=posters.poster_for(shot))
             shots.append(shot)
-            if segment:          # the shot's raw motion columns go out first (stored with it)
+            if in_part:          # the shot's raw motion columns go out first (stored with it)
                 chunk = None
                 if motion is not None:
                     chunk = motion.curves().slice(shot.start_frame, shot.end_frame,
@@ -314,7 +315,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
                     builder.start_time = frame.time
                 if worker is not None:
                     worker.consume(frame)
-                if frame.index >= keep_from:        # (a segment's pre-roll: detector and motion only)
+                if frame.index >= keep_from:        # (a part's pre-roll: detector and motion only)
                     if posters is not None:
                         posters.consume(frame)
                     for extra in consumers:
@@ -323,10 +324,10 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
                     builder.add(b)
                 done = motion.frames_done() - motion.lag if motion is not None else frame.index + 1
                 yield from finished(builder.ready(done))
-                if segment and builder.closing is not None and \
+                if in_part and builder.closing is not None and \
                         frame.index + 1 >= builder.closing.frame + SEAM_FRAMES + lag:
-                    break                           # a segment stops past its closing boundary
-                if segment and not builder.owning and own_until is not None and \
+                    break                           # a part stops past its closing boundary
+                if in_part and not builder.owning and own_until is not None and \
                         own_until > own_from and _settled(det, frame.index) >= own_until:
                     empty = True                    # no boundary in its range: it owns nothing
                     break
@@ -336,7 +337,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
                     yield Progress(frame.index + 1, media.frames, "analysing")
             frames.close()
             cancel.raise_if_cancelled()
-            if not empty and (not segment or builder.closing is None):
+            if not empty and (not in_part or builder.closing is None):
                 for b in det.finish():
                     builder.add(b)
             last_time = times.get(last_index)
@@ -357,24 +358,24 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], *, dete
     if decoder.rotation is not None:
         media = replace(media, rotation=decoder.rotation)
     errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
-    to_the_end = not segment or builder.closing is None and not empty
+    to_the_end = not in_part or builder.closing is None and not empty
     if last_index >= 0 and last_index + 1 != media.frames and to_the_end:
         warnings.append(f"decoded {last_index + 1} frames, the container lists {media.frames}")
-    if not shots and (not segment or last_index < feed_from):
+    if not shots and (not in_part or last_index < feed_from):
         raise MediaError(path, "no frame could be decoded")
-    if segment:
+    if in_part:
         closing, tail = builder.closing, None
         if closing is not None and curves is not None:
             tail = curves.slice(closing.frame, closing.frame + SEAM_FRAMES,
                                 own_shot=False).with_breaks(())
-        yield Progress(last_index + 1, media.frames, "segment done", partial=SegmentEnd(
+        yield Progress(last_index + 1, media.frames, "part done", partial=PartEnd(
             None if closing is None else closing.frame,
             None if closing is None else Transition(closing.type, closing.start_frame,
                                                     closing.end_frame),
             tail, preroll_from, to_the_end))
     elapsed = time.monotonic() - t0
     yield Progress(media.frames, media.frames, f"done in {elapsed:.1f} s")
-    return Analysis(media=media, shots=tuple(shots), detector=getattr(det, "name", det.NAME),
+    return Analysis(media=media, shots=tuple(shots), detector=det.name,
                     engine="geometry" if motion is not None else "none",
-                    settings=opts.to_dict(), motion=curves, warnings=tuple(warnings),
+                    settings=opts.settings(), motion=curves, warnings=tuple(warnings),
                     errors=tuple(errors))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
+from camtag.model import AnalysisRequest
 from library_support import APP
+
+ADAPTIVE = AnalysisRequest(detector="adaptive")
 
 
 @contextmanager
@@ -52,7 +55,7 @@ def reference_run(tmp_path_factory, marker, clips, contents):
     url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
     marker.touch()                                   # the in-process run must not die
     try:
-        results = run_in_process(clips, url, detector="adaptive")
+        results = run_in_process(clips, url, request=ADAPTIVE)
     finally:
         marker.unlink()
     assert [r.status for r in results] == ["done"] * len(clips)

@@ -14,10 +14,12 @@ import pytest
 
 from camtag.jobs import run_job
 from camtag.library import open_library
+from camtag.runs import AnalysisRequest, analyze_into_library
 from library_support import CLIP, SHOTS_DIR, camtag_cmd, raw, subprocess_env
 
 pytest.importorskip("camtag.pipeline")
 DETECTOR = os.environ.get("CAMTAG_TEST_DETECTOR", "adaptive")
+REQUEST = AnalysisRequest(detector=DETECTOR)
 pytestmark = pytest.mark.slow
 
 
@@ -27,7 +29,7 @@ def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ref")
     lib = open_library(str(folder / "ref.sqlite"))
     t0 = time.monotonic()
-    record = run_job(lib.analyze(CLIP, detector=DETECTOR))
+    record = run_job(analyze_into_library(lib, CLIP, REQUEST))
     seconds = time.monotonic() - t0
     bounds = [(s.start_frame, s.end_frame) for s in lib.shots(CLIP)]
     lib.close()
@@ -91,7 +93,7 @@ def test_kill_9_mid_analysis_then_resume(tmp_path, reference):
     (analysis,) = lib.analyses(CLIP)
     assert analysis.status == "running" and 2 <= len(kept) < len(bounds)
 
-    record = run_job(lib.analyze(CLIP, detector=DETECTOR))
+    record = run_job(analyze_into_library(lib, CLIP, REQUEST))
     assert record.resumed_from == kept[-1][2] and record.status == "done"
     shots = lib.shots(CLIP)
     assert [(s.id, s.start_frame, s.end_frame) for s in shots[:len(kept)]] == kept   # not redone
@@ -139,7 +141,7 @@ def test_moved_media_is_relinked_and_changed_media_reanalysed(tmp_path):
     first = tmp_path / "A001.mp4"
     shutil.copy(small, first)
     lib = open_library(str(tmp_path / "lib.sqlite"))
-    run_job(lib.analyze(str(first), detector=DETECTOR))
+    run_job(analyze_into_library(lib, str(first), REQUEST))
     shot = lib.shots(str(first))[0]
     proposed = shot.tag_records[0].tag
     lib.confirm_tag(shot.id, proposed)
@@ -150,14 +152,14 @@ def test_moved_media_is_relinked_and_changed_media_reanalysed(tmp_path):
     shutil.move(first, moved)
     assert [m.path for m in lib.status().missing_media] == [str(first)]
     notes = []
-    record = run_job(lib.analyze(str(moved), detector=DETECTOR),
+    record = run_job(analyze_into_library(lib, str(moved), REQUEST),
                      lambda p: notes.append(p.message))
     assert record.skipped and any("re-linked moved media" in n for n in notes)
     assert lib.shots(str(moved))[0].id == shot.id and lib.status().missing_media == ()
 
     shutil.copy(other, moved)                            # same name, other content
     notes.clear()
-    record = run_job(lib.analyze(str(moved), detector=DETECTOR), lambda p: notes.append(p.message))
+    record = run_job(analyze_into_library(lib, str(moved), REQUEST), lambda p: notes.append(p.message))
     assert not record.skipped and any("changed since it was analysed" in n for n in notes)
     assert len(lib.analyses(str(moved))) == 2               # the old analysis is kept
     new = lib.shots(str(moved))[0]                         # the editor's decisions carry over

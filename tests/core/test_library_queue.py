@@ -12,7 +12,7 @@ import pytest
 
 from camtag.jobs import Cancelled, CancelToken, Progress, run_job
 from camtag.library import LibraryError, LibraryFullError
-from camtag.library.batch import batch_job as _batch_job, make_queue, unfinished_queue
+from camtag.runs.queue import batch_job as _batch_job, make_queue, unfinished_queue
 
 
 def batch_job(*args, **kwargs):
@@ -20,7 +20,9 @@ def batch_job(*args, **kwargs):
     spawned worker process would not see (isolation has its own tests in test_robust_guard)."""
     return _batch_job(*args, isolate=False, **kwargs)
 from camtag.media.probe import probe
-from camtag.model import Analysis, Shot, Tag
+from camtag.model import Analysis, AnalysisRequest, Shot, Tag
+from camtag.pipeline import Resume
+from camtag.runs import analyze_into_library
 from library_support import SHOTS_DIR, new_library, raw
 
 CLIPS = [os.path.join(SHOTS_DIR, n) for n in ("pyscenedetect_counter.mp4",
@@ -36,8 +38,9 @@ class FakePipeline:
         self.stop_after: int | None = None          # cancel the token after this many new shots
         self.reason = ""                            # a long reason makes every shot need new pages
 
-    def analyze_job(self, path, *, detector="fused", settings=None, cancel=None, start_frame=0,
-                    done_shots=(), poster_dir=None):
+    def analyze_job(self, path, request=None, *, cancel=None, resume=None, poster_dir=None,
+                    media=None):
+        start_frame, done_shots = resume.start_frame, resume.done_shots
         self.calls.append((os.path.basename(path), start_frame, len(done_shots)))
         info = probe(path)
         shots = list(done_shots)
@@ -54,14 +57,14 @@ class FakePipeline:
             yield Progress(shot.end_frame, info.frames, "shots", shot)
             if self.stop_after is not None and made >= self.stop_after and cancel is not None:
                 cancel.cancel("test stop")
-        return Analysis(info, tuple(shots), detector=detector)
+        return Analysis(info, tuple(shots), detector=request.detector)
 
 
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakePipeline()
     monkeypatch.setitem(sys.modules, "camtag.pipeline",
-                        types.SimpleNamespace(analyze_job=fake.analyze_job))
+                        types.SimpleNamespace(analyze_job=fake.analyze_job, Resume=Resume))
     return fake
 
 
@@ -98,8 +101,9 @@ def test_cancel_then_resume_recomputes_nothing(tmp_path, fake):
 
     fake.stop_after = None
     items = unfinished_queue(lib) + make_queue([CLIPS[0]])     # `library add --unfinished PATH`
-    assert [(i.path, i.detector) for i in items] == [(CLIPS[1], "fused"), (CLIPS[0], None)]
-    run_job(batch_job(lib, items, detector="other"))
+    assert [(i.path, i.request and i.request.detector) for i in items] == \
+        [(CLIPS[1], "fused"), (CLIPS[0], None)]
+    run_job(batch_job(lib, items, AnalysisRequest(detector="adaptive")))
     assert [i.status for i in items] == ["done", "done"] and items[0].resumed_from == 50
     assert fake.calls[-2] == ("pyscenedetect_issue-134-rotate.mp4", 50, 5)
     shots = lib.shots(CLIPS[1])
@@ -151,7 +155,7 @@ def test_a_live_owner_blocks_and_a_dead_one_is_taken_over(tmp_path, fake):
     lib = new_library(tmp_path)
     fake.stop_after = 2
     with pytest.raises(Cancelled):
-        run_job(lib.analyze(CLIPS[1], cancel=CancelToken()))
+        run_job(analyze_into_library(lib, CLIPS[1], cancel=CancelToken()))
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         with lib.store.write() as tx:

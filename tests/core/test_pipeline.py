@@ -19,7 +19,7 @@ import pytest
 
 from camtag.analysis_json import read_analysis
 from camtag.jobs import CancelToken, Cancelled, run_job
-from camtag.pipeline import analyze_job
+from camtag.pipeline import Resume, analyze_job
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
@@ -111,7 +111,7 @@ def test_resume_from_a_shot_boundary_gives_the_same_shots(shots_dir, detector):
     full = run_job(analyze_job(path, detector=detector, settings=opts))
     done = full.shots[:3]
     resumed = run_job(analyze_job(path, detector=detector, settings=opts,
-                                  start_frame=done[-1].end_frame, done_shots=done))
+                                  resume=Resume(done[-1].end_frame, done)))
     assert [(s.start_frame, s.end_frame, s.transition_in) for s in resumed.shots] == \
         [(s.start_frame, s.end_frame, s.transition_in) for s in full.shots]
 
@@ -140,7 +140,7 @@ def test_one_core_mode_runs_on_the_calling_thread_with_the_same_result(shots_dir
 
 
 def test_a_known_frame_order_spares_the_seek_its_packet_scan(shots_dir, monkeypatch):
-    """Segments of a long file pass the frame order stored when the split was planned: the seek
+    """Parts of a long file pass the frame order stored when the split was planned: the seek
     then reads no packet index of its own, and the shots are the same."""
     import camtag.media.probe as probe_mod
 
@@ -157,8 +157,7 @@ def test_a_known_frame_order_spares_the_seek_its_packet_scan(shots_dir, monkeypa
 
     monkeypatch.setattr(probe_mod, "scan_packets", no_scan)
     resumed = run_job(analyze_job(path, detector="adaptive", settings=opts, media=media,
-                                  start_frame=done[-1].end_frame, done_shots=done,
-                                  frame_order=order))
+                                  resume=Resume(done[-1].end_frame, done, order)))
     assert [(s.start_frame, s.end_frame) for s in resumed.shots] == \
         [(s.start_frame, s.end_frame) for s in full.shots]
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 import badmedia
-from camtag.jobs import run_job
+from camtag.jobs import drive, run_job
 from camtag.media.errors import MediaError
-from camtag.media.guard import isolated_analyze_job, worker_pids
+from camtag.model import AnalysisRequest
 from camtag.pipeline import analyze_job
+from camtag.runs.guard import isolated_analyze_job, worker_pids
 
-SETTINGS = {"detector": "adaptive"}
+REQUEST = AnalysisRequest(detector="adaptive")
 
 
 @pytest.fixture(scope="module")
@@ -24,33 +28,28 @@ def clip(tmp_path_factory):
 
 def _run_with_signal(path, sig, tmp_path, **kw):
     """Drive the isolated job; send ``sig`` to the worker once it has reported progress."""
-    job = isolated_analyze_job(path, settings=SETTINGS, poster_dir=str(tmp_path / "p"), **kw)
+    run = drive(isolated_analyze_job(path, REQUEST, poster_dir=str(tmp_path / "p"), **kw))
     sent = False
     try:
-        while True:
-            p = next(job)
+        for p in run:
             if not sent and p.message.startswith("probing"):
                 pids = worker_pids()
                 assert len(pids) == 1
                 os.kill(pids[0], sig)
                 sent = True
-    except StopIteration as stop:
-        return stop.value
+        return run.result
     finally:
-        job.close()
+        run.close()
 
 
 def test_isolated_run_matches_in_process_run(clip, tmp_path):
     partial = []
-    direct = run_job(analyze_job(clip, settings=SETTINGS, poster_dir=str(tmp_path / "a")))
-    job = isolated_analyze_job(clip, settings=SETTINGS, poster_dir=str(tmp_path / "b"))
-    try:
-        while True:
-            p = next(job)
-            if p.partial is not None:
-                partial.append(p.partial)
-    except StopIteration as stop:
-        isolated = stop.value
+    direct = run_job(analyze_job(clip, REQUEST, poster_dir=str(tmp_path / "a")))
+    run = drive(isolated_analyze_job(clip, REQUEST, poster_dir=str(tmp_path / "b")))
+    for p in run:
+        if p.partial is not None:
+            partial.append(p.partial)
+    isolated = run.result
     assert [(s.start_frame, s.end_frame) for s in isolated.shots] == \
            [(s.start_frame, s.end_frame) for s in direct.shots]
     assert [s.index for s in partial] == [s.index for s in isolated.shots]
@@ -84,10 +83,64 @@ def test_hung_worker_is_stopped_by_the_watchdog(clip, tmp_path):
 
 def test_total_timeout_and_media_errors_pass_through(clip, tmp_path):
     with pytest.raises(MediaError, match=r"took longer than 0.3 s"):
-        run_job(isolated_analyze_job(clip, settings=SETTINGS, total_timeout=0.3))
+        run_job(isolated_analyze_job(clip, REQUEST, total_timeout=0.3))
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     with pytest.raises(MediaError) as info:
-        run_job(isolated_analyze_job(str(empty), settings=SETTINGS))
+        run_job(isolated_analyze_job(str(empty), REQUEST))
     assert info.value.reason == "file is empty (0 bytes)"
     assert worker_pids() == []
+
+
+_PARENT = """
+import sys
+from camtag.model import AnalysisRequest
+from camtag.runs.guard import isolated_analyze_job, worker_pids
+for p in isolated_analyze_job(sys.argv[1], AnalysisRequest(detector="adaptive", posters=False)):
+    if worker_pids():
+        print(worker_pids()[0], flush=True)
+        sys.stdin.read()            # wait here until killed
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:                                # an unreaped zombie has finished all the same
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    d = tmp_path_factory.mktemp("guard-long")
+    return str(badmedia.encode(d / "long.mp4", n=2400, w=160, h=120,
+                               options={"preset": "ultrafast"}))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_worker_whose_parent_is_killed_ends_with_one_line(long_clip, tmp_path, sig):
+    """The parent dies (SIGTERM/SIGHUP, no handler): its worker meets a closed pipe and stops with
+    one line on stderr, not a BrokenPipeError traceback."""
+    err = tmp_path / "err.txt"
+    with open(err, "w") as fh:
+        parent = subprocess.Popen([sys.executable, "-c", _PARENT, long_clip], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=fh, text=True)
+        worker = int(parent.stdout.readline())
+        parent.send_signal(sig)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _gone(worker):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the orphaned worker did not stop")
+    text = err.read_text()
+    assert "Traceback" not in text and "BrokenPipeError" not in text
+    assert "analysis worker stopped (its parent has gone)" in text

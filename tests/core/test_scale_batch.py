@@ -10,7 +10,7 @@ import pytest
 from camtag.library import open_library
 from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
-from ray_support import fault_session, reference_run
+from ray_support import ADAPTIVE, fault_session, reference_run
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -52,7 +52,7 @@ def test_ray_batch_equals_the_single_process_run(tmp_path, reference, crash_mark
     crash_marker.touch()
     url = f"sqlite:///{tmp_path / 'ray.sqlite'}"
     seen = []
-    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive",
+    results = run_batch(CLIPS, url, ray_address="local", request=ADAPTIVE,
                         on_progress=lambda done, total: seen.append((done, total)))
     crash_marker.unlink()
     assert [r.status for r in results] == ["done"] * 3
@@ -64,7 +64,7 @@ def test_ray_batch_equals_the_single_process_run(tmp_path, reference, crash_mark
 def test_a_worker_killed_mid_file_is_retried_without_duplicates(tmp_path, reference, crash_marker):
     assert not crash_marker.exists()
     url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
-    results = run_batch(CLIPS, url, ray_address="local", detector="adaptive", max_retries=2)
+    results = run_batch(CLIPS, url, ray_address="local", request=ADAPTIVE, max_retries=2)
     assert crash_marker.exists()                                   # a worker really died
     assert [r.status for r in results] == ["done"] * 3, [r.message for r in results]
     # same shots, tags and confidences; the incoming transition of the first shot found after a
@@ -79,7 +79,42 @@ def test_a_file_failing_every_attempt_is_reported(tmp_path, crash_marker):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00" * 4096)
     url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
-    results = run_batch([str(bad), CLIPS[2]], url, ray_address="local", detector="adaptive",
+    results = run_batch([str(bad), CLIPS[2]], url, ray_address="local", request=ADAPTIVE,
                         max_retries=1)
     assert [r.status for r in results] == ["failed", "done"]
     assert results[0].message
+
+
+_LOCAL = """
+import subprocess
+from camtag.scale.runner import init_ray
+init_ray("local", 1)
+import ray
+print(sorted({n["NodeManagerAddress"] for n in ray.nodes()}))
+port = ray.get_runtime_context().gcs_address.rsplit(":", 1)[1]
+out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+print(sorted({line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()[1:]
+              if line.split()[3].rsplit(":", 1)[1] == port}))
+ray.shutdown()
+"""
+
+
+def test_a_local_ray_listens_on_loopback_only():
+    """`camtag batch --ray local`: the node is 127.0.0.1 and its GCS listens there only (nothing
+    else on the network can submit work to it). A fresh process: Ray reads the switch on import."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    # nothing of this module's Ray session (its address, its switches) reaches the child
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    done = subprocess.run([sys.executable, "-c", _LOCAL], capture_output=True, text=True,
+                          timeout=180, env=env)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == "['127.0.0.1']"
+    hosts = eval(lines[1])                                     # the listening addresses
+    assert hosts and all(h.endswith("127.0.0.1") or h.endswith("127.0.0.1]") for h in hosts), hosts

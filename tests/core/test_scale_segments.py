@@ -13,11 +13,13 @@ import pytest
 from camtag.jobs import run_job
 from camtag.library import curves, open_library
 from camtag.library.records import Notice
-from camtag.library.segments import frame_order, plan_file, plan_ranges
-from camtag.pipeline import segment_decode_start
+from camtag.library.parts import frame_order
+from camtag.pipeline import part_decode_start
+from camtag.runs import analyze_into_library
+from camtag.runs.plan import plan_file, plan_ranges
 from camtag.scale.runner import run_batch
 from library_support import SHOTS_DIR
-from ray_support import fault_session, reference_run
+from ray_support import ADAPTIVE, fault_session, reference_run
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install \"ray[default]\")")
 
@@ -34,8 +36,8 @@ def test_plan_ranges_merge_tiny_remainders_and_snap_to_keyframes():
     ranges = plan_ranges(90_000, 15_000, keyframes=range(0, 90_000, 240))
     assert len(ranges) == 6 and all(abs(a - 15_000 * k) <= 15_000 // 4
                                     for k, (a, _) in enumerate(ranges))
-    assert all(segment_decode_start(a) % 240 == 0 for a, _ in ranges[1:])
-    assert segment_decode_start(15_000) % 240 != 0                 # (unsnapped it would not)
+    assert all(part_decode_start(a) % 240 == 0 for a, _ in ranges[1:])
+    assert part_decode_start(15_000) % 240 != 0                 # (unsnapped it would not)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,7 @@ def test_a_split_file_equals_the_single_process_run_even_when_a_segment_dies(
     assert not crash_marker.exists()
     url = f"sqlite:///{tmp_path / 'split.sqlite'}"
     seen = []
-    results = run_batch([CLIP], url, ray_address="local", detector="adaptive",
+    results = run_batch([CLIP], url, ray_address="local", request=ADAPTIVE,
                         segment_frames=SEGMENT, max_retries=2,
                         on_progress=lambda done, total: seen.append((done, total)))
     assert crash_marker.exists()                                  # a segment task really died
@@ -106,12 +108,12 @@ def test_a_seam_where_segments_disagree_is_re_analysed(tmp_path, reference):
     url = f"sqlite:///{tmp_path / 'seam.sqlite'}"
     lib = open_library(url)
     try:
-        plan = plan_file(lib, CLIP, detector="adaptive", segment_frames=300, preroll=0, snap=False)
+        plan = plan_file(lib, CLIP, ADAPTIVE, part_frames=300, preroll=0, snap=False)
         assert [(p.own_from, p.own_until) for p in plan.parts] == [(0, 300), (300, None)]
         order = frame_order(lib, plan.record.id)          # stored once: segments seek without a scan
         assert len(order) == plan.media.info.frames and np.all(np.diff(order) > 0)
         notes = []
-        record = run_job(lib.analyze(CLIP, detector="adaptive"),
+        record = run_job(analyze_into_library(lib, CLIP, ADAPTIVE),
                          lambda p: isinstance(p.partial, Notice) and notes.append(p.partial.text))
     finally:
         lib.close()
@@ -136,12 +138,12 @@ def test_a_segment_that_keeps_failing_is_reported_and_the_next_batch_finishes_it
     if crash_marker.exists():
         crash_marker.unlink()
     url = f"sqlite:///{tmp_path / 'fail.sqlite'}"
-    results = run_batch([clip], url, ray_address="local", detector="adaptive", segment_frames=10,
+    results = run_batch([clip], url, ray_address="local", request=ADAPTIVE, segment_frames=10,
                         max_retries=0)
     assert crash_marker.exists()
     assert results[0].status == "failed"
-    assert results[0].message.startswith("segment 1/3 (frames 0-10): gave up after 1 attempts")
-    results = run_batch([clip], url, ray_address="local", detector="adaptive", segment_frames=10,
+    assert results[0].message.startswith("part 1/3 (frames 0-10): gave up after 1 attempts")
+    results = run_batch([clip], url, ray_address="local", request=ADAPTIVE, segment_frames=10,
                         max_retries=0)
     assert [(r.status, r.shots) for r in results] == [("done", 1)], results[0].message
     lib = open_library(url)

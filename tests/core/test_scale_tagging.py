@@ -19,7 +19,7 @@ from camtag.reasoner.tiny_models import write_tiny_gguf
 from camtag.scale.runner import run_batch, run_in_process
 from camtag.scale.tagger_actor import FAULT_ENV, TagSpec
 from library_support import SHOTS_DIR
-from ray_support import local_ray
+from ray_support import ADAPTIVE, local_ray
 from reasoner_support import SCRIPTED_REPLY
 
 CLIP = os.path.join(SHOTS_DIR, "pyscenedetect_issue-134-rotate.mp4")     # 3 shots
@@ -55,7 +55,7 @@ def expected(session, tmp_path_factory):
     """Geometric pass in-process, then reason_job in-process over the same stored shots."""
     settings, _ = session
     url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
-    assert [r.status for r in run_in_process([CLIP], url, detector="adaptive")] == ["done"]
+    assert [r.status for r in run_in_process([CLIP], url, request=ADAPTIVE)] == ["done"]
     lib = open_library(url)
     try:
         analysis = lib.analysis(CLIP)
@@ -73,7 +73,7 @@ def test_actors_tag_every_shot_like_the_in_process_job_and_survive_a_death(sessi
     settings, marker = session
     assert len(expected) >= 2 and not marker.exists()
     url = f"sqlite:///{tmp_path / 'ray.sqlite'}"
-    results = run_batch([CLIP], url, ray_address="local", detector="adaptive",
+    results = run_batch([CLIP], url, ray_address="local", request=ADAPTIVE,
                         tagging=TagSpec("llamacpp", settings), gpus_per_actor=0, actors=1)
     assert marker.exists()                                 # the actor's process really died once
     assert [(r.status, r.tagged, r.message) for r in results] == [("done", len(expected), "")]
@@ -88,17 +88,17 @@ def test_the_in_process_batch_stores_the_same_and_a_missing_model_keeps_geometry
     settings, marker = session
     marker.touch()
     url = f"sqlite:///{tmp_path / 'local.sqlite'}"
-    results = run_batch([CLIP], url, detector="adaptive", tagging=TagSpec("llamacpp", settings))
+    results = run_batch([CLIP], url, request=ADAPTIVE, tagging=TagSpec("llamacpp", settings))
     assert [(r.status, r.tagged) for r in results] == [("done", len(expected))]
     assert _stored(url) == expected
     # a second batch finds everything done: nothing is asked again, nothing changes
-    again = run_batch([CLIP], url, ray_address="local", detector="adaptive",
+    again = run_batch([CLIP], url, ray_address="local", request=ADAPTIVE,
                       tagging=TagSpec("llamacpp", settings), gpus_per_actor=0)
     assert [(r.status, r.tagged) for r in again] == [("up to date", 0)] and _stored(url) == expected
 
     geo_url = f"sqlite:///{tmp_path / 'geo.sqlite'}"
     missing = {**settings, "model_path": str(tmp_path / "nowhere.gguf")}
-    results = run_batch([CLIP], geo_url, ray_address="local", detector="adaptive",
+    results = run_batch([CLIP], geo_url, ray_address="local", request=ADAPTIVE,
                         tagging=TagSpec("llamacpp", missing), gpus_per_actor=0)
     assert results[0].status == "done" and results[0].tagged == 0
     assert "geometric tags kept" in results[0].message

@@ -32,13 +32,14 @@ def template_library(tmp_path_factory, clip) -> str:
     """A library folder holding the clip's finished analysis (done once per session)."""
     from camtag.jobs import run_job
     from camtag.library import open_library
+    from camtag.runs import analyze_into_library, make_request
     from camtag.ui.settings import AppSettings
 
     folder = tmp_path_factory.mktemp("template-library")
     settings = AppSettings.from_dict(TEST_SETTINGS).analysis_settings()
     detector = settings.pop("detector")
     with open_library(str(folder / "library.sqlite")) as lib:
-        run_job(lib.analyze(clip, detector=detector, settings=settings))
+        run_job(analyze_into_library(lib, clip, make_request(settings, detector)))
         lib.store.checkpoint()
     return str(folder)
 

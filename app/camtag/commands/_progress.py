@@ -6,7 +6,7 @@ import signal
 import sys
 from typing import Callable, Optional
 
-from camtag.jobs import CancelToken, Cancelled, Job, Progress
+from camtag.jobs import CancelToken, Cancelled, Job, drive
 
 
 def run_with_progress(job: Job, cancel: CancelToken, *, desc: str = "",
@@ -30,11 +30,8 @@ def run_with_progress(job: Job, cancel: CancelToken, *, desc: str = "",
     except ValueError:          # not the main thread
         pass
     try:
-        while True:
-            try:
-                progress: Progress = next(job)
-            except StopIteration as stop:
-                return stop.value
+        run = drive(job)
+        for progress in run:
             if progress.total and bar.total != progress.total:
                 bar.total = progress.total
             bar.n = progress.done
@@ -43,6 +40,7 @@ def run_with_progress(job: Job, cancel: CancelToken, *, desc: str = "",
             bar.refresh()
             if progress.partial is not None and on_partial is not None:
                 on_partial(progress.partial)
+        return run.result
     except Cancelled:
         job.close()
         raise KeyboardInterrupt from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from camtag.model import AnalysisRequest
+
 NAME = "analyze"
 HELP = "analyse a video: shots, camera-motion tags, curves and traces, written as JSON"
 
@@ -13,13 +15,16 @@ def add_arguments(p) -> None:
     p.add_argument("video", help="the media file to analyse")
     p.add_argument("-o", "--output", help="analysis JSON to write (default: VIDEO.camtag.json; '-': stdout)")
     p.add_argument("--force", action="store_true", help="overwrite a file that is not a camtag output")
-    p.add_argument("--detector", default="fused",
-                   help="shot detector: fused (default), adaptive (fast, no torch), transnet")
-    p.add_argument("--sensitivity", type=float, default=1.0,
-                   help="shot detector sensitivity: >1 finds more cuts, <1 fewer (default 1)")
-    p.add_argument("--min-shot", type=float, default=0.25, metavar="SECONDS",
-                   help="minimum shot length in seconds (default 0.25)")
-    p.add_argument("--engine", default="geometry",
+    d = AnalysisRequest()
+    p.add_argument("--detector", default=None,
+                   help=f"shot detector: fused, adaptive (fast, no torch), transnet "
+                        f"(default {d.detector})")
+    p.add_argument("--sensitivity", type=float, default=None,
+                   help=f"shot detector sensitivity: >1 finds more cuts, <1 fewer "
+                        f"(default {d.sensitivity:g})")
+    p.add_argument("--min-shot", type=float, default=None, metavar="SECONDS",
+                   help=f"minimum shot length in seconds (default {d.min_shot_seconds:g})")
+    p.add_argument("--engine", default=d.engine,
                    help="tagging engine: geometry (default), auto, llamacpp, transformers, server")
     p.add_argument("--mode", default="plan", choices=("plan", "thorough"),
                    help="model question plan: plan (affordable default) or thorough (all 15 primitives)")
@@ -41,23 +46,25 @@ def run(args) -> int:
     from camtag.commands._progress import run_with_progress
     from camtag.jobs import CancelToken
     from camtag.pipeline import analyze_job
-    from camtag.shots.base import DetectorUnavailable, available_detectors
+    from camtag.runs import RequestError, make_request
+    from camtag.shots.base import DetectorUnavailable
 
-    if args.detector not in available_detectors():
-        raise UserError(f"unknown detector {args.detector!r}; choose one of "
-                        f"{', '.join(available_detectors())}")
+    given = {"sensitivity": args.sensitivity, "min_shot_seconds": args.min_shot,
+             "motion": not args.no_motion, "engine": args.engine, "mode": args.mode}
+    try:
+        request = make_request({k: v for k, v in given.items() if v is not None}, args.detector)
+    except RequestError as exc:
+        raise UserError(str(exc)) from None
     output = args.output or os.path.splitext(args.video)[0] + ".camtag.json"
     from camtag.outputs import OutputPolicy, check_output, output_policy
     check_output(output, OutputPolicy(args.force, (args.video,)))  # before minutes of work
-    settings = {"detector": args.detector, "sensitivity": args.sensitivity,
-                "min_shot_seconds": args.min_shot, "motion": not args.no_motion}
     cancel = CancelToken()
     backend, frames, media = None, None, None
     if args.engine != "geometry":
         backend, frames, media = _prepare_reasoner(args)
     try:
         analysis = run_with_progress(
-            analyze_job(args.video, settings=settings, cancel=cancel, poster_dir=args.posters,
+            analyze_job(args.video, request, cancel=cancel, poster_dir=args.posters,
                         media=media, consumers=[frames] if frames is not None else []),
             cancel, desc=os.path.basename(args.video), quiet=args.quiet)
     except DetectorUnavailable as exc:
@@ -67,7 +74,7 @@ def run(args) -> int:
     with output_policy(args.force, (args.video,)):
         write_analysis(output, analysis)  # a failed write keeps the result in the cache, says where
     if not args.quiet and output != "-":
-        _summary(analysis, output)
+        summary(analysis, output)
     return 0
 
 
@@ -97,7 +104,7 @@ def _prepare_reasoner(args):
               "engine (run `camtag doctor`)", file=sys.stderr)
         return None, None, None
     media = probe(args.video)
-    return backend, FrameCache(media, getattr(backend, "budget", None)), media
+    return backend, FrameCache(media, backend.budget), media
 
 
 def _run_reasoner(analysis, args, cancel, backend, frames):
@@ -115,13 +122,11 @@ def _run_reasoner(analysis, args, cancel, backend, frames):
         print(f"camtag: model tagging stopped ({exc}); geometric tags kept", file=sys.stderr)
         return analysis
     finally:
-        close = getattr(backend, "close", None)
-        if close:
-            close()
-    return replace(analysis, shots=tuple(shots), engine=getattr(backend, "NAME", args.engine))
+        backend.close()
+    return replace(analysis, shots=tuple(shots), engine=backend.name)
 
 
-def _summary(analysis, output: str) -> None:
+def summary(analysis, output: str) -> None:
     m = analysis.media
     print(f"{os.path.basename(m.path)}: {m.width}x{m.height} {float(m.rate):.3f} fps, "
           f"{m.frames} frames, start {m.timecode(0)}{' (VFR)' if m.vfr else ''}; "

@@ -6,6 +6,7 @@ import os
 import sys
 
 from camtag.cli import UserError
+from camtag.model import DEFAULT_DETECTOR
 
 NAME = "batch"
 HELP = "Analyse many files into the library, in-process or spread over a Ray cluster"
@@ -28,7 +29,7 @@ def add_arguments(parser) -> None:
                              f"about M minutes that run as separate tasks, with a result equal to "
                              f"the whole-file run (default {DEFAULT_MINUTES:g}; 0: one task per file)")
     add_library_option(parser)
-    parser.add_argument("--detector", default="fused", help="shot detector (default fused)")
+    parser.add_argument("--detector", default=None, help=f"shot detector (default {DEFAULT_DETECTOR})")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="analysis setting (repeatable)")
     model = parser.add_argument_group("model tagging (CamReasoner; on Ray: one actor per GPU)")
@@ -48,19 +49,24 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from camtag.commands.library import _settings, open_for_cli
+    from camtag.commands.library import open_for_cli, parse_settings, request_from_args
     from camtag.library import LibraryError, parse_library_url
     from camtag.library.media_files import expand_media_paths
     from camtag.scale.runner import run_batch
     from camtag.scale.tasks import FileResult
 
-    settings = _settings(args.settings)
-    tagging = _tagging(args, _settings)
+    request = request_from_args(args.detector, args.settings)
+    tagging = _tagging(args, parse_settings)
     minutes = args.segment_minutes
     if minutes is not None and not args.ray:
         raise UserError("--segment-minutes splits files over Ray tasks: it needs --ray")
-    if minutes is not None and minutes < 0:
-        raise UserError("--segment-minutes cannot be negative (0 turns splitting off)")
+    if minutes is not None and not (0 <= minutes < float("inf")):
+        raise UserError("--segment-minutes must be a number of minutes, 0 or more (0 turns "
+                        "splitting off)")
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.retries < 0:
+        raise UserError("--retries cannot be negative")
     minutes = DEFAULT_MINUTES if minutes is None else minutes
     files, problems = expand_media_paths(args.paths)
     if not files and not problems:
@@ -83,7 +89,7 @@ def run(args) -> int:
 
     try:
         results = run_batch(files, str(url), ray_address=args.ray, workers=args.workers,
-                            detector=args.detector, settings=settings, max_retries=args.retries,
+                            request=request, max_retries=args.retries,
                             tagging=tagging, actors=args.actors, gpus_per_actor=args.gpus_per_actor,
                             segment_minutes=minutes, on_progress=on_progress)
     except ConnectionError as exc:

@@ -31,7 +31,7 @@ def _has_screen() -> bool:
 def run(args) -> int:
     from camtag.analysis_json import write_analysis
     from camtag.commands._progress import run_with_progress
-    from camtag.commands.analyze import _summary
+    from camtag.commands.analyze import summary
     from camtag.demo import make_demo_clip
     from camtag.jobs import CancelToken
     from camtag.library import open_library
@@ -41,8 +41,10 @@ def run(args) -> int:
         print(f"making the demo clip {clip} (about half a minute)…")
         make_demo_clip(clip)
     cancel = CancelToken()
+    from camtag.runs import analyze_into_library, make_request
+
     with open_library(args.library) as lib:
-        job = lib.analyze(clip, detector=args.detector)
+        job = analyze_into_library(lib, clip, make_request(None, args.detector))
         run_with_progress(job, cancel, desc="demo")
         analysis = lib.analysis(clip)
         where = getattr(lib, "url", None) or args.library or "default"
@@ -54,7 +56,7 @@ def run(args) -> int:
         exported = f" and {stem}.edl"
     except Exception as exc:  # the analysis is kept whatever the exporter says
         exported = f" (EDL export failed: {exc})"
-    _summary(analysis, stem + ".camtag.json" + exported)
+    summary(analysis, stem + ".camtag.json" + exported)
     print(f"library: {where}")
     if args.headless or not _has_screen():
         print("no screen (or --headless): not opening the app; `camtag app demo/camtag_demo.mp4` opens it")

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from camtag.cli import UserError
+from camtag.model import DEFAULT_DETECTOR
 
 NAME = "library"
 SHOW = 10
@@ -28,7 +29,7 @@ def add_arguments(parser) -> None:
                      help="also resume every unfinished analysis in the library (with its own "
                           "detector and settings)")
     add_library_option(add)
-    add.add_argument("--detector", default="fused", help="shot detector (default fused)")
+    add.add_argument("--detector", default=None, help=f"shot detector (default {DEFAULT_DETECTOR})")
     add.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                      help="analysis setting passed to the pipeline (repeatable)")
     add.add_argument("--again", action="store_true",
@@ -50,17 +51,29 @@ def open_for_cli(url, create: bool = True):
         raise UserError(str(exc)) from None
 
 
-def _settings(pairs: list[str]) -> dict:
+def parse_settings(pairs: list[str]) -> dict:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise UserError(f"--set needs KEY=VALUE, got {pair!r}")
+        if key in out:
+            raise UserError(f"--set {key} is given twice")
         try:
             out[key] = json.loads(value)
         except ValueError:
             out[key] = value
     return out
+
+
+def request_from_args(detector, pairs: list[str]):
+    """The validated AnalysisRequest of ``--detector`` and ``--set`` (one-line error if bad)."""
+    from camtag.runs import RequestError, make_request
+
+    try:
+        return make_request(parse_settings(pairs), detector)
+    except RequestError as exc:
+        raise UserError(str(exc)) from None
 
 
 def run(args) -> int:
@@ -73,10 +86,10 @@ def run_add(args) -> int:
 
     from camtag.jobs import CancelToken
     from camtag.library import LibraryError
-    from camtag.library.batch import QueueItem, batch_job, make_queue, unfinished_queue
     from camtag.library.records import Notice
+    from camtag.runs.queue import QueueItem, batch_job, make_queue, unfinished_queue
 
-    settings = _settings(args.settings)
+    request = request_from_args(args.detector, args.settings)
     items = make_queue(args.paths)
     lib = open_for_cli(args.library)
     if args.unfinished:
@@ -99,8 +112,7 @@ def run_add(args) -> int:
     bar = None
     total = len(items)
     try:
-        job = batch_job(lib, items, detector=args.detector, settings=settings, cancel=token,
-                        again=args.again)
+        job = batch_job(lib, items, request, cancel=token, again=args.again)
         for progress in job:
             part = progress.partial
             if isinstance(part, QueueItem):

@@ -5,9 +5,9 @@
     result.paths, result.warnings
 
 ``source`` is an :class:`~camtag.model.Analysis`, a list of them, or ``(MediaInfo, Shot)`` pairs
-(search results, a collection). One module per format registers a ``write_<format>`` function
-(see :mod:`camtag.export.base`); :func:`available_formats` lists them. Cut import lives in
-:mod:`camtag.export.cut_import` (:func:`import_cuts`).
+(search results, a collection). One module per format has a ``write_<format>`` function, named
+in the registry table :data:`camtag.export.base.FORMATS`; :func:`available_formats` lists them.
+Cut import lives in :mod:`camtag.export.cut_import` (:func:`import_cuts`).
 """
 
 from __future__ import annotations

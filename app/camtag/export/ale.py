@@ -12,7 +12,7 @@ import os
 from fractions import Fraction
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, register
+from camtag.export.base import ExportOptions, numbered_paths
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_name, shot_number
 from camtag.outputs import encode_text, write_files
@@ -81,7 +81,6 @@ def ale_text(events: list[EditEvent], rate: Fraction, sizes: set[tuple[int, int]
     return "\n".join(lines) + "\n"
 
 
-@register("ale", ".ale", "Avid Log Exchange with camera-move bin columns (one row per shot)")
 def write_ale(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     by_rate: dict[Fraction, list[EditEvent]] = {}
     for seq in sequences:

@@ -1,7 +1,7 @@
 """The exporter contract: options, the write-function Protocol, the registry by name, atomic files.
 
 An exporter is one module with one ``write_<format>(path, sequences, options) -> list[str]``
-function registered under a format name. It receives :class:`~camtag.export.timeline.EditSequence`
+function named in :data:`FORMATS` under a format name. It receives :class:`~camtag.export.timeline.EditSequence`
 objects (already validated, trimmed and laid out on record time) and returns the files it wrote.
 """
 
@@ -11,9 +11,10 @@ from camtag.atomic import write_text_atomic  # noqa: F401  (exporters write thro
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from camtag.export.text import file_label
+from camtag.registry import load
 
 if TYPE_CHECKING:
     from camtag.export.timeline import EditSequence
@@ -46,32 +47,40 @@ class ExportFormat:
     write: WriteFunction
 
 
-_REGISTRY: dict[str, ExportFormat] = {}
-
-
-def register(name: str, extension: str, description: str) -> Callable[[WriteFunction], WriteFunction]:
-    def wrap(write: WriteFunction) -> WriteFunction:
-        _REGISTRY[name] = ExportFormat(name, extension, description, write)
-        return write
-    return wrap
+# The registry, as data (like OTIO's adapter manifest): format name -> (write function as
+# "module:attr", file extension, description). The module is imported when the format is used.
+FORMATS: dict[str, tuple[str, str, str]] = {
+    "ale": ("camtag.export.ale:write_ale", ".ale",
+            "Avid Log Exchange with camera-move bin columns (one row per shot)"),
+    "csv": ("camtag.export.csv_file:write_csv", ".csv",
+            "CSV start,end,label in seconds (LosslessCut layout), one file per media"),
+    "csv-frames": ("camtag.export.csv_file:write_csv_frames", ".csv",
+                   "CSV start,end,label in frames (end exclusive), one file per media"),
+    "edl": ("camtag.export.edl:write_edl", ".edl",
+            "CMX3600 cut EDL with clip names, tags as comments and Avid locators"),
+    "fcp7": ("camtag.export.fcp7:write_fcp7", ".xml",
+             "FCP7 XML for Premiere Pro / Resolve: clips with logging info, sequence markers"),
+    "fcpxml": ("camtag.export.fcpxml:write_fcpxml", ".fcpxml",
+               "FCPXML 1.9 for Final Cut Pro: keyword ranges per movement, markers"),
+    "json": ("camtag.export.json_file:write_json", ".json",
+             "camtag analysis JSON of the exported shots (one file per media)"),
+    "otio": ("camtag.export.otio_file:write_otio", ".otio",
+             "OpenTimelineIO timeline with all camtag metadata and movement markers"),
+    "resolve-markers": ("camtag.export.resolve_markers:write_resolve_markers", ".edl",
+                        "DaVinci Resolve timeline-marker EDL: one coloured marker per shot "
+                        "(|C: |M: |D:)"),
+}
 
 
 def available_formats() -> dict[str, ExportFormat]:
-    _load_all()
-    return dict(sorted(_REGISTRY.items()))
+    return {name: get_format(name) for name in sorted(FORMATS)}
 
 
 def get_format(name: str) -> ExportFormat:
-    formats = available_formats()
-    if name not in formats:
-        raise ExportError(f"unknown export format {name!r}; choose one of {', '.join(formats)}")
-    return formats[name]
-
-
-def _load_all() -> None:
-    # importing the modules registers them
-    from camtag.export import (ale, csv_file, edl, fcp7, fcpxml, json_file,  # noqa: F401
-                               otio_file, resolve_markers)
+    if name not in FORMATS:
+        raise ExportError(f"unknown export format {name!r}; choose one of {', '.join(sorted(FORMATS))}")
+    target, extension, description = FORMATS[name]
+    return ExportFormat(name, extension, description, load(target))
 
 
 # ---- files ---------------------------------------------------------------------------------

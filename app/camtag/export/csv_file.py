@@ -13,7 +13,7 @@ import os
 from fractions import Fraction
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, register
+from camtag.export.base import ExportOptions, numbered_paths
 from camtag.export.text import one_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
 from camtag.outputs import encode_text, write_files
@@ -58,11 +58,9 @@ def _write(path: str, sequences: list[EditSequence], frames: bool) -> list[str]:
                         for events, out in zip(by_media.values(), numbered_paths(path, labels))])
 
 
-@register("csv", ".csv", "CSV start,end,label in seconds (LosslessCut layout), one file per media")
 def write_csv(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     return _write(path, sequences, frames=False)
 
 
-@register("csv-frames", ".csv", "CSV start,end,label in frames (end exclusive), one file per media")
 def write_csv_frames(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     return _write(path, sequences, frames=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, part_paths, register
+from camtag.export.base import ExportOptions, numbered_paths, part_paths
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
 from camtag.outputs import encode_text, write_files
@@ -98,7 +98,6 @@ def cut_edl_text(seq: EditSequence, events: tuple[EditEvent, ...], part: int, pa
     return "\n".join(lines)
 
 
-@register("edl", ".edl", "CMX3600 cut EDL with clip names, tags as comments and Avid locators")
 def write_edl(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     files = []
     for seq, seq_path in zip(sequences, numbered_paths(path, [s.name for s in sequences])):

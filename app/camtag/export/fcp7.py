@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, register
+from camtag.export.base import ExportOptions
 from camtag.export.text import one_line, xml_text
 from camtag.export.timeline import EditEvent, EditSequence, shot_name, shot_number
 from camtag.outputs import write_text
@@ -115,7 +115,6 @@ def xmeml_text(sequences: list[EditSequence], project_name: str) -> str:
             f'<xmeml version="4">\n{body}\n</xmeml>\n')
 
 
-@register("fcp7", ".xml", "FCP7 XML for Premiere Pro / Resolve: clips with logging info, sequence markers")
 def write_fcp7(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     name = options.name or "camtag export"
     return [write_text(path, xmeml_text(sequences, name))]

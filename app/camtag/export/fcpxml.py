@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, register
+from camtag.export.base import ExportOptions
 from camtag.export.text import one_line, xml_text
 from camtag.export.timeline import EditEvent, EditSequence, shot_name, shot_number
 from camtag.model import MediaInfo
@@ -126,6 +126,5 @@ def fcpxml_text(sequences: list[EditSequence], event_name: str) -> str:
             "\n".join(projects) + "\n</event>\n</library>\n</fcpxml>\n")
 
 
-@register("fcpxml", ".fcpxml", "FCPXML 1.9 for Final Cut Pro: keyword ranges per movement, markers")
 def write_fcpxml(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     return [write_text(path, fcpxml_text(sequences, options.name or "camtag export"))]

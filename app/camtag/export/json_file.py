@@ -12,7 +12,7 @@ import os
 
 from camtag.analysis_json import analysis_to_dict
 from camtag.atomic import json_text
-from camtag.export.base import ExportOptions, numbered_paths, register
+from camtag.export.base import ExportOptions, numbered_paths
 from camtag.export.timeline import EditEvent, EditSequence
 from camtag.model import Analysis
 from camtag.outputs import encode_text, write_files
@@ -32,7 +32,6 @@ def analysis_for(events: list[EditEvent]) -> Analysis:
                     errors=source.errors)
 
 
-@register("json", ".json", "camtag analysis JSON of the exported shots (one file per media)")
 def write_json(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     by_media: dict[str, list[EditEvent]] = {}
     for seq in sequences:

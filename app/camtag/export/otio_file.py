@@ -22,7 +22,7 @@ from pathlib import Path
 
 from camtag.analysis_json import media_to_dict, shot_to_dict
 from camtag.export import tag_style
-from camtag.export.base import ExportError, ExportOptions, register
+from camtag.export.base import ExportError, ExportOptions
 from camtag.export.text import unicode_safe
 from camtag.export.timeline import EditEvent, EditSequence, shot_name
 from camtag.outputs import write_text
@@ -145,6 +145,5 @@ def otio_text(sequences: list[EditSequence], name: str) -> str:
     return merge_in_text(text, blobs) or merge_parsed(text, blobs)
 
 
-@register("otio", ".otio", "OpenTimelineIO timeline with all camtag metadata and movement markers")
 def write_otio(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     return [write_text(path, otio_text(sequences, options.name or "camtag export"))]

@@ -9,7 +9,7 @@ so the record start must match the Resolve timeline's start timecode (default 01
 from __future__ import annotations
 
 from camtag.export import tag_style
-from camtag.export.base import ExportOptions, numbered_paths, part_paths, register
+from camtag.export.base import ExportOptions, numbered_paths, part_paths
 from camtag.export.edl import chunks, event_line, fcm_line, title_line
 from camtag.export.text import ascii_line
 from camtag.export.timeline import EditEvent, EditSequence, shot_number
@@ -39,8 +39,6 @@ def marker_lines(seq: EditSequence, e: EditEvent, number: int) -> list[str]:
             f"{note} |C:ResolveColor{colour} |M:{name} |D:{e.frames}"]
 
 
-@register("resolve-markers", ".edl",
-          "DaVinci Resolve timeline-marker EDL: one coloured marker per shot (|C: |M: |D:)")
 def write_resolve_markers(path: str, sequences: list[EditSequence], options: ExportOptions) -> list[str]:
     files = []
     for seq, seq_path in zip(sequences, numbered_paths(path, [s.name for s in sequences])):

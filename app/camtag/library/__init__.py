@@ -4,12 +4,15 @@ Entry point::
 
     from camtag.library import open_library
     with open_library("sqlite:///path/project.sqlite") as lib:    # or a path, or None = default
-        job = lib.analyze("A001.mov")                              # a camtag.jobs job, resumable
+        lib.add_media("A001.mov")                                  # (camtag.runs analyses it)
         lib.search("pan_left and not handheld")                   # -> [ShotRecord]
         lib.shots("A001.mov"); lib.analysis("A001.mov")           # for the UI / exporters
         lib.confirm_tag(shot_id, "dolly_in"); lib.undo()           # -> Changes
         lib.events.shots_did_change.connect(callback)
 
+Storage only: analyses are run by :mod:`camtag.runs`, which writes through the typed API of
+``library.analyses`` (register media, claim/lease, store shot, heartbeat, finish),
+``library.parts`` (split analyses) and ``library.model_results``; all SQL lives in this package.
 Storage is behind :class:`camtag.library.store.Store` (one module per backend, chosen by URL scheme).
 """
 

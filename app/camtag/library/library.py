@@ -6,7 +6,6 @@ import json
 import os
 from typing import Iterable, Optional, Sequence
 
-from camtag.jobs import CancelToken, Job
 from camtag.library import ops
 from camtag.library.errors import LibraryError, UndoError
 from camtag.library.events import LibraryEvents
@@ -67,7 +66,7 @@ class Library:
 
     def add_media(self, path: str) -> tuple[MediaRecord, str]:
         """Register a file (re-linking a moved one) without analysing it; returns (record, note)."""
-        from camtag.library.durable import register_media
+        from camtag.library.analyses import register_media
 
         return register_media(self, os.path.abspath(path))
 
@@ -76,23 +75,9 @@ class Library:
         return os.path.join(base, media.fingerprint[:16]) if base else None
 
     # -- analyses --------------------------------------------------------------------------------
-    def analyze(self, path: str, *, detector: str = "fused", settings: dict | None = None,
-                cancel: CancelToken | None = None, again: bool = False,
-                isolate: bool = False) -> Job[AnalysisRecord]:
-        """A job that analyses ``path`` into the library shot by shot, resuming unfinished work.
-        ``isolate``: decode in a watched worker process (a crash or hang fails only this file).
-
-        Skips (``record.skipped``) when the same content was already analysed with the same
-        detector and settings, unless ``again``. Editor decisions carry over to the new analysis.
-        """
-        from camtag.library.durable import analyze_into_library
-
-        return analyze_into_library(self, path, detector=detector, settings=settings,
-                                    cancel=cancel, again=again, isolate=isolate)
-
     def import_analysis(self, analysis: Analysis, media_path: str | None = None) -> AnalysisRecord:
         """Store a finished Analysis (e.g. read from an analysis JSON) and make it current."""
-        from camtag.library.durable import import_analysis
+        from camtag.library.analyses import import_analysis
 
         return import_analysis(self, analysis, media_path=media_path)
 
@@ -292,9 +277,6 @@ class Library:
     def add_tag(self, shot_ids: int | Iterable[int], tag: str, start_frame: int | None = None,
                 end_frame: int | None = None) -> Changes:
         return self.apply(ops.AddTag(shot_ids, tag, start_frame, end_frame))
-
-    def clear_tag(self, shot_ids: int | Iterable[int], tag: str) -> Changes:
-        return self.apply(ops.ClearTag(shot_ids, tag))
 
     def split_shot(self, shot_id: int, frame: int) -> Changes:
         return self.apply(ops.SplitShot(shot_id, frame))

@@ -5,20 +5,23 @@ A library is named by a URL so that other backends can be added by one module ea
 - ``sqlite:///abs/path/library.sqlite`` (also ``sqlite:////abs/...``, ``sqlite:///C:/...``),
   options ``?mode=ro`` (open read-only) and ``?timeout=SECONDS`` (busy timeout);
 - a plain path to a file, or to an existing folder (the library is ``camtag-library.sqlite`` in it);
-- ``postgresql://user@host/db`` is reserved for the PostgreSQL backend (issue 10).
+- ``postgresql://user@host/db``: the PostgreSQL backend (``library/postgres_store.py``).
+
+Options are checked here, once: ``timeout`` a number of seconds (0 to 3600), ``mode`` ``ro`` or
+``rw``, ``max_pages`` a whole number above 0; anything else is one clear error.
 
 Without a URL, ``$CAMTAG_LIBRARY`` or the platform's user data folder is used.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from camtag.library.errors import LibraryError
+from camtag.registry import load
 
 ENV_VAR = "CAMTAG_LIBRARY"
 FOLDER_FILE_NAME = "camtag-library.sqlite"
@@ -74,7 +77,7 @@ def parse_library_url(value: str | None = None) -> LibraryURL:
         raise LibraryError(f"unknown library URL scheme {m.group(1)!r} in {value!r}; "
                            f"use a path, sqlite:///PATH or postgresql://...")
     parts = urlsplit(value)
-    options = dict(parse_qsl(parts.query))
+    options = _checked_options(dict(parse_qsl(parts.query, keep_blank_values=True)), value)
     if scheme != "sqlite":
         return LibraryURL(scheme, "", value, options)
     path = _sqlite_path(parts.netloc + parts.path if parts.netloc else parts.path)
@@ -86,15 +89,38 @@ def parse_library_url(value: str | None = None) -> LibraryURL:
     return LibraryURL("sqlite", path, value, options)
 
 
+def _checked_options(options: dict, value: str) -> dict:
+    import math
+
+    def number(key: str, low: float, high: float, whole: bool = False) -> None:
+        text = options[key]
+        try:
+            n = float(text)
+        except ValueError:
+            n = float("nan")
+        if not math.isfinite(n) or not low <= n <= high or whole and not n.is_integer():
+            kind = "a whole number" if whole else "a number of seconds"
+            raise LibraryError(f"library URL option {key}={text!r} in {value!r} must be {kind} "
+                               f"from {low:g} to {high:g}")
+
+    if "timeout" in options:
+        number("timeout", 0, 3600)
+    if "max_pages" in options:
+        number("max_pages", 1, 2 ** 31, whole=True)
+    if "mode" in options and options["mode"] not in ("ro", "rw"):
+        raise LibraryError(f"library URL option mode={options['mode']!r} in {value!r} must be "
+                           f"ro or rw")
+    return options
+
+
 def store_class(scheme: str):
     """Import the Store class registered for ``scheme`` (one module per backend)."""
     target = BACKENDS[scheme]
-    module_name, _, class_name = target.partition(":")
+    module_name = target.partition(":")[0]
     try:
-        module = importlib.import_module(module_name)
+        return load(target)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             raise LibraryError(f"{scheme} libraries are not supported by this camtag "
                                f"(backend module {module_name} is not installed)") from None
         raise LibraryError(f"{scheme} library backend needs the missing package {exc.name!r}") from None
-    return getattr(module, class_name)

@@ -136,22 +136,6 @@ class AddTag(_TagCommand):
         return self.changes()
 
 
-class ClearTag(_TagCommand):
-    """Forget the editor's decision: proposals go back to proposed, editor-made tags go away."""
-
-    @property
-    def label(self) -> str:
-        return f"Clear {self.tag}"
-
-    def apply(self, tx: Tx, now: str) -> Changes:
-        for sid in self.shot_ids:
-            tx.execute("DELETE FROM tags WHERE shot_id = ? AND tag = ? AND source = 'editor'",
-                       (sid, self.tag))
-            tx.execute("UPDATE tags SET state = 'proposed', changed_at = ? WHERE shot_id = ? "
-                       "AND tag = ?", (now, sid, self.tag))
-        return self.changes()
-
-
 # -- notes and collections -------------------------------------------------------------------
 @dataclass
 class EditNote(Command):

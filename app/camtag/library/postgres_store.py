@@ -182,6 +182,7 @@ class PostgresTx(Tx):
 
 
 class PostgresStore(ConnectionPerThread, Store):
+    name = "postgresql"
     dialect = PostgresDialect()
 
     def __init__(self, url: LibraryURL) -> None:

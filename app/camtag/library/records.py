@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from camtag.model import MediaInfo, Shot, Tag
+from camtag.model import Analysis, MediaInfo, Shot, Tag
 
 
 @dataclass(frozen=True)
@@ -158,3 +158,24 @@ class LibraryStatus:
     unfinished: tuple[AnalysisRecord, ...] = ()
     missing_media: tuple[MediaRecord, ...] = ()
     changed_media: tuple[MediaRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run hands the library to store: shots the streaming missed, the media
+    description, the motion curves and the problems met (see :func:`library.analyses.finish`)."""
+
+    media: Optional[MediaInfo] = None
+    motion: object = None
+    shots: tuple[Shot, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    engine: str = ""
+    detector: str = ""
+
+    @classmethod
+    def of(cls, result: Analysis) -> "RunOutcome":
+        """What the library stores of a pipeline result."""
+        return cls(media=result.media, motion=result.motion, shots=result.shots,
+                   warnings=result.warnings, errors=result.errors, engine=result.engine,
+                   detector=result.detector)

@@ -104,6 +104,7 @@ class SQLiteTx(Tx):
 
 
 class SQLiteStore(ConnectionPerThread, Store):
+    name = "sqlite"
     dialect = SQLiteDialect()
 
     def __init__(self, url: LibraryURL) -> None:

@@ -138,6 +138,7 @@ class ConnectionPerThread:
 class Store(ABC):
     """One open library database. Thread-safe: each thread gets its own connection."""
 
+    name: str = "base"                 # the backend, as in BACKENDS (``sqlite``, ``postgresql``)
     dialect: Dialect
     read_only: bool = False
     create: bool = True                # False: opening a library that does not exist is an error

@@ -1,12 +1,12 @@
 """Spread a batch over Ray tasks (or run it in-process) and gather one result per file.
 
 With Ray, each file is one task (``num_cpus=1``) that writes its shots to the library itself; a
-file longer than two segments (``segment_minutes``) is split: its first task plans the segments,
-one task per segment follows, and a last task checks the seams and finishes the analysis.
-Progress flows through a small actor (one entry per file or segment) and is summed into one bar
+file longer than two parts (``segment_minutes``) is split: its first task plans the parts,
+one task per part follows, and a last task checks the seams and finishes the analysis.
+Progress flows through a small actor (one entry per file or part) and is summed into one bar
 by the caller's ``on_progress``; a task whose worker dies or whose library call fails is retried
 ``max_retries`` times (resuming from the shots already stored) and then reported as failed with
-the reason (naming the segment).
+the reason (naming the part).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import os
 import time
 from typing import Callable, Optional, Sequence
 
-from camtag.library.durable import HEARTBEAT_S
+from camtag.library.leases import HEARTBEAT_S, owner_id
+from camtag.model import AnalysisRequest
 from camtag.scale.tasks import FileResult, analyze_file
 
 ProgressFn = Callable[[int, Optional[int]], None]      # (frames done, frames total) over the batch
@@ -41,8 +42,8 @@ def _sum(files: dict) -> tuple[int, Optional[int]]:
     return done, (sum(totals) if totals and all(totals) else None)
 
 
-def run_in_process(paths: Sequence[str], library_url: str, *, detector: str = "fused",
-                   settings: dict | None = None, tagging=None,
+def run_in_process(paths: Sequence[str], library_url: str, request: AnalysisRequest | None = None,
+                   *, tagging=None,
                    on_progress: ProgressFn | None = None) -> list[FileResult]:
     """``tagging``: a :class:`~camtag.scale.tagger_actor.TagSpec` to tag the shots with a model
     after the geometric pass (the model is loaded once for the whole batch)."""
@@ -56,8 +57,7 @@ def run_in_process(paths: Sequence[str], library_url: str, *, detector: str = "f
     results = []
     for path in paths:
         try:
-            results.append(analyze_file(library_url, path, detector=detector, settings=settings,
-                                        report=report))
+            results.append(analyze_file(library_url, path, request, report=report))
         except Exception as exc:            # library-wide trouble: report it for this file
             results.append(FileResult(path, "failed", message=_one_line(exc)))
     if tagging is not None:
@@ -83,22 +83,27 @@ def _one_line(exc: BaseException) -> str:
 
 
 def init_ray(address: str | None, workers: int | None = None) -> None:
-    """Connect to the Ray cluster at ``address`` (``auto``: the running one, else a local one)."""
+    """Connect to the Ray cluster at ``address`` (``auto``: the running one, else a local one).
+    A ``local`` instance serves this process only: its GCS, raylet and workers listen on loopback
+    (Ray's own switch for single-machine use, read when ray is first imported)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address in (None, "", "local"):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     if ray.is_initialized():
         return
     common = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    local = dict(num_cpus=workers, **common)
     if address in (None, "", "local"):
-        ray.init(num_cpus=workers, **common)
+        ray.init(**local)
         return
     try:
         ray.init(address=address, **common)
     except ConnectionError:
         if address != "auto":
             raise
-        ray.init(num_cpus=workers, **common)       # no cluster running: a local one
+        ray.init(**local)                          # no cluster running: a local one
 
 
 def _pool(tagging, actors: int | None, gpus_per_actor: float | None):
@@ -122,8 +127,8 @@ def _pool(tagging, actors: int | None, gpus_per_actor: float | None):
     return pool
 
 
-def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused",
-               settings: dict | None = None, max_retries: int = 2, tagging=None,
+def run_on_ray(paths: Sequence[str], library_url: str, request: AnalysisRequest | None = None,
+               *, max_retries: int = 2, tagging=None,
                actors: int | None = None, gpus_per_actor: float | None = None,
                on_progress: ProgressFn | None = None, poll_s: float = 0.5,
                segment_minutes: float = 0.0, segment_frames: int = 0,
@@ -132,13 +137,12 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
     one to the model actors, which store the fused result; model failures keep the geometry.
 
     ``segment_minutes`` (or ``segment_frames``, for tests): files longer than that are split
-    into segments that run as separate tasks (see :mod:`camtag.library.segments`); 0: one task
-    per file. ``preroll``: frames each segment decodes before its own range (default 64)."""
+    into parts that run as separate tasks (see :mod:`camtag.runs.parts`); 0: one task
+    per file. ``preroll``: frames each part decodes before its own range (default 64)."""
     import ray
     from ray.exceptions import RayError
 
-    from camtag.library.durable import _owner
-    from camtag.scale.segment_tasks import (FilePlan, analyze_part, finish_file, part_key,
+    from camtag.scale.part_tasks import (FilePlan, analyze_part, finish_file, part_key,
                                             plan_or_analyze)
 
     pool = _pool(tagging, actors, gpus_per_actor) if tagging is not None else None
@@ -148,20 +152,21 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
         pool = None
     board = ray.remote(num_cpus=0)(_Totals).remote()
     split = bool(segment_minutes and segment_minutes > 0 or segment_frames and segment_frames > 0)
-    owner = _owner()                     # the driver holds the lease of the files it splits
+    request = request or AnalysisRequest()
+    owner = owner_id()                   # the driver holds the lease of the files it splits
 
     def one_cpu():
         # a task holds one CPU (num_cpus=1): decode, OpenCV and torch keep to one thread each,
         # so N workers scale over N cores instead of fighting over them
         os.environ["CAMTAG_THREADS"] = "1"
 
-    def remote_task(url, path, detector, settings, board):
+    def remote_task(url, path, request, board):
         one_cpu()
         report = lambda p, d, t: board.report.remote(p, d, t)     # noqa: E731
         if not split:
-            return analyze_file(url, path, detector=detector, settings=settings, report=report)
-        return plan_or_analyze(url, path, detector=detector, settings=settings,
-                               minutes=segment_minutes, segment_frames=segment_frames,
+            return analyze_file(url, path, request, report=report)
+        return plan_or_analyze(url, path, request,
+                               minutes=segment_minutes, part_frames=segment_frames,
                                owner=owner, preroll=preroll, report=report)
 
     def part_task(url, path, analysis_id, part, board):
@@ -177,12 +182,12 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
     task = ray.remote(**options)(remote_task)
     part_remote = ray.remote(**options)(part_task)
     finish_remote = ray.remote(**options)(finish_task)
-    refs = {task.remote(library_url, os.path.abspath(p), detector, settings, board): ("file", p, None)
+    refs = {task.remote(library_url, os.path.abspath(p), request, board): ("file", p, None)
             for p in paths}
     results: dict[str, FileResult] = {}
     plans: dict[str, FilePlan] = {}
     waiting: dict[str, set] = {}                      # path -> parts still running
-    failures: dict[str, list[str]] = {}               # path -> segments that failed, with why
+    failures: dict[str, list[str]] = {}               # path -> parts that failed, with why
     tagged = {p: [0, ""] for p in paths}              # path -> [shots tagged, first problem]
     pending = list(refs)
     lib = None
@@ -257,16 +262,16 @@ def run_on_ray(paths: Sequence[str], library_url: str, *, detector: str = "fused
                         else:
                             submit(("part", path, k), part_remote.remote(
                                 library_url, value.path, value.analysis_id, k, board))
-                    if not waiting[path]:                # every segment was done before
+                    if not waiting[path]:                # every part was done before
                         part_over(path, None)
                 else:
                     if kind == "finish" and plans[path].resumed:
-                        value.message = "; ".join(m for m in ("resumed segmented analysis",
+                        value.message = "; ".join(m for m in ("resumed split analysis",
                                                               value.message) if m)
                     file_done(path, value)
             if plans and time.monotonic() - beat > HEARTBEAT_S / 2:
-                from camtag.library.segments import keep_alive
-                keep_alive(library(), [pl.analysis_id for p, pl in plans.items()
+                from camtag.library.analyses import heartbeat
+                heartbeat(library(), [pl.analysis_id for p, pl in plans.items()
                                        if p not in results], owner)
                 beat = time.monotonic()
             if pool is not None:

@@ -2,7 +2,7 @@
 
 :class:`ShotTagger` loads one reasoner backend (``camtag.reasoner.pick_backend``) once and tags
 one shot per call (``reason_job`` over that shot: frames, questions, parsing, fusion), then writes
-the fused shot onto the stored geometric one (:func:`camtag.scale.model_store.store_model_result`).
+the fused shot onto the stored geometric one (:func:`camtag.library.model_results.store_model_result`).
 On Ray it is an actor with ``num_gpus`` GPUs, restarted when its process dies (``max_restarts``)
 with the unfinished calls retried (``max_task_retries``); a shot the model fails on keeps its
 geometric tags (the error is kept in its evidence). :func:`tag_in_process` does the same work
@@ -78,7 +78,7 @@ class ShotTagger:
     def tag(self, library_url: str, shot_id: int, media, shot) -> ShotOutcome:
         from camtag.jobs import run_job
         from camtag.reasoner import reason_job
-        from camtag.scale.model_store import store_model_result
+        from camtag.library.model_results import store_model_result
 
         (new,) = run_job(reason_job(media, [shot], self.backend, mode=self.spec.mode))
         self.count += 1

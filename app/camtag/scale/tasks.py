@@ -67,17 +67,18 @@ def progress_reporter(report, key: str, *, zero: bool = False):
     return on_progress
 
 
-def analyze_file(library_url: str, path: str, *, detector: str = "fused",
-                 settings: dict | None = None,
+def analyze_file(library_url: str, path: str, request=None, *,
                  report: Callable[[str, int, Optional[int]], None] | None = None) -> FileResult:
     """Analyse ``path`` into the library; ``report(path, done_frames, total_frames)`` is called as
-    frames are processed."""
+    frames are processed. ``request``: a :class:`~camtag.model.AnalysisRequest` (default: the
+    defaults)."""
     from camtag.jobs import run_job
     from camtag.media.errors import MediaError
+    from camtag.runs import analyze_into_library
 
     lib = open_watched_library(library_url)
     try:
-        record = run_job(lib.analyze(path, detector=detector, settings=settings),
+        record = run_job(analyze_into_library(lib, path, request),
                          progress_reporter(report, path))
     except MediaError as exc:
         return FileResult(path, "failed", message=exc.reason)

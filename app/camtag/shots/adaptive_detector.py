@@ -20,7 +20,7 @@ import numpy as np
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
 from camtag.shots._boundaries import BoundaryFilter
-from camtag.shots.base import DetectorSettings, register
+from camtag.shots.base import DetectorSettings
 
 _WINDOWS = (6, 10, 16, 24, 32, 48)
 _CONTEXT = 2                 # neighbours on each side for the adaptive ratio
@@ -29,6 +29,8 @@ _TINY = (32, 18)             # frames for the blend test
 
 class AdaptiveDetector:
     NAME = "adaptive"
+    name = NAME
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
@@ -249,8 +251,3 @@ class AdaptiveDetector:
                         continue
             keep.append(b)
         return keep
-
-
-@register("adaptive")
-def _create(settings: DetectorSettings) -> AdaptiveDetector:
-    return AdaptiveDetector(settings)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
+from camtag.registry import load
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,23 @@ class DetectorSettings:
 
 @runtime_checkable
 class ShotDetector(Protocol):
-    """Fed every analysis frame in decode order; returns boundaries as soon as they are final."""
+    """Fed every analysis frame in decode order; returns boundaries as soon as they are final.
+
+    ``name``: what ran (e.g. ``fused(adaptive only)`` without TransNetV2), recorded with the result;
+    ``warnings``: what the user should know about this run; ``horizon``: frames before this one
+    get no further boundary (None: the pipeline assumes a fixed lag)."""
 
     NAME: str
     spec: FrameSpec
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
+    @property
+    def horizon(self) -> Optional[int]: ...
 
     def process(self, frame: AnalysisFrame) -> list[Boundary]: ...
 
@@ -34,34 +48,20 @@ class DetectorUnavailable(RuntimeError):
     """The detector needs an optional dependency that is not installed."""
 
 
-_REGISTRY: dict[str, Callable[[DetectorSettings], ShotDetector]] = {}
-
-
-def register(name: str):
-    def wrap(factory):
-        _REGISTRY[name] = factory
-        return factory
-    return wrap
+# The registry, as data: name -> "module:Class" (the class takes DetectorSettings), imported on use.
+DETECTORS: dict[str, str] = {
+    "adaptive": "camtag.shots.adaptive_detector:AdaptiveDetector",
+    "fused": "camtag.shots.fused_detector:FusedDetector",
+    "transnet": "camtag.shots.transnet_detector:TransNetDetector",
+}
 
 
 def available_detectors() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    return sorted(DETECTORS)
 
 
 def create_detector(name: str, settings: DetectorSettings) -> ShotDetector:
-    _load_all()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown detector {name!r}; choose one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](settings)
-
-
-def _load_all() -> None:
-    # importing the modules registers them; optional dependencies are imported lazily inside
-    import importlib
-
-    for name in _MODULES:
-        importlib.import_module(f"camtag.shots.{name}")
-
-
-_MODULES = ("adaptive_detector", "transnet_detector", "fused_detector")
+    if name not in DETECTORS:
+        raise KeyError(f"unknown detector {name!r}; choose one of {', '.join(sorted(DETECTORS))}")
+    factory: Callable[[DetectorSettings], ShotDetector] = load(DETECTORS[name])
+    return factory(settings)

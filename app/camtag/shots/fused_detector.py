@@ -22,7 +22,7 @@ from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
 from camtag.shots._boundaries import BoundaryFilter
 from camtag.shots.adaptive_detector import AdaptiveDetector
-from camtag.shots.base import DetectorSettings, DetectorUnavailable, register
+from camtag.shots.base import DetectorSettings, DetectorUnavailable
 
 _NEAR = 2
 _MIX_GATE = 0.2     # see _worth_a_look
@@ -31,6 +31,7 @@ _MOVED_MAX = 0.5    # see _movement_explains
 
 class FusedDetector:
     NAME = "fused"
+    horizon = None               # frames settle after a fixed lag (the pipeline's default)
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
@@ -190,8 +191,3 @@ def _warp_residual(src: np.ndarray, dst: np.ndarray) -> float | None:
         return None
     diff = np.abs(warped.astype(np.float32) - dst)[covered]
     return float(diff.mean())
-
-
-@register("fused")
-def _create(settings: DetectorSettings) -> FusedDetector:
-    return FusedDetector(settings)

@@ -17,7 +17,7 @@ import numpy as np
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
 from camtag.shots._boundaries import BoundaryFilter
-from camtag.shots.base import DetectorSettings, DetectorUnavailable, register
+from camtag.shots.base import DetectorSettings, DetectorUnavailable
 
 _WINDOW, _STEP, _PAD = 100, 50, 25
 _MODEL = None
@@ -53,6 +53,8 @@ def load_model():
 
 class TransNetDetector:
     NAME = "transnet"
+    name = NAME
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, settings: DetectorSettings | None = None, threshold: float = 0.5,
                  gate=None) -> None:
@@ -197,8 +199,3 @@ class TransNetDetector:
             kind, frame = "dissolve", (first + last + 1) // 2
         return Boundary(frame=frame, type=kind, start_frame=first, end_frame=last + 1, score=score,
                         source=self.NAME)
-
-
-@register("transnet")
-def _create(settings: DetectorSettings) -> TransNetDetector:
-    return TransNetDetector(settings)

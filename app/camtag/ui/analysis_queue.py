@@ -1,6 +1,6 @@
 """The analysis queue: files analysed into the library one at a time, off the GUI thread.
 
-Each file runs ``Library.analyze`` (durable and resumable: a cancelled file resumes where it
+Each file runs ``camtag.runs.analyze_into_library`` (durable and resumable: a cancelled file resumes where it
 stopped) and then, when a model engine is chosen and usable, ``reason_job`` over its shots; the
 model's result is stored as the file's new current analysis (editor decisions carry over). Shots
 reach the browser through the library's ``shots_did_change`` events while the file runs.
@@ -14,11 +14,13 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Signal
 
-from camtag.jobs import CancelToken, Progress
+from camtag.jobs import CancelToken, Progress, drive
 from camtag.library import LibraryBusyError, LibraryError
-from camtag.library.batch import QueueItem, make_queue
 from camtag.library.records import Notice
 from camtag.media.errors import MediaError
+from camtag.model import Shot
+from camtag.runs import analyze_into_library, make_request
+from camtag.runs.queue import QueueItem, make_queue
 from camtag.ui.settings import AppSettings
 from camtag.ui.workers import RunningJob, start_job
 
@@ -29,9 +31,8 @@ class ActionNotice(Notice):
 
 def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
     """Analyse one file into the library, then (optionally) tag its shots with the model."""
-    analysis = settings.analysis_settings()
-    detector = analysis.pop("detector")
-    record = yield from lib.analyze(path, detector=detector, settings=analysis, cancel=cancel)
+    request = make_request(settings.analysis_settings())
+    record = yield from analyze_into_library(lib, path, request, cancel=cancel)
     if settings.engine == "geometry":
         return record
     yield Progress(0, None, "model: choosing the engine")
@@ -57,19 +58,18 @@ def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
 def _with_model_notice(job, name: str):
     """Pass a reasoner job through, turning its first model failure into a user notice."""
     told = False
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
+    run = drive(job)
+    for p in run:
         shot = p.partial
-        error = ((getattr(shot, "evidence", None) or {}).get("reasoner") or {}).get("error")
+        evidence = shot.evidence if isinstance(shot, Shot) else None
+        error = ((evidence or {}).get("reasoner") or {}).get("error")
         if error and not told:
             told = True
             text = (f"{name}: the model failed ({error}); shots keep their geometric tags. Check "
                     f"the model files in Settings → Engine.")
             yield Progress(p.done, p.total, text, ActionNotice(text))
         yield p
+    return run.result
 
 
 class AnalysisQueue(QObject):

@@ -1,8 +1,8 @@
 """Crash and hang isolation: analyse one file in a worker process watched by a watchdog.
 
 A decoder that segfaults, aborts or loops forever on a hostile file takes down only its
-worker. :func:`isolated_analyze_job` is a drop-in for :func:`camtag.pipeline.analyze_job`
-(same arguments, same Progress/partial-shot stream, same Analysis result); a crash or a hang
+worker. :func:`isolated_analyze_job` runs :func:`camtag.pipeline.analyze_job` (same request,
+same Progress/partial-shot stream, same Analysis result); a crash or a hang
 becomes a :class:`MediaError` with a one-line reason, so a batch marks the file failed and
 goes on. Shots the worker finished before it died were already yielded and are kept.
 """
@@ -12,36 +12,44 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from typing import Optional
 
-from camtag.jobs import CancelToken, Cancelled, Job, Progress
+from camtag.jobs import CancelToken, Cancelled, Job, Progress, drive
 from camtag.media.errors import MediaError
+from camtag.model import AnalysisRequest, MediaInfo
+from camtag.pipeline import Resume
 
 STALL_TIMEOUT = 120.0     # seconds without any progress message before the worker counts as hung
 _POLL = 0.1
 
 
-def _worker(conn, path: str, kwargs: dict) -> None:
-    """Runs in the child: stream progress and the result back through ``conn``."""
+def _worker(conn, path: str, request: AnalysisRequest, kwargs: dict) -> None:
+    """Runs in the child: stream progress and the result back through ``conn``. A parent that
+    went away (closed pipe, e.g. after SIGTERM or SIGHUP) ends the worker with one line."""
     from camtag.pipeline import analyze_job
 
     try:
-        job = analyze_job(path, **kwargs)
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                conn.send(("done", stop.value))
-                return
-            conn.send(("progress", p.done, p.total, p.message, p.partial))
-    except MediaError as exc:
-        conn.send(("media_error", exc.reason))
-    except BaseException as exc:  # noqa: BLE001 - everything crosses back as one line
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
-        conn.send(("error", f"{type(exc).__name__}: {first}" if first else type(exc).__name__))
+        try:
+            run = drive(analyze_job(path, request, **kwargs))
+            for p in run:
+                conn.send(("progress", p.done, p.total, p.message, p.partial))
+            conn.send(("done", run.result))
+        except MediaError as exc:
+            conn.send(("media_error", exc.reason))
+        except (BrokenPipeError, ConnectionError, EOFError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - everything crosses back as one line
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            conn.send(("error", f"{type(exc).__name__}: {first}" if first else type(exc).__name__))
+    except (BrokenPipeError, ConnectionError, EOFError, KeyboardInterrupt):
+        print("camtag: analysis worker stopped (its parent has gone)", file=sys.stderr)
     finally:
-        conn.close()
+        try:
+            conn.close()
+        except OSError:
+            pass
 
 
 def _death_reason(exitcode: Optional[int]) -> str:
@@ -54,9 +62,9 @@ def _death_reason(exitcode: Optional[int]) -> str:
     return f"the analysis worker stopped unexpectedly (exit code {exitcode})"
 
 
-def isolated_analyze_job(path: str, *, detector: str | None = None, settings: dict | None = None,
-                         cancel: CancelToken | None = None, start_frame: int = 0,
-                         done_shots=(), poster_dir: str | None = None, media=None,
+def isolated_analyze_job(path: str, request: AnalysisRequest | None = None, *,
+                         cancel: CancelToken | None = None, resume: Resume | None = None,
+                         poster_dir: str | None = None, media: MediaInfo | None = None,
                          stall_timeout: float = STALL_TIMEOUT,
                          total_timeout: float | None = None) -> Job:
     """:func:`analyze_job` in a 'spawn' worker process with a watchdog.
@@ -67,11 +75,11 @@ def isolated_analyze_job(path: str, *, detector: str | None = None, settings: di
     """
     cancel = cancel or CancelToken()
     path = os.fspath(path)
-    kwargs = dict(detector=detector, settings=settings, start_frame=start_frame,
-                  done_shots=tuple(done_shots), poster_dir=poster_dir, media=media)
+    request = request or AnalysisRequest()
+    kwargs = dict(resume=resume, poster_dir=poster_dir, media=media)
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(child, path, kwargs), name="camtag-analyze-worker",
+    proc = ctx.Process(target=_worker, args=(child, path, request, kwargs), name="camtag-analyze-worker",
                        daemon=True)
     proc.start()
     child.close()
@@ -125,4 +133,5 @@ def _stop(proc) -> None:
 
 def worker_pids() -> list[int]:
     """Pids of the analysis workers this process runs now (for diagnostics and tests)."""
-    return [p.pid for p in multiprocessing.active_children() if p.name == "camtag-analyze-worker"]
+    return [p.pid for p in multiprocessing.active_children()
+            if p.name == "camtag-analyze-worker" and p.pid is not None]

@@ -1,10 +1,10 @@
-"""Batch tasks for long files split into segments (see :mod:`camtag.library.segments`).
+"""Batch tasks for long files split into parts (see :mod:`camtag.runs.parts`).
 
-:func:`plan_or_analyze` is the first task of every file: a file shorter than two segments (or an
+:func:`plan_or_analyze` is the first task of every file: a file shorter than two parts (or an
 unfinished whole-file run) is analysed right there, as :func:`~camtag.scale.tasks.analyze_file`
 does; a longer one gets a plan (its analysis claimed for the batch driver) and the driver starts
-one :func:`analyze_part` task per segment, then :func:`finish_file` (seam check and repair,
-stitching) once every segment is in.
+one :func:`analyze_part` task per part, then :func:`finish_file` (seam check and repair,
+stitching) once every part is in.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class FilePlan:
     def label(self, part: int) -> str:
         _, a, b, _ = self.parts[part]
         end = "end" if b is None else b
-        return f"segment {part + 1}/{len(self.parts)} (frames {a}-{end})"
+        return f"part {part + 1}/{len(self.parts)} (frames {a}-{end})"
 
     def span(self, part: int) -> int:
         _, a, b, _ = self.parts[part]
@@ -36,29 +36,29 @@ class FilePlan:
 
 
 def part_key(path: str, part: int) -> str:
-    """The progress-board key of one segment."""
+    """The progress-board key of one part."""
     return f"{path}\x00{part}"
 
 
-def plan_or_analyze(library_url: str, path: str, *, detector: str = "fused",
-                    settings: dict | None = None, minutes: float = 0.0, segment_frames: int = 0,
+def plan_or_analyze(library_url: str, path: str, request=None, *,
+                    minutes: float = 0.0, part_frames: int = 0,
                     owner: str | None = None, preroll: int | None = None,
                     report: Report | None = None):
     """A :class:`FileResult` (analysed here, up to date or unreadable) or a :class:`FilePlan`."""
     from camtag.library import open_library
-    from camtag.library.segments import plan_file
     from camtag.media.errors import MediaError
+    from camtag.runs.plan import plan_file
 
     lib = open_library(library_url)
     try:
-        plan = plan_file(lib, path, detector=detector, settings=settings, minutes=minutes,
-                         segment_frames=segment_frames, owner=owner, preroll=preroll)
+        plan = plan_file(lib, path, request, minutes=minutes, part_frames=part_frames,
+                         owner=owner, preroll=preroll)
     except MediaError as exc:
         return FileResult(path, "failed", message=exc.reason)
     finally:
         lib.close()
     if plan is None:
-        return analyze_file(library_url, path, detector=detector, settings=settings, report=report)
+        return analyze_file(library_url, path, request, report=report)
     if plan.record.skipped:
         return FileResult(path, "up to date", plan.record.shots, analysis_id=plan.record.id)
     return FilePlan(path, plan.record.id,
@@ -68,10 +68,10 @@ def plan_or_analyze(library_url: str, path: str, *, detector: str = "fused",
 
 def analyze_part(library_url: str, path: str, analysis_id: int, part: int, *,
                  report: Report | None = None):
-    """Run one segment into the library; returns a :class:`~camtag.library.segments.PartOutcome`.
+    """Run one part into the library; returns a :class:`~camtag.library.parts.PartOutcome`.
     Library and system errors propagate (the task is retried and resumes after its stored shots)."""
     from camtag.jobs import run_job
-    from camtag.library.segments import run_part
+    from camtag.runs.parts import run_part
 
     lib = open_watched_library(library_url)
     try:
@@ -86,7 +86,7 @@ def finish_file(library_url: str, path: str, analysis_id: int) -> FileResult:
     from camtag.jobs import run_job
     from camtag.library import open_library
     from camtag.library.records import Notice
-    from camtag.library.seams import finish_parts
+    from camtag.runs.seams import finish_parts
 
     lib = open_library(library_url)
     notes: list[str] = []

@@ -1,6 +1,6 @@
 """A batch queue: analyse many files (or folders) into the library, one status per file.
 
-Used by ``camtag library add`` and usable by the UI: :func:`batch_job` is a job whose
+Used by ``camtag library add`` and the UI: :func:`batch_job` is a job whose
 ``Progress.partial`` is a :class:`QueueItem` when a file changes status, a
 :class:`~camtag.library.records.Notice` for messages, and None for the current file's progress
 (``done``/``total`` of that file). A cancelled batch leaves the current file resumable and the
@@ -13,14 +13,16 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from camtag.jobs import CancelToken, Cancelled, Job, Progress
+from camtag.jobs import CancelToken, Cancelled, Job, Progress, drive
 from camtag.library.errors import LibraryBusyError, LibraryError
 from camtag.library.media_files import expand_media_paths
 from camtag.library.records import Notice
 from camtag.media.errors import MediaError
+from camtag.model import AnalysisRequest, RequestError
+from camtag.runs.whole import analyze_into_library
 
 if TYPE_CHECKING:
-    from camtag.library.library import Library
+    from camtag.library import Library
 
 STATUSES = ("queued", "running", "done", "up to date", "failed", "cancelled")
 
@@ -33,8 +35,7 @@ class QueueItem:
     shots: int = 0
     resumed_from: int = 0
     analysis_id: int | None = None
-    detector: str | None = None          # per-file overrides (resuming an unfinished analysis)
-    settings: dict | None = None
+    request: AnalysisRequest | None = None   # per-file override (resuming an unfinished analysis)
 
     @property
     def name(self) -> str:
@@ -47,8 +48,13 @@ def unfinished_queue(lib: "Library") -> list[QueueItem]:
     for analysis in lib.status().unfinished:
         media = lib.find_media(analysis.media_id)
         if media is not None:
-            items.append(QueueItem(media.path, detector=analysis.detector,
-                                   settings=dict(analysis.settings)))
+            try:
+                request = AnalysisRequest.from_settings(analysis.settings, analysis.detector,
+                                                        strict=False)
+            except RequestError as exc:           # stored by an older camtag, now out of range
+                items.append(QueueItem(media.path, "failed", f"stored settings: {exc}"))
+                continue
+            items.append(QueueItem(media.path, request=request))
     return items
 
 
@@ -61,13 +67,14 @@ def make_queue(paths: Iterable[str]) -> list[QueueItem]:
     return items
 
 
-def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused",
-              settings: dict | None = None, cancel: CancelToken | None = None,
-              again: bool = False, isolate: bool = True) -> Job[list[QueueItem]]:
+def batch_job(lib: "Library", items: list[QueueItem], request: AnalysisRequest | None = None, *,
+              cancel: CancelToken | None = None, again: bool = False,
+              isolate: bool = True) -> Job[list[QueueItem]]:
     """Run the queue; library-wide errors (full, locked, read-only) stop it and are raised.
     Each file is decoded in a watched worker process unless ``isolate`` is false, so a decoder
     crash or hang marks that file failed with the reason and the queue goes on."""
     cancel = cancel or CancelToken()
+    request = request or AnalysisRequest()
     total = len(items)
     for i, item in enumerate(items):
         if item.status != "queued":
@@ -77,20 +84,13 @@ def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused"
             break
         item.status = "running"
         yield Progress(i, total, item.name, item)
-        job = lib.analyze(item.path, detector=item.detector or detector,
-                          settings=item.settings if item.settings is not None else settings,
-                          cancel=cancel, again=again, isolate=isolate)
+        run = drive(analyze_into_library(lib, item.path, item.request or request, cancel=cancel,
+                                         again=again, isolate=isolate))
         try:
-            while True:
-                try:
-                    progress = next(job)
-                except StopIteration as stop:
-                    record = stop.value
-                    break
-                if isinstance(progress.partial, Notice):
-                    yield Progress(progress.done, progress.total, progress.message, progress.partial)
-                else:
-                    yield Progress(progress.done, progress.total, progress.message, None)
+            for progress in run:
+                note = progress.partial if isinstance(progress.partial, Notice) else None
+                yield Progress(progress.done, progress.total, progress.message, note)
+            record = run.result
         except Cancelled:
             item.status, item.message = "cancelled", "stopped; run the same command again to resume"
             yield Progress(i, total, item.message, item)
@@ -111,6 +111,6 @@ def batch_job(lib: "Library", items: list[QueueItem], *, detector: str = "fused"
             if record.resumed_from:
                 item.message = f"resumed at frame {record.resumed_from}"
         finally:
-            job.close()
+            run.close()
         yield Progress(i + 1, total, item.message, item)
     return items

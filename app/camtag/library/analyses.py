@@ -1,83 +1,36 @@
-"""Durable analysis: run the pipeline and store each finished shot in its own transaction.
+"""Storage of analyses for the runs (camtag.runs): register media, claim and lease an analysis,
+store its shots one by one, heartbeat, mark it stopped, finish it; and import a finished one.
 
-A killed or cancelled run leaves its analysis unfinished; the next run with the same media content,
-settings and camtag version resumes it: the stored shots go back to the pipeline as ``done_shots``
-and decoding restarts at the end of the last one (``start_frame``). Nothing stored is recomputed.
-An unfinished analysis is "leased" by the process running it (host:pid + heartbeat), so two
-processes never work on the same one; a dead owner's lease is taken over.
+An analysis row is found by its media, content fingerprint and key (what ran: see
+``camtag.runs.request``); an unfinished one is resumed by the next run with the same key and
+camtag version. Nothing here runs the pipeline.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import time
-from dataclasses import replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from camtag import __version__
 from camtag.analysis_json import media_to_dict
-from camtag.jobs import CancelToken, Cancelled, Job, Progress
 from camtag.library import curves
 from camtag.library.errors import LibraryBusyError, LibraryError
+from camtag.library.leases import lease_alive, owner_id
 from camtag.library.media_files import file_state, fingerprint, probe_info
-from camtag.library.records import AnalysisRecord, Changes, MediaRecord, Notice
+from camtag.library.records import AnalysisRecord, Changes, MediaRecord, RunOutcome
 from camtag.library.rows import analysis_record, load_shots, media_record, write_shot
 from camtag.library.schema import now
-from camtag.model import Shot
+from camtag.model import AnalysisRequest, Shot
 
 if TYPE_CHECKING:
     from camtag.library.library import Library
 
-HEARTBEAT_S = 30.0
-STALE_S = 600.0
-_ACTIVE: set[tuple[str, int]] = set()        # (library url, analysis id) running in this process
 
-
-def settings_key(detector: str, settings: dict) -> str:
-    return json.dumps({"detector": detector, "settings": settings}, sort_keys=True, default=str)
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _age_s(stamp: str | None) -> float:
-    if not stamp:
-        return float("inf")
-    try:
-        return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
-    except ValueError:
-        return float("inf")
-
-
-def lease_alive(lib: "Library", row) -> bool:
-    """Is another live run working on this unfinished analysis?"""
-    if row["status"] != "running" or not row["owner"]:
-        return False
-    return owner_alive(row["owner"], row["heartbeat_at"], (str(lib.url), row["id"]))
-
-
-def owner_alive(owner: str, heartbeat_at: str | None, active_key: tuple) -> bool:
-    """Is the process ``owner`` (host:pid) alive? On this host the pid tells (this very process:
-    ``active_key`` in :data:`_ACTIVE`); elsewhere a heartbeat younger than :data:`STALE_S`."""
-    if not owner:
-        return False
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return _age_s(heartbeat_at) < STALE_S
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return active_key in _ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        pass
-    return _age_s(heartbeat_at) < STALE_S
+def model_name(request: AnalysisRequest) -> str:
+    """The model file an analysis names (empty for the geometric engine)."""
+    r = request.reasoner
+    return str(r.get("model_path") or r.get("hf_model_dir") or r.get("server_model") or "")
 
 
 # -- media registration ------------------------------------------------------------------------
@@ -92,7 +45,7 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
     if row is not None and (row["size_bytes"], row["mtime_ns"]) == (st.size_bytes, st.mtime_ns):
         return media_record(row), ""
     fp = fingerprint(st.path, st.size_bytes)
-    note, info = "", None
+    note, info = "", {}
     with lib.store.read() as tx:
         moved = [r for r in tx.query("SELECT * FROM media WHERE fingerprint = ? AND path <> ?",
                                      (fp, st.path)) if not os.path.exists(r["path"])]
@@ -139,17 +92,19 @@ def _fps(info: dict) -> float | None:
         return None
 
 
-# -- the job -----------------------------------------------------------------------------------
-def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, again: bool,
-           owner: str | None = None, whole_only: bool = False):
+# -- claiming, marking, finishing ------------------------------------------------------------
+def claim(lib: "Library", media: MediaRecord, request: AnalysisRequest, key: str, *,
+          again: bool = False, owner: str | None = None,
+          whole_only: bool = False) -> tuple[AnalysisRecord | None, bool]:
     """Pick the analysis to run (or the finished one to skip to), in one write transaction.
+    ``key``: what the run will be (runs.request.analysis_key); returns (record, resumed).
 
     ``owner``: the lease holder (default: this process; a batch driver claims for its tasks and
     may claim again). ``whole_only``: return ``(None, False)`` instead of claiming an unfinished
     analysis that already holds shots of a whole-file run (so it is resumed as one)."""
-    key = settings_key(detector, settings)
     reclaim = owner is not None             # a named owner may take its own claim again
-    owner = owner or _owner()
+    owner = owner or owner_id()
+    settings = request.settings()
     with lib.store.write() as tx:
         rows = tx.query("SELECT * FROM analyses WHERE media_id = ? AND settings_key = ? AND "
                         "fingerprint = ? ORDER BY id DESC", (media.id, key, media.fingerprint))
@@ -162,7 +117,7 @@ def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, ag
         if done is not None and open_ is not None and open_["id"] < done["id"]:
             open_ = None
         if open_ is not None and not (reclaim and open_["owner"] == owner) and \
-                lease_alive(lib, open_):
+                lease_alive(str(lib.url), open_):
             raise LibraryBusyError(f"{media.name} is being analysed by another camtag process "
                                    f"({open_['owner']}); try again when it is done")
         if whole_only and open_ is not None and \
@@ -179,8 +134,8 @@ def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, ag
                 "INSERT INTO analyses (media_id, fingerprint, engine, model, detector, settings, "
                 "settings_key, camtag_version, status, total_frames, started_at, owner, heartbeat_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id",
-                (media.id, media.fingerprint, str(settings.get("engine", "geometry")),
-                 str(settings.get("model", "")), detector, json.dumps(settings, default=str), key,
+                (media.id, media.fingerprint, request.engine, model_name(request), request.detector,
+                 json.dumps(settings, default=str), key,
                  __version__, media.info.frames if media.info else None, now(), owner, now()))
             resumed = False
         if media.current_analysis_id is None:     # a first analysis streams into the library
@@ -189,7 +144,7 @@ def _claim(lib: "Library", media: MediaRecord, detector: str, settings: dict, ag
         return analysis_record(row), resumed
 
 
-def _mark(lib: "Library", analysis_id: int, status: str, error: str = "") -> None:
+def mark(lib: "Library", analysis_id: int, status: str, error: str = "") -> None:
     try:
         with lib.store.write() as tx:
             tx.execute("UPDATE analyses SET status = ?, error = ?, owner = '' WHERE id = ? "
@@ -198,128 +153,68 @@ def _mark(lib: "Library", analysis_id: int, status: str, error: str = "") -> Non
         pass        # e.g. the disk is full: the analysis stays resumable all the same
 
 
-def analyze_into_library(lib: "Library", path: str, *, detector: str = "fused",
-                         settings: dict | None = None, cancel: CancelToken | None = None,
-                         again: bool = False, isolate: bool = False) -> Job[AnalysisRecord]:
-    """Analyse ``path`` into the library, resuming an unfinished run. Returns the analysis record
-    (``skipped=True`` if an identical finished analysis already existed)."""
-    settings = dict(settings or {})
-    media, note = register_media(lib, os.path.abspath(path))
-    if note:
-        yield Progress(0, None, note, Notice(note))
-    record, resumed = _claim(lib, media, detector, settings, again)
-    if record.skipped:
-        return record
-    key = (str(lib.url), record.id)
-    _ACTIVE.add(key)
-    try:
-        from camtag.library import segments
-
-        if segments.has_parts(lib, record.id):     # split by a batch: finish its parts here
-            lib.events.analysis_did_start.emit(record)
-            final = yield from segments.complete_in_process(lib, media, record, path, detector,
-                                                            settings, cancel)
-            return final
-        with lib.store.read() as tx:
-            ids = [r[0] for r in tx.query("SELECT id FROM shots WHERE analysis_id = ? "
-                                          "ORDER BY start_frame", (record.id,))]
-            done_shots = tuple(r.shot for r in load_shots(tx, ids, whole_analysis=True))
-        start = done_shots[-1].end_frame if done_shots else 0
-        lib.events.analysis_did_start.emit(record)
-        if resumed:
-            text = f"resuming at frame {start} ({len(done_shots)} shots kept)"
-            yield Progress(start, record.total_frames, text, Notice(text))
-        result = yield from _run(lib, media, record.id, path, detector, settings, cancel,
-                                 start, done_shots, isolate)
-        final = _finish(lib, media, record.id, detector, settings, result)
-    finally:
-        _ACTIVE.discard(key)
-    return replace(final, resumed_from=start if resumed else 0)
+# -- a running analysis ------------------------------------------------------------------------
+def stored_shots(lib: "Library", analysis_id: int) -> tuple[Shot, ...]:
+    """The shots stored so far, in frame order (what a resumed run keeps)."""
+    with lib.store.read() as tx:
+        ids = [r[0] for r in tx.query("SELECT id FROM shots WHERE analysis_id = ? "
+                                      "ORDER BY start_frame", (analysis_id,))]
+        return tuple(r.shot for r in load_shots(tx, ids, whole_analysis=True))
 
 
-def _run(lib, media, analysis_id, path, detector, settings, cancel, start, done_shots,
-         isolate=False):
-    import inspect
-
-    if isolate:    # a decoder crash or hang fails this file only (camtag.media.guard)
-        from camtag.media.guard import isolated_analyze_job as analyze_job
-    else:
-        from camtag.pipeline import analyze_job
-
-    stored = {s.start_frame for s in done_shots}
-    extra = {}
-    if media.info is not None and "media" in inspect.signature(analyze_job).parameters:
-        extra["media"] = replace(media.info, path=os.path.abspath(path))   # probed at registration
-    job = analyze_job(path, detector=detector, settings=settings, cancel=cancel,
-                      start_frame=start, done_shots=done_shots, poster_dir=lib.poster_dir(media),
-                      **extra)
-    last_beat = time.monotonic()
-    try:
-        while True:
-            try:
-                progress = next(job)
-            except StopIteration as stop:
-                return stop.value
-            shot = progress.partial
-            if isinstance(shot, Shot) and shot.start_frame not in stored:
-                with lib.store.write() as tx:
-                    sid = write_shot(tx, analysis_id, media.id, shot, now())
-                    tx.execute("UPDATE analyses SET frames_done = ?, heartbeat_at = ? WHERE id = ?",
-                               (shot.end_frame, now(), analysis_id))
-                stored.add(shot.start_frame)
-                last_beat = time.monotonic()
-                if sid is not None:
-                    lib.events.shots_did_change.emit(Changes(added_shots=frozenset({sid}),
-                                                             label="analysis"))
-            elif time.monotonic() - last_beat > HEARTBEAT_S:
-                with lib.store.write() as tx:
-                    tx.execute("UPDATE analyses SET heartbeat_at = ? WHERE id = ?", (now(), analysis_id))
-                last_beat = time.monotonic()
-            yield progress
-    except (Cancelled, KeyboardInterrupt, GeneratorExit):
-        _mark(lib, analysis_id, "cancelled")
-        raise
-    except LibraryError:
-        _mark(lib, analysis_id, "failed", "library error")
-        raise
-    except BaseException as exc:
-        _mark(lib, analysis_id, "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise
-    finally:
-        job.close()
+def store_shot(lib: "Library", analysis_id: int, media_id: int, shot: Shot) -> int | None:
+    """One finished shot in its own transaction, with the run's heartbeat (idempotent: None when
+    a shot at that frame is stored already)."""
+    with lib.store.write() as tx:
+        sid = write_shot(tx, analysis_id, media_id, shot, now())
+        tx.execute("UPDATE analyses SET frames_done = ?, heartbeat_at = ? WHERE id = ?",
+                   (shot.end_frame, now(), analysis_id))
+    if sid is not None:
+        lib.events.shots_did_change.emit(Changes(added_shots=frozenset({sid}), label="analysis"))
+    return sid
 
 
-def _finish(lib: "Library", media: MediaRecord, analysis_id: int, detector: str, settings: dict,
-            result) -> AnalysisRecord:
+def heartbeat(lib: "Library", analysis_ids: Sequence[int], owner: str | None = None) -> None:
+    """Refresh the lease of ``owner`` (default: this process) on running analyses."""
+    if not analysis_ids:
+        return
+    marks = ", ".join("?" * len(analysis_ids))
+    with lib.store.write() as tx:
+        tx.execute(f"UPDATE analyses SET heartbeat_at = ? WHERE owner = ? AND status = 'running' "
+                   f"AND id IN ({marks})", (now(), owner or owner_id(), *analysis_ids))
+
+
+def finish(lib: "Library", media: MediaRecord, analysis_id: int, request: AnalysisRequest,
+           result: RunOutcome) -> AnalysisRecord:
     """Store what the streaming missed, the media info and motion curves; promote; all in one go."""
     from camtag.library.carry import promote
 
     added: set[int] = set()
     with lib.store.write() as tx:
         stamp = now()
-        for shot in getattr(result, "shots", ()):
+        for shot in result.shots:
             sid = write_shot(tx, analysis_id, media.id, shot, stamp)
             if sid is not None:
                 added.add(sid)
-        info = getattr(result, "media", None)
+        info = result.media
         if info is not None:
             data = media_to_dict(info)
             data["path"] = media.path
             tx.execute("UPDATE media SET info = ?, fps = ?, frames = ? WHERE id = ?",
                        (json.dumps(data), float(info.rate), info.frames, media.id))
-        motion = getattr(result, "motion", None)
+        motion = result.motion
         if motion is not None:
             tx.execute("INSERT INTO motion_curves (analysis_id, codec, data) VALUES (?, ?, ?) "
                        "ON CONFLICT (analysis_id) DO UPDATE SET codec = excluded.codec, "
                        "data = excluded.data", (analysis_id, curves.CODEC, curves.encode_motion(motion)))
-        problems = list(getattr(result, "warnings", ())) + list(getattr(result, "errors", ()))
+        problems = list(result.warnings) + list(result.errors)
         total = info.frames if info is not None else None
         tx.execute("UPDATE analyses SET status = 'done', finished_at = ?, engine = ?, detector = ?, "
                    "model = ?, warnings = ?, frames_done = coalesce(?, frames_done), "
                    "total_frames = coalesce(?, total_frames), owner = '', heartbeat_at = ? "
                    "WHERE id = ?",
-                   (stamp, getattr(result, "engine", "") or "geometry",
-                    getattr(result, "detector", "") or detector, str(settings.get("model", "")),
+                   (stamp, result.engine or "geometry", result.detector or request.detector,
+                    model_name(request),
                     json.dumps(problems), total, total, stamp, analysis_id))
         touched = promote(tx, media.id, analysis_id, stamp)
         row = tx.one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
@@ -355,6 +250,7 @@ def import_analysis(lib: "Library", analysis, *, media_path: str | None = None) 
     data["path"] = path
     settings = dict(analysis.settings or {})
     detector = analysis.detector or "imported"
+    key = json.dumps({"imported": detector, "settings": settings}, sort_keys=True, default=str)
     stamp = now()
     with lib.store.write() as tx:
         row = tx.one("SELECT * FROM media WHERE path = ?", (path,))
@@ -374,9 +270,10 @@ def import_analysis(lib: "Library", analysis, *, media_path: str | None = None) 
             "settings_key, camtag_version, status, frames_done, total_frames, started_at, "
             "finished_at, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?) RETURNING id",
             (media_id, fp, analysis.engine or "geometry", str(settings.get("model", "")), detector,
-             json.dumps(settings, default=str), settings_key(detector, settings), __version__,
+             json.dumps(settings, default=str), key, __version__,
              info.frames, info.frames, stamp, stamp,
              json.dumps(list(analysis.warnings) + list(analysis.errors))))
+        assert media_id is not None and analysis_id is not None
         for shot in analysis.shots:
             write_shot(tx, analysis_id, media_id, shot, stamp)
         if analysis.motion is not None:
