@@ -107,6 +107,7 @@ def two_clip_template(tmp_path_factory, template_library, shots_dir) -> str:
     """The template library plus a second, small clip's analysis (done once per session)."""
     from camtag.jobs import run_job
     from camtag.library import open_library
+    from camtag.runs import analyze_into_library, make_request
     from camtag.ui.settings import AppSettings
 
     folder = tmp_path_factory.mktemp("two-clip-library")
@@ -114,7 +115,7 @@ def two_clip_template(tmp_path_factory, template_library, shots_dir) -> str:
     settings = AppSettings.from_dict(TEST_SETTINGS).analysis_settings()
     detector = settings.pop("detector")
     with open_library(str(folder / "library.sqlite")) as lib:
-        run_job(lib.analyze(str(shots_dir / SECOND_CLIP), detector=detector, settings=settings))
+        run_job(analyze_into_library(lib, str(shots_dir / SECOND_CLIP), make_request(settings, detector)))
         lib.store.checkpoint()
     return str(folder)
 

@@ -57,7 +57,7 @@ class AppSettings:
 
     # -- derived ---------------------------------------------------------------------------------
     def analysis_settings(self) -> dict:
-        """What the pipeline gets (see camtag.pipeline.AnalysisSettings)."""
+        """What the pipeline gets (see camtag.model.AnalysisRequest)."""
         return {"detector": self.detector, "sensitivity": float(self.sensitivity),
                 "min_shot_seconds": float(self.min_shot_seconds)}
 
