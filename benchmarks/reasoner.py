@@ -7,9 +7,17 @@ tiny-model llama.cpp call (vision encode + decode of a ~1-token-per-byte prompt)
 Anchor in the same run: decoding every frame of the same shots with PyAV (what a naive sampler
 would do); the ratio column is extraction time / that decode.
 
+Work per shot (hardware-independent, issue 17): the tiny random GGUF through the real llama.cpp
+backend in ``thorough`` mode (15 questions), counted by llama.cpp's own perf counters: prompt
+tokens evaluated vs. frame tokens + shared prefix + question suffixes (+ decoded tokens), with
+one prefill per shot and, as the anchor, with a prefill per question (the old behaviour).
+
+Cost table per preset: frames x tokens per frame, prefill tokens, decode steps, projected to
+seconds per shot on an RTX 4090 and an M2 Max from the cited constants below (projections, not
+measurements).
+
 On a GPU with real model files it reports, per backend it finds: seconds per shot, shots/minute,
-generated tokens/s and peak VRAM, with 8 frames at <= 448 px (target: <= 3 s/shot for Q4_K_M on a
-24 GB CUDA card).
+generated tokens/s and peak VRAM.
 
 Run: ``PYTHONPATH=app python benchmarks/reasoner.py [--append]`` (``--append`` adds the output to
 benchmarks/RESULTS.md under "## Reasoner (issue 4)").
@@ -38,7 +46,8 @@ from camtag.model import Shot, Tag, Trace  # noqa: E402
 from camtag.reasoner import create, hardware  # noqa: E402
 from camtag.reasoner.fusion import fuse  # noqa: E402
 from camtag.reasoner.parse import parse  # noqa: E402
-from camtag.reasoner.plan import QuestionPlan  # noqa: E402
+from camtag.reasoner import plan as question_plan  # noqa: E402
+from camtag.reasoner.inputs import PRESETS, budget_from_settings  # noqa: E402
 
 REPLY = ("<observation>Across the frames the background slides steadily to the right while the horizon stays "
          "level; the trees at the left edge leave the frame and new buildings enter on the right.</observation>"
@@ -48,10 +57,10 @@ SHOT_SECONDS = 4
 
 
 def shared_media() -> Path:
-    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[2] / "shared", "/work/shared"):
+    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[2] / "shared"):
         if cand and (Path(cand) / "media").is_dir():
             return Path(cand) / "media"
-    sys.exit("shared/media not found (set CAMTAG_SHARED)")
+    sys.exit("shared/media not found (set CAMTAG_SHARED or put shared/ beside the repository)")
 
 
 def shots_of(media, seconds: int = SHOT_SECONDS) -> list[Shot]:
@@ -116,15 +125,14 @@ def overhead(path: Path, llama=None, cached: bool = False) -> dict:
             t1 = time.perf_counter()
             uris = [data_uri(f) for f in frames]
             t2 = time.perf_counter()
-            plan = QuestionPlan(shot, "plan")
-            q = next(iter(plan))
-            content = [{"type": "image_url", "image_url": {"url": u}} for u in uris] + [{"type": "text", "text": q.text}]
+            qs = question_plan.questions(shot, "plan")
+            content = [[{"type": "image_url", "image_url": {"url": u}} for u in uris] + [{"type": "text", "text": q.text}]
+                       for q in qs]
             t3 = time.perf_counter()
-            plan.record(q, parse(REPLY, q))
-            fuse(shot, plan.answers, model="bench")
+            fuse(shot, [(q, parse(REPLY, q)) for q in qs], model="bench", probs=[{"A": 0.2, "B": 0.8}] * len(qs))
             t4 = time.perf_counter()
             if llama is not None:
-                model_s.append(llama.ask(frames, q).seconds)
+                model_s.append(sum(r.seconds for r in llama.ask_all(frames, qs)))
             extract.append(t1 - t0), encode.append(t2 - t1), prompt.append(t3 - t2), parse_fuse.append(t4 - t3)
             n_frames += len(frames)
             assert content
@@ -160,11 +168,9 @@ def gpu_runs(hw) -> list[str]:
         try:
             for shot in shots:
                 frames = sampler.frames(shot)
-                for q in QuestionPlan(shot, "plan"):
-                    reply = backend.ask(frames, q)
+                for reply in backend.ask_all(frames, question_plan.questions(shot, "thorough")):
                     secs += reply.seconds
                     gen += reply.completion_tokens or 0
-                    break
         finally:
             sampler.close()
         vram = ""
@@ -176,6 +182,84 @@ def gpu_runs(hw) -> list[str]:
         per = secs / len(shots)
         lines.append(f"{name:<13} {backend.model_id}: {per:.2f} s/shot, {60 / per:.1f} shots/min, "
                      f"{gen / secs:.1f} tokens/s, peak VRAM {vram or 'see nvidia-smi'}")
+    return lines
+
+
+def work_counts() -> list[str]:
+    """Tokens llama.cpp evaluates for one 8-frame shot in thorough mode, with and without reuse."""
+    try:
+        import llama_cpp
+
+        from camtag.media.frames import ShotFrame
+        from camtag.reasoner.tiny_models import write_tiny_gguf
+    except ImportError as exc:
+        return [f"work per shot: skipped ({exc})"]
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frames = [ShotFrame(i, i, rng.integers(0, 255, (168, 280, 3), dtype=np.uint8)) for i in range(8)]
+    qs = question_plan.questions(Shot(0, 0, 8), "thorough")
+    lines = ["work per shot (tiny random GGUF, real llama.cpp, 8 frames 280x168, thorough = 15 questions, "
+             "8 answer tokens each):"]
+    with tempfile.TemporaryDirectory() as tmp:
+        model, mmproj = write_tiny_gguf(tmp, seed=1)
+        for reuse in (True, False):
+            b = create("llamacpp", {"model_path": str(model), "mmproj_path": str(mmproj), "n_threads": 1,
+                                    "max_new_tokens": 8, "prefix_reuse": reuse})
+            b.load()
+            p0 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            t0 = time.perf_counter()
+            for _ in b.ask_all(frames, qs):
+                pass
+            secs = time.perf_counter() - t0
+            p1 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            w = dict(b.work)
+            b.close()
+            evaluated = (p1.n_p_eval + p1.n_eval) - (p0.n_p_eval + p0.n_eval)
+            once = w["prefix_tokens"] // w["prefills"]
+            ideal = once + w["suffix_tokens"] + w["decoded_tokens"]
+            lines.append(f"  {'one prefill per shot' if reuse else 'prefill per question (anchor)':<32} "
+                         f"images encoded {w['images']:>3} (frames 8), prefills {w['prefills']:>2}, "
+                         f"prefix {once} tokens, suffixes {w['suffix_tokens']}, decoded {w['decoded_tokens']}; "
+                         f"llama.cpp evaluated {evaluated} = {evaluated / ideal:.2f} x (prefix once + suffixes + "
+                         f"decoded); {secs:.2f} s on this CPU")
+    return lines
+
+
+# Cited constants for the projection (approximate; Qwen2.5-7B Q4_K_M is within ~15 % of LLaMA-7B Q4_0):
+# - RTX 4090, llama.cpp CUDA, LLaMA-7B Q4_0: prompt ~14,000 tokens/s (pp512), generation ~180 tokens/s
+#   (tg128); ggml-org/llama.cpp discussion #15013 "Performance of llama.cpp on NVIDIA CUDA".
+# - M2 Max (38-core GPU), llama.cpp Metal, LLaMA-7B Q4_0: prompt ~671 tokens/s (pp512), generation
+#   ~66 tokens/s (tg128); ggml-org/llama.cpp discussion #4167 "Performance of llama.cpp on Apple Silicon".
+# - Vision tower: Qwen2.5-VL ViT ~0.67 B parameters -> ~1.3 GFLOP per 14x14 patch (4 patches a token);
+#   throughput assumed 40 % of dense FP16 peak: RTX 4090 165 TFLOPS -> 66, M2 Max 13.6 -> 5.4 TFLOPS.
+# - Answer length: ~300 tokens of observation/think/answer (CamReasoner's samples average ~1,026
+#   characters, shared/reference/camreasoner.md section 5); each question's suffix ~150 tokens.
+DEVICES = {"RTX 4090": (14000.0, 180.0, 66e12), "M2 Max": (671.0, 66.0, 5.4e12)}
+ANSWER_TOKENS, SUFFIX_TOKENS, SYSTEM_TOKENS = 300, 150, 30
+BATCH_DECODE_SLOWDOWN = 1.3   # one decode step for 15 sequences vs one (memory-bound at this batch size)
+
+
+def cost_table() -> list[str]:
+    lines = ["cost per shot (projection from cited constants; a 10-s 1080p shot at 1 fps):",
+             f"  {'preset':<6} {'mode':<9} {'frames':>6} {'tok/frame':>9} {'prefill':>8} {'decode':>7}"
+             + "".join(f" {d + ' seq':>14} {d + ' batch':>14}" for d in DEVICES)]
+    for name in PRESETS:
+        b = budget_from_settings({"preset": name})
+        frames = min(b.max_frames, 10)
+        w, h = b.size_for(1920, 1080)
+        per = (w // 28) * (h // 28)
+        for mode, n_q in (("plan", 3), ("thorough", 15)):
+            prefill = SYSTEM_TOKENS + frames * per + n_q * SUFFIX_TOKENS
+            decode = n_q * ANSWER_TOKENS
+            cells = []
+            for pp, tg, flops in DEVICES.values():
+                fixed = frames * per * 4 * 1.3e9 / flops + prefill / pp
+                cells.append(f"{fixed + decode / tg:>13.1f}s")
+                cells.append(f"{fixed + ANSWER_TOKENS * BATCH_DECODE_SLOWDOWN / tg:>13.1f}s")
+            lines.append(f"  {name:<6} {mode:<9} {frames:>6} {per:>9} {prefill:>8} {decode:>7} " + " ".join(cells))
+    lines.append("  seq = questions decoded one after another from the cached prefix (the in-process backends "
+                 "today); batch = the questions decoded together (llama-server -np 15 / vLLM with prefix caching)")
     return lines
 
 
@@ -216,7 +300,8 @@ def run() -> None:
         if not gpu:
             print("NO GPU: CamReasoner-7B speed (s/shot, tokens/s, VRAM) cannot be measured on this machine.")
             print("Measured instead: per-shot pipeline overhead around the model, target <= 50 ms/shot.")
-        print(f"shots of {SHOT_SECONDS} s, 1 fps, <= 8 frames, <= 448x252 px; times in ms per shot; "
+        print(f"shots of {SHOT_SECONDS} s, 1 fps, <= 8 frames, <= 448x252 px (the sampler's own default budget); "
+              "plan-mode questions; times in ms per shot; "
               "open = once per file: file open + packet scan, or [cache] the cache's share of the decode pass")
         cols = ("clip", "size", "shots", "frames", "open", "extract", "encode", "prompt", "parse_fuse", "total",
                 "ratio", "model")
@@ -240,7 +325,12 @@ def run() -> None:
         print(f"overhead per shot, {label}: mean {statistics.mean(t):.1f} ms, worst clip {max(t):.1f} ms "
               f"(target <= 50 ms): {'met' if max(t) <= 50 else 'NOT met'}")
     print("ratio = frame extraction time / decoding every frame of the same shots with PyAV (anchor)")
-    print("model = one tiny random GGUF llama.cpp call on the same frames (n_threads=1), for scale only")
+    print("model = the tiny random GGUF answering the shot's plan-mode questions from one prefill (n_threads=1), "
+          "for scale only")
+    for line in work_counts():
+        print(line)
+    for line in cost_table():
+        print(line)
     if gpu:
         for line in gpu_runs(hw):
             print(line)

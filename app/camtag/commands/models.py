@@ -75,6 +75,14 @@ def _verify(reg, args, settings) -> int:
 
     if args.target and Path(args.target).exists():
         path = Path(args.target).resolve()
+        if path.is_dir():
+            from camtag.reasoner.model_files import folder_problems
+
+            problems = folder_problems(path)
+            if problems:                        # one line per bad file, then stop
+                for line in problems:
+                    print(f"BAD {line}")
+                return 1
         kind = reg.detect_kind(path)
         found = [e for e in reg.entries(settings) if e.path and Path(e.path).resolve() == path]
         targets = found or [ModelEntry(name=path.name, kind=kind, file=path.name, path=str(path))]
@@ -87,8 +95,12 @@ def _verify(reg, args, settings) -> int:
             return 1
     bad = 0
     for entry in targets:
-        result = reg.verify(entry, load=args.load, settings=settings)
-        print(f"{'OK ' if result.ok else 'BAD'} {entry.name}: " + "; ".join(result.lines))
-        bad += not result.ok
+        try:
+            result = reg.verify(entry, load=args.load, settings=settings)
+            ok, lines = result.ok, result.lines
+        except Exception as exc:  # one hostile file must not end the report
+            ok, lines = False, [f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
+        print(f"{'OK ' if ok else 'BAD'} {entry.name}: " + "; ".join(lines))
+        bad += not ok
     sys.stdout.flush()
     return 1 if bad else 0

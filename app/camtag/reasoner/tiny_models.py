@@ -60,7 +60,7 @@ def _reply_parts(reply: str) -> list[str]:
 def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int | None = None,
                     text_arch: str = "qwen2vl", projector: str = "qwen2.5vl_merger",
                     reply: str | None = None, reply_after: tuple[str, ...] = ("\n",),
-                    seed: int = 0) -> tuple[Path, Path]:
+                    seed: int = 0, letter_margin: float | None = None) -> tuple[Path, Path]:
     """Write ``tiny-qwen2vl.gguf`` and ``tiny-mmproj.gguf``. ``projection_dim`` different from
     ``n_embd`` makes a mismatched pair; ``text_arch``/``projector`` make wrong-model files.
 
@@ -68,7 +68,11 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
     state is the last token's embedding, and the output matrix maps each token of the reply to
     the next one (a lookup table in the weights). Greedy decoding after the chat template's
     final newline then emits exactly ``reply`` and stops: a real llama.cpp run whose answer is
-    known in advance. Without ``reply`` the weights are random (garbled output)."""
+    known in advance. Without ``reply`` the weights are random (garbled output).
+
+    ``letter_margin``: where the reply writes the letter after ``<answer>``, the other letter
+    (A for B, B for A) gets a logit that much lower (the final RMS norm scales a one-hot state
+    by sqrt(n_embd), hence the division), so P(letter) = sigmoid(letter_margin)."""
     import gguf
 
     folder = Path(folder)
@@ -123,6 +127,8 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
             embd[ids[tok]] = 0.0                  # the reply starts after the prompt's last token
             embd[ids[tok], k] = 1.0
             out_w[ids[nxt], k] = 10.0
+            if letter_margin is not None and nxt in ("A", "B") and tok.endswith(">"):
+                out_w[ids["B" if nxt == "A" else "A"], k] = 10.0 - letter_margin / np.sqrt(n_embd)
     w.add_tensor("token_embd.weight", embd)
     w.add_tensor("output_norm.weight", np.ones(n_embd, np.float32))
     w.add_tensor("output.weight", out_w)
@@ -194,9 +200,11 @@ def _finish(writer) -> None:
 
 
 def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None,
-                  architecture: str = "Qwen2_5_VLForConditionalGeneration") -> Path:
+                  architecture: str = "Qwen2_5_VLForConditionalGeneration",
+                  letter_margin: float | None = None) -> Path:
     """A tiny random Qwen2.5-VL checkpoint folder (safetensors + processor), ~180 k parameters.
-    ``reply`` scripts it like :func:`write_tiny_gguf` (the reply's parts become added tokens)."""
+    ``reply`` and ``letter_margin`` script it like :func:`write_tiny_gguf` (the reply's parts
+    become added tokens)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
@@ -247,6 +255,10 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
                 embed[cur] = 0.0
                 embed[cur, k] = 1.0
                 head[nxt, k] = 10.0
+                nxt_text = tok.convert_ids_to_tokens(nxt)
+                if letter_margin is not None and nxt_text in ("A", "B") and tok.convert_ids_to_tokens(cur).endswith(">"):
+                    other = tok.convert_tokens_to_ids("B" if nxt_text == "A" else "A")
+                    head[other, k] = 10.0 - letter_margin / 8.0          # sqrt(hidden 64)
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.save_pretrained(folder, safe_serialization=True)
