@@ -1,4 +1,4 @@
-"""`camtag models list | verify [NAME|PATH] | add PATH | pull NAME`: the model files camtag knows."""
+"""`camtag models list | verify [NAME|PATH] | add PATH | pull NAME | synth ARCH`: the model files camtag knows."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("pull", help="download a published model with huggingface_hub (needs internet)")
     p.add_argument("name")
     p.add_argument("--dest", help="folder to download into (default: camtag's model folder)")
+    y = sub.add_parser("synth", help="write a full-size synthetic model (random weights) for speed benchmarks")
+    y.add_argument("arch", choices=("qwen2.5-vl-7b",))
+    y.add_argument("--quant", default="Q4_K_M", choices=("Q4_K_M", "Q8_0", "F16"))
+    y.add_argument("-o", "--out", required=True, help="folder to write the GGUF and mmproj into")
+    y.add_argument("--reduce", type=int, default=1, help=argparse.SUPPRESS)     # tests: N times narrower
     for s in (parser, v, a, p):
         s.add_argument("--models-dir", help="an extra folder to look for model files in")
 
@@ -44,6 +49,8 @@ def run(args) -> int:
             print(f"added {entry.name} ({entry.kind}, {entry.quantization or 'safetensors'}, "
                   f"{entry.size:,} bytes) -> {reg.user_registry_path()}")
             return 0
+        if action == "synth":
+            return _synth(args)
         if action == "pull":
             path = reg.pull(args.name, args.dest, settings=settings)
             entry = reg.add(path, name=args.name)
@@ -104,3 +111,27 @@ def _verify(reg, args, settings) -> int:
         bad += not ok
     sys.stdout.flush()
     return 1 if bad else 0
+
+
+def _synth(args) -> int:
+    import importlib.util
+    import os
+
+    from camtag.cli import UserError
+
+    if importlib.util.find_spec("gguf") is None:
+        raise UserError("writing GGUF files needs the gguf package (pip install 'gguf>=0.10')")
+    from camtag.reasoner import synth
+
+    shapes = synth.shapes_7b()
+    if args.reduce > 1:
+        shapes = synth.reduced(shapes, args.reduce)
+    try:
+        text, proj = synth.write_synthetic(args.out, args.quant, shapes)
+    except OSError as exc:
+        raise UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
+    for path in (text, proj):
+        print(f"wrote {path} ({os.path.getsize(path) / 2**30:.2f} GiB)")
+    print(f"random weights with {args.arch}'s shapes: for speed only. Benchmark it with "
+          f"`python benchmarks/reasoner.py --model {args.out}`")
+    return 0

@@ -178,7 +178,8 @@ class LlamaCppBackend:
             if need > self.n_ctx:
                 raise FramesTooMany(
                     f"preset {self.budget.preset}: {len(frames)} frames need a {need}-token context, the model "
-                    f"was loaded with {self.n_ctx} (lower max_frames, use preset fast or raise n_ctx)")
+                    f"was loaded with {self.n_ctx} (lower max_frames{', use preset fast' if self.budget.preset != 'fast' else ''} "
+                    "or raise n_ctx)")
             llm.reset()
             llm._ctx.kv_cache_clear()
             for chunk in parts:

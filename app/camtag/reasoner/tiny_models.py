@@ -31,7 +31,7 @@ CHAT_TEMPLATE = (
 _MERGES = (("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("a", "n"), ("e", "r"), ("o", "n"))
 
 
-def _byte_symbols() -> list[str]:
+def byte_symbols() -> list[str]:
     """GPT-2 byte-level alphabet: one printable symbol for each of the 256 byte values."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
     out, extra = {}, 0
@@ -46,7 +46,7 @@ def _byte_symbols() -> list[str]:
 
 def _reply_parts(reply: str) -> list[str]:
     """A scripted reply as byte-level token strings: each tag and each text run is one token."""
-    sym = _byte_symbols()
+    sym = byte_symbols()
     out = []
     for part in (p for p in re.split(r"(<[^<>]*>)", reply) if p):
         raw = part.encode("utf-8")
@@ -84,8 +84,8 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
 
     script = _reply_parts(reply) if reply else []
     byte_merge = ["".join(m) for m in _MERGES]
-    extra = [p for p in script if p not in _byte_symbols() and p not in byte_merge]
-    tokens = _byte_symbols() + byte_merge + extra + list(SPECIALS)
+    extra = [p for p in script if p not in byte_symbols() and p not in byte_merge]
+    tokens = byte_symbols() + byte_merge + extra + list(SPECIALS)
     types = [1] * (len(tokens) - len(SPECIALS)) + [3] * len(SPECIALS)
     ids = {t: i for i, t in enumerate(tokens)}
     if len(script) + 2 > n_embd:
@@ -122,7 +122,7 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
     zero_out = bool(script)
     if script:
         chain = script + ["<|im_end|>"]
-        starts = ["".join(_byte_symbols()[b] for b in s.encode()) for s in reply_after]
+        starts = ["".join(byte_symbols()[b] for b in s.encode()) for s in reply_after]
         for k, (tok, nxt) in enumerate([(s, chain[0]) for s in starts] + list(zip(chain, chain[1:]))):
             embd[ids[tok]] = 0.0                  # the reply starts after the prompt's last token
             embd[ids[tok], k] = 1.0

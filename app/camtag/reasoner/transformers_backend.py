@@ -93,6 +93,7 @@ class TransformersBackend:
         self._processor = None
         self._letters = None
         self._eos: set[int] = set()
+        self._cache_kw = "past_key_values"
         self.plan: dict = {}
 
     def folder(self) -> str | None:
@@ -168,7 +169,12 @@ class TransformersBackend:
             raise ReasonerError(f"{folder}: transformers could not load it ({first[:300]})") from None
         proc = self._processor.image_processor
         proc.size = {"shortest_edge": MIN_PIXELS, "longest_edge": self.budget.max_pixels}
-        proc.min_pixels, proc.max_pixels = MIN_PIXELS, self.budget.max_pixels   # the 4.49-4.5x names
+        if transformers_version() < (5, 0):
+            proc.min_pixels, proc.max_pixels = MIN_PIXELS, self.budget.max_pixels   # the 4.x names
+        # the KV cache argument is `cache` from 5.x (``past_key_values`` deprecated), else `past_key_values`
+        import inspect
+
+        self._cache_kw = "cache" if "cache" in inspect.signature(self._model.forward).parameters else "past_key_values"
         tok = self._processor.tokenizer
         self._letters = decoding.LetterIds(lambda t: tok.encode(t, add_special_tokens=False))
         self._eos = {i for i in (tok.eos_token_id, *(tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")))
@@ -194,14 +200,18 @@ class TransformersBackend:
         import torch
 
         with torch.inference_mode():
-            out = self._model(**inputs, past_key_values=cache, use_cache=True, return_dict=True)
-        return out.past_key_values, out.logits[0, -1].float()
+            out = self._model(**inputs, **{self._cache_kw: cache}, use_cache=True, return_dict=True)
+        return (out.cache if self._cache_kw == "cache" else out.past_key_values), out.logits[0, -1].float()
 
     def _prefill(self, frames: Sequence[ShotFrame]):
+        import torch
+
         inputs, tail = self._prefix(frames)
         inputs = inputs.to(self._model.device)
-        cache, _ = self._forward(None, **inputs)
         n = int(inputs["input_ids"].shape[1])
+        # cache_position from 0 makes every version recompute the M-RoPE index (and rope_deltas)
+        # for this shot's frames instead of reusing the previous shot's offset
+        cache, _ = self._forward(None, **inputs, cache_position=torch.arange(n, device=self._model.device))
         self.work["prefills"] += 1
         self.work["images"] += len(frames)
         self.work["prefix_tokens"] += n
@@ -236,7 +246,9 @@ class TransformersBackend:
         import torch
 
         cache, n_prefix, tail = state
-        cache.crop(n_prefix)                    # back to the shot's prefix (frames stay encoded)
+        excess = cache.get_seq_length() - n_prefix
+        if excess > 0:                          # back to the shot's prefix (frames stay encoded);
+            cache.crop(-excess)                 # a negative count removes tokens in 4.x and 5.x alike
         tok = self._processor.tokenizer
         suffix = tok.encode(question.text + tail, add_special_tokens=False)
         device = self._model.device
