@@ -185,6 +185,58 @@ def gpu_runs(hw) -> list[str]:
     return lines
 
 
+def _vram() -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return "n/a (no nvidia-smi)"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10).stdout.strip().splitlines()
+        return out[0] if out else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=("fast", "eval")) -> list[str]:
+    """Seconds per shot with a real-size GGUF pair, per preset, in thorough mode (15 questions)."""
+    import llama_cpp
+    import numpy as np
+
+    from camtag.media.frames import ShotFrame
+
+    ggufs = sorted(folder.glob("*.gguf"))
+    proj = next((p for p in ggufs if "mmproj" in p.name), None)
+    text = next((p for p in ggufs if "mmproj" not in p.name), None)
+    if not (proj and text):
+        return [f"{folder}: no GGUF + mmproj pair"]
+    lines = [f"model speed: {text.name} + {proj.name}, thorough (15 questions, <= {max_new_tokens} answer tokens "
+             f"each), {n_shots} shots of 1080p-sized "
+             f"random frames, llama.cpp GPU offload: {bool(llama_cpp.llama_supports_gpu_offload())}"]
+    rng = np.random.default_rng(0)
+    for preset in presets:
+        b = create("llamacpp", {"model_path": str(text), "mmproj_path": str(proj), "preset": preset,
+                                "max_frames": 10, "max_new_tokens": max_new_tokens})
+        w, h = b.budget.size_for(1920, 1080)
+        frames = [ShotFrame(i, i, rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for i in range(10)]
+        b.load()
+        qs = question_plan.questions(Shot(0, 0, 1), "thorough")
+        p0 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+        t0 = time.perf_counter()
+        for _ in range(n_shots):
+            for _ in b.ask_all(frames, qs):
+                pass
+        secs = (time.perf_counter() - t0) / n_shots
+        p1 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+        pp = (p1.n_p_eval - p0.n_p_eval) / max(1e-9, (p1.t_p_eval_ms - p0.t_p_eval_ms) / 1e3)
+        tg = (p1.n_eval - p0.n_eval) / max(1e-9, (p1.t_eval_ms - p0.t_eval_ms) / 1e3)
+        lines.append(f"  {preset:<5} 10 frames {w}x{h}: {secs:.2f} s/shot, {60 / secs:.1f} shots/min, prompt "
+                     f"{pp:.0f} tokens/s, generation {tg:.1f} tokens/s, VRAM used {_vram()}, n_ctx {b.n_ctx}")
+        b.close()
+    return lines
+
+
 def work_counts() -> list[str]:
     """Tokens llama.cpp evaluates for one 8-frame shot in thorough mode, with and without reuse."""
     try:
@@ -266,10 +318,21 @@ def cost_table() -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--append", action="store_true", help="append the output to benchmarks/RESULTS.md")
+    ap.add_argument("--model", help="a folder with a GGUF + mmproj pair (e.g. `camtag models synth ... -o DIR`): "
+                                    "measure seconds per shot, tokens/s and VRAM with it instead")
+    ap.add_argument("--shots", type=int, default=3, help="shots to time with --model")
+    ap.add_argument("--max-new-tokens", type=int, default=300,
+                    help="answer tokens a question with --model (random weights never close </answer>; ~300 is "
+                         "CamReasoner's typical O-T-A length)")
+    ap.add_argument("--presets", default="fast,eval", help="presets to time with --model")
     args = ap.parse_args()
     out = io.StringIO()
     with redirect_stdout(out):
-        run()
+        if args.model:
+            for line in model_speed(Path(args.model), args.shots, args.max_new_tokens, args.presets.split(",")):
+                print(line)
+        else:
+            run()
     text = out.getvalue()
     print(text, end="")
     if args.append:

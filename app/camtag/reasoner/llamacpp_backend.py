@@ -33,6 +33,8 @@ from camtag.reasoner.inputs import budget_from_settings, image_bytes
 from camtag.reasoner.model_files import check_gguf_pair
 from camtag.reasoner.prompts import Question
 
+TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
+
 from camtag.reasoner.llamacpp_support import (  # noqa: F401  (re-exported)
     MIN_VERSION, TESTED_BELOW, TEMPLATE_TOKENS, context_size, frames_handler_class, llama_cpp_status,
     longest_prompt_tokens, quiet_native_logs)
@@ -248,7 +250,7 @@ class LlamaCppBackend:
             if tok in self._eog:
                 break
             out.append(tok)
-            text = llm.detokenize(out).decode("utf-8", "ignore")
+            text = llm.detokenize(out[-TAIL_TOKENS:]).decode("utf-8", "ignore")    # O(1) a step
             if decoding.finished(text):
                 break
             if len(out) >= self.max_new_tokens:
@@ -256,6 +258,7 @@ class LlamaCppBackend:
                 break
             llm.eval([tok])
             self.work["decoded_tokens"] += 1
+        text = llm.detokenize(out).decode("utf-8", "ignore")
         return Reply(text, 0.0, start_pos + len(suffix), len(out), letter_probs=watch.probs,
                      problems=tuple(problems))
 

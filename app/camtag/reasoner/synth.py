@@ -118,7 +118,7 @@ def _blocks(qtype, n_blocks: int, rng) -> np.ndarray:
     return np.resize(pool, (n_blocks, size))
 
 
-def _text_tensors(s: Shapes) -> list[tuple[str, tuple[int, ...], str]]:
+def text_tensors(s: Shapes) -> list[tuple[str, tuple[int, ...], str]]:
     """(name, torch-order shape, kind): kind "q" quantized, "qbig" embeddings/output, "f32" norms/biases."""
     kv = s.kv_heads * s.head_dim
     out = [("token_embd.weight", (s.vocab, s.hidden), "qbig"), ("output_norm.weight", (s.hidden,), "f32"),
@@ -134,7 +134,7 @@ def _text_tensors(s: Shapes) -> list[tuple[str, tuple[int, ...], str]]:
     return out
 
 
-def _vision_tensors(s: Shapes) -> list[tuple[str, tuple[int, ...], str]]:
+def vision_tensors(s: Shapes) -> list[tuple[str, tuple[int, ...], str]]:
     v, merged = s.v_hidden, s.v_hidden * 4
     out = [("v.patch_embd.weight", (v, 3, s.patch, s.patch), "f16"),
            ("v.patch_embd.weight.1", (v, 3, s.patch, s.patch), "f16")]
@@ -236,7 +236,7 @@ def write_synthetic(out_dir: str | Path, quant: str = "Q4_K_M", shapes: Shapes |
     w.add_uint32("tokenizer.ggml.padding_token_id", ids["<|endoftext|>"])
     w.add_bool("tokenizer.ggml.add_bos_token", False)
     w.add_string("tokenizer.chat_template", CHAT_TEMPLATE)
-    _stream(w, _text_tensors(s), quant, rng)
+    _stream(w, text_tensors(s), quant, rng)
 
     w = gguf.GGUFWriter(str(proj_path), "clip")
     w.add_string("general.name", f"synthetic Qwen2.5-VL projector ({tag}, random weights)")
@@ -252,5 +252,5 @@ def write_synthetic(out_dir: str | Path, quant: str = "Q4_K_M", shapes: Shapes |
     w.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-6)
     w.add_array("clip.vision.image_mean", [0.48145466, 0.4578275, 0.40821073])
     w.add_array("clip.vision.image_std", [0.26862954, 0.26130258, 0.27577711])
-    _stream(w, _vision_tensors(s), "F16", rng)
+    _stream(w, vision_tensors(s), "F16", rng)
     return text_path, proj_path

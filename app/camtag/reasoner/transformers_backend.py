@@ -267,7 +267,7 @@ class TransformersBackend:
             if nxt in self._eos:
                 break
             out.append(nxt)
-            text = tok.decode(out, skip_special_tokens=True)
+            text = tok.decode(out[-24:], skip_special_tokens=True)       # the tail: O(1) a step
             if decoding.finished(text):
                 break
             if len(out) >= self.max_new_tokens:
@@ -277,6 +277,7 @@ class TransformersBackend:
                                           cache_position=torch.tensor([n], device=device))
             n += 1
             self.work["decoded_tokens"] += 1
+        text = tok.decode(out, skip_special_tokens=True)
         return Reply(text, 0.0, n_prefix + len(suffix), len(out), letter_probs=watch.probs, problems=tuple(problems))
 
     def close(self) -> None:
