@@ -156,3 +156,25 @@ def test_bad_folders_are_refused_with_one_line(folder, tmp_path):
 
     with pytest.raises(ReasonerError, match="needs CUDA"):
         create("transformers", {"hf_model_dir": str(folder), "quantization": "4bit"}).load()
+
+
+@pytest.mark.parametrize("env", ["CAMTAG_TRANSFORMERS_FLOOR", "CAMTAG_TRANSFORMERS_DTYPE_SWITCH"])
+def test_declared_floor_and_the_dtype_switch_run_the_same_path(env):
+    """``pip install --target DIR --no-deps transformers==4.49.0 tokenizers==0.21.4 huggingface_hub==0.36.0``
+    (the floor in pyproject) or ``transformers==4.56.2 tokenizers==0.22.1 ...`` (first ``dtype=``
+    version, CamReasoner's evaluation), then point the variable at DIR: the whole backend path on tiny
+    models that version writes itself runs in a subprocess with DIR first on sys.path."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = os.environ.get(env)
+    if not folder:
+        pytest.skip(f"{env} is not set (a pip --target folder with another transformers; no download in tests)")
+    here = Path(__file__).resolve().parent
+    env_vars = {**os.environ, "PYTHONPATH": os.pathsep.join([folder, str(here.parents[1] / "app")]),
+                "OMP_WAIT_POLICY": "PASSIVE"}
+    out = subprocess.run([sys.executable, str(here / "transformers_floor_check.py")], env=env_vars,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.startswith("OK "), out.stderr[-2000:]

@@ -208,7 +208,11 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor)
+    try:                                     # a separate video processor from transformers 4.52
+        from transformers import Qwen2VLVideoProcessor
+    except ImportError:
+        Qwen2VLVideoProcessor = None
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -220,6 +224,10 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     corpus = ["<observation>The camera pans to the left.</observation><think>Frames shift.</think>"
               "<answer>B</answer>", "Does the camera pan to the left? Options: A. No B. Yes"] * 20
     bpe.train_from_iterator(corpus, trainer)
+    from camtag.reasoner.transformers_backend import transformers_version
+
+    if transformers_version() < (5, 0):      # the 4.x processor insists on a Qwen2 tokenizer class
+        from transformers import Qwen2TokenizerFast as PreTrainedTokenizerFast  # noqa: F811
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                   unk_token=None, model_max_length=32768)
     parts = [p for p in re.split(r"(<[^<>]*>)", reply) if p] if reply else []
@@ -229,19 +237,20 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     ids = {t: tok.convert_tokens_to_ids(t) for t in SPECIALS}
 
     torch.manual_seed(seed)
-    config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
-                                          "mrope_section": [2, 3, 3]},
-                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
-                         pad_token_id=ids["<|endoftext|>"]),
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56,
-                           fullatt_block_indexes=[1]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        architectures=[architecture])
+    text = dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
+    special = dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                   vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+    vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
+                  spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
+    if transformers_version() >= (5, 0):     # text_config + rope_parameters
+        text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+        config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, architectures=[architecture], **special)
+    else:                                    # 4.x: flat text keys + rope_scaling
+        config = Qwen2_5_VLConfig(**text, rope_theta=10000.0,
+                                  rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
+                                  vision_config=vision, architectures=[architecture], **special)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
     if parts:
         chain = [tok.convert_tokens_to_ids("\u010a")] + [tok.convert_tokens_to_ids(p) for p in parts] + [ids["<|im_end|>"]]
@@ -262,7 +271,8 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.save_pretrained(folder, safe_serialization=True)
+    extra = {"video_processor": Qwen2VLVideoProcessor()} if Qwen2VLVideoProcessor is not None else {}
     processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tok,
-                                    video_processor=Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
+                                    chat_template=CHAT_TEMPLATE, **extra)
     processor.save_pretrained(folder)
     return folder

@@ -79,6 +79,11 @@ def device_plan(torch, settings: dict) -> dict:
     return {"device": "cpu", "dtype": torch.float32, "four_bit": False, "why": "CPU, float32 (slow for 7B)"}
 
 
+def _mrope(positions):
+    """Text positions as Qwen2.5-VL's (3, batch 1, length) M-RoPE ids (same value on every axis)."""
+    return positions.view(1, 1, -1).repeat(3, 1, 1)
+
+
 class TransformersBackend:
     name = "transformers"
 
@@ -212,10 +217,14 @@ class TransformersBackend:
         # cache_position from 0 makes every version recompute the M-RoPE index (and rope_deltas)
         # for this shot's frames instead of reusing the previous shot's offset
         cache, _ = self._forward(None, **inputs, cache_position=torch.arange(n, device=self._model.device))
+        inner = self._model.model if hasattr(self._model.model, "rope_deltas") else self._model
+        # text after the frames sits at M-RoPE position (cache index + rope_deltas) on all 3 axes;
+        # passing it explicitly avoids each version's own fallback (4.56 adds in place into an expand())
+        delta = int(inner.rope_deltas.reshape(-1)[0]) if inner.rope_deltas is not None else 0
         self.work["prefills"] += 1
         self.work["images"] += len(frames)
         self.work["prefix_tokens"] += n
-        return cache, n, tail
+        return cache, n, tail, delta
 
     def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
         self.load()
@@ -245,7 +254,7 @@ class TransformersBackend:
     def _answer(self, state, question: Question) -> Reply:
         import torch
 
-        cache, n_prefix, tail = state
+        cache, n_prefix, tail, delta = state
         excess = cache.get_seq_length() - n_prefix
         if excess > 0:                          # back to the shot's prefix (frames stay encoded);
             cache.crop(-excess)                 # a negative count removes tokens in 4.x and 5.x alike
@@ -254,7 +263,7 @@ class TransformersBackend:
         device = self._model.device
         ids = torch.tensor([suffix], device=device)
         pos = torch.arange(n_prefix, n_prefix + len(suffix), device=device)
-        cache, logits = self._forward(cache, input_ids=ids, cache_position=pos)
+        cache, logits = self._forward(cache, input_ids=ids, cache_position=pos, position_ids=_mrope(pos + delta))
         self.work["suffix_tokens"] += len(suffix)
         self.work["questions"] += 1
         watch = decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters])
@@ -273,8 +282,9 @@ class TransformersBackend:
             if len(out) >= self.max_new_tokens:
                 problems.append(f"no </answer> within {self.max_new_tokens} tokens")
                 break
+            step = torch.tensor([n], device=device)
             cache, logits = self._forward(cache, input_ids=torch.tensor([[nxt]], device=device),
-                                          cache_position=torch.tensor([n], device=device))
+                                          cache_position=step, position_ids=_mrope(step + delta))
             n += 1
             self.work["decoded_tokens"] += 1
         text = tok.decode(out, skip_special_tokens=True)
