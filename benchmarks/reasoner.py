@@ -126,8 +126,8 @@ def overhead(path: Path, llama=None, cached: bool = False) -> dict:
             uris = [data_uri(f) for f in frames]
             t2 = time.perf_counter()
             qs = question_plan.questions(shot, "plan")
-            content = [[{"type": "image_url", "image_url": {"url": u}} for u in uris] + [{"type": "text", "text": q.text}]
-                       for q in qs]
+            images = [{"type": "image_url", "image_url": {"url": u}} for u in uris]
+            content = [[*images, {"type": "text", "text": q.text}] for q in qs]
             t3 = time.perf_counter()
             fuse(shot, [(q, parse(REPLY, q)) for q in qs], model="bench", probs=[{"A": 0.2, "B": 0.8}] * len(qs))
             t4 = time.perf_counter()

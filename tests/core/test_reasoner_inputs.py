@@ -96,7 +96,8 @@ def test_calibration_file_and_fit(tmp_path):
     path = tmp_path / "cal.json"
     calibration.save(calibration.Calibration({"pan_left": calibration.Scale(2.0, 0.5)}), path)
     doc = json.loads(path.read_text())
-    assert doc["schema"] == "camtag.calibration/1" and doc["primitives"]["pan_left"] == {"temperature": 2.0, "offset": 0.5}
+    assert doc["schema"] == "camtag.calibration/1"
+    assert doc["primitives"]["pan_left"] == {"temperature": 2.0, "offset": 0.5}
     assert calibration.load(path).logit("pan_left", 0.8) == pytest.approx(math.log(4) / 2 + 0.5)
     for bad in ({"schema": "x"}, {"schema": calibration.SCHEMA, "primitives": {"warp": {}}},
                 {"schema": calibration.SCHEMA, "primitives": {"pan_left": {"temperature": 0, "offset": 0}}}):

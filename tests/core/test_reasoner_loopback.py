@@ -13,14 +13,11 @@ import urllib.request
 import numpy as np
 import pytest
 
-from camtag.jobs import run_job
 from camtag.loopback import LoopbackError, is_loopback_address, request
 from camtag.media.frames import ShotFrame
-from camtag.reasoner import create, reason_job
+from camtag.reasoner import create
 from camtag.reasoner.base import FramesTooMany
 from camtag.reasoner.prompts import binary
-
-from reasoner_support import geo_shot
 
 REPLY = "<observation>The scene slides.</observation><think>Content moves right.</think><answer>B"
 

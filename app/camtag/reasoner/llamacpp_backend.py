@@ -33,11 +33,11 @@ from camtag.reasoner.inputs import budget_from_settings, image_bytes
 from camtag.reasoner.model_files import check_gguf_pair
 from camtag.reasoner.prompts import Question
 
-TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
-
 from camtag.reasoner.llamacpp_support import (  # noqa: F401  (re-exported)
     MIN_VERSION, TESTED_BELOW, TEMPLATE_TOKENS, context_size, frames_handler_class, llama_cpp_status,
     longest_prompt_tokens, quiet_native_logs)
+
+TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
 
 
 class LlamaCppBackend:
@@ -180,8 +180,8 @@ class LlamaCppBackend:
             if need > self.n_ctx:
                 raise FramesTooMany(
                     f"preset {self.budget.preset}: {len(frames)} frames need a {need}-token context, the model "
-                    f"was loaded with {self.n_ctx} (lower max_frames{', use preset fast' if self.budget.preset != 'fast' else ''} "
-                    "or raise n_ctx)")
+                    f"was loaded with {self.n_ctx} (lower max_frames"
+                    f"{', use preset fast' if self.budget.preset != 'fast' else ''} or raise n_ctx)")
             llm.reset()
             llm._ctx.kv_cache_clear()
             for chunk in parts:

@@ -71,7 +71,8 @@ def regular_file(path: str | os.PathLike) -> int:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: {'file not found' if isinstance(exc, FileNotFoundError) else exc.strerror}") from None
+        why = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise ModelFileError(f"{os.fspath(path)}: {why}") from None
     if not stat.S_ISREG(st.st_mode):
         raise ModelFileError(f"{os.fspath(path)}: not a regular file (a pipe, device or folder); refusing to read it")
     return st.st_size

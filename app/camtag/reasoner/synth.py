@@ -181,8 +181,8 @@ def _stream(writer, specs, quant: str, rng) -> None:
     for name, arr_shape, dtype, qtype, kind in plan:
         n = int(np.prod(arr_shape))
         if dtype == np.float32:
-            arr = np.ones(arr_shape, np.float32) if name.endswith(("norm.weight", "ln1.weight", "ln2.weight",
-                                                                   "post_ln.weight")) else np.zeros(arr_shape, np.float32)
+            norm = name.endswith(("norm.weight", "ln1.weight", "ln2.weight", "post_ln.weight"))
+            arr = np.ones(arr_shape, np.float32) if norm else np.zeros(arr_shape, np.float32)
         elif dtype == np.float16:
             arr = np.resize(pool16, n).reshape(arr_shape)
         else:

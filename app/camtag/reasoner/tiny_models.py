@@ -253,7 +253,8 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
                                   vision_config=vision, architectures=[architecture], **special)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
     if parts:
-        chain = [tok.convert_tokens_to_ids("\u010a")] + [tok.convert_tokens_to_ids(p) for p in parts] + [ids["<|im_end|>"]]
+        chain = ([tok.convert_tokens_to_ids("\u010a")] + [tok.convert_tokens_to_ids(p) for p in parts]
+                 + [ids["<|im_end|>"]])
         with torch.no_grad():
             for name, param in model.named_parameters():
                 if name.endswith(("self_attn.o_proj.weight", "mlp.down_proj.weight")) and "visual" not in name:
@@ -265,7 +266,8 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
                 embed[cur, k] = 1.0
                 head[nxt, k] = 10.0
                 nxt_text = tok.convert_ids_to_tokens(nxt)
-                if letter_margin is not None and nxt_text in ("A", "B") and tok.convert_ids_to_tokens(cur).endswith(">"):
+                after_tag = tok.convert_ids_to_tokens(cur).endswith(">")
+                if letter_margin is not None and nxt_text in ("A", "B") and after_tag:
                     other = tok.convert_tokens_to_ids("B" if nxt_text == "A" else "A")
                     head[other, k] = 10.0 - letter_margin / 8.0          # sqrt(hidden 64)
     model.generation_config.eos_token_id = ids["<|im_end|>"]

@@ -182,7 +182,8 @@ class TransformersBackend:
         self._cache_kw = "cache" if "cache" in inspect.signature(self._model.forward).parameters else "past_key_values"
         tok = self._processor.tokenizer
         self._letters = decoding.LetterIds(lambda t: tok.encode(t, add_special_tokens=False))
-        self._eos = {i for i in (tok.eos_token_id, *(tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")))
+        ends = (tok.eos_token_id, *(tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")))
+        self._eos = {i for i in ends
                      if isinstance(i, int) and i >= 0 and i != tok.unk_token_id}
         visual = self._model.visual if hasattr(self._model, "visual") else self._model.model.visual
         visual.register_forward_hook(self._count_vision, with_kwargs=True)
@@ -241,7 +242,8 @@ class TransformersBackend:
             except torch.cuda.OutOfMemoryError:
                 state = None
                 torch.cuda.empty_cache()
-                raise FramesTooMany(f"out of GPU memory with {len(frames)} frames at preset {self.budget.preset}") from None
+                raise FramesTooMany(f"out of GPU memory with {len(frames)} frames at preset "
+                                    f"{self.budget.preset}") from None
             except (RuntimeError, ValueError, IndexError) as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise ReasonerError(f"transformers generation failed: {first[:300]}", fatal=False) from None
