@@ -178,3 +178,33 @@ def test_declared_floor_and_the_dtype_switch_run_the_same_path(env):
     out = subprocess.run([sys.executable, str(here / "transformers_floor_check.py")], env=env_vars,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.startswith("OK "), out.stderr[-2000:]
+
+
+def test_out_of_memory_on_a_long_shot_retries_with_fewer_frames(folder, monkeypatch):
+    """CUDA OOM during the prefill (simulated: no GPU here) becomes FramesTooMany; the job asks
+    again with half the frames, says so in the trace and keeps the geometric tags."""
+    import torch
+
+    media = probe(media_path("camera", "camerabench_2uIa-XMJC0.5.3.gif"))
+    b = create("transformers", {"hf_model_dir": str(folder), **FAST})
+    b.load()
+    real = b._prefill
+    sizes = []
+
+    def prefill(frames):
+        sizes.append(len(frames))
+        if len(frames) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real(frames)
+
+    monkeypatch.setattr(b, "_prefill", prefill)
+    try:
+        shot = geo_shot(0, 0, media.frames, tilt_down=0.8)
+        out = run_job(reason_job(media, [shot], b))
+    finally:
+        b.close()
+    assert sizes[0] > 2 and sizes[-1] == 2
+    rec = out[0].evidence["reasoner"]
+    assert rec["done"] and len(rec["answers"]) == 3
+    assert any("out of GPU memory" in p and "asked again with" in p for p in out[0].traces[0].problems)
+    assert "tilt_down" in {t.id for t in out[0].tags}
