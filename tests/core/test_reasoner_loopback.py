@@ -174,3 +174,36 @@ def test_context_too_small_retries_with_fewer_frames_then_keeps_geometry(fake):
     assert len(Fake.seen) == 3                                        # 8, 4, then 2 frames
     with pytest.raises(FramesTooMany):
         b.ask(frames(2), binary("Pan_Left"))
+
+
+def test_parallel_questions_after_the_first_one_fills_the_cache(fake):
+    import time
+
+    state = {"now": 0, "max": 0, "order": []}
+    lock = threading.Lock()
+    original = Fake.do_POST
+
+    def slow_post(self):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+            state["order"].append(state["now"])
+        time.sleep(0.2)
+        try:
+            original(self)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    Fake.do_POST = slow_post
+    try:
+        Fake.script = [choice(0.9), choice(0.8), choice(0.7), choice(0.6)]
+        b = create("server", {"server_url": fake, "server_parallel": 4})
+        qs = [binary("Move_Left"), binary("Pan_Left"), binary("Pan_Right"), binary("Static")]
+        replies = list(b.ask_all(frames(3), qs))
+    finally:
+        Fake.do_POST = original
+    assert len(replies) == 4 and all(r.letter_probs for r in replies)
+    assert state["order"][0] == 1 and state["max"] == 3        # the first alone, then three together
+    texts = [body["messages"][-1]["content"][-1]["text"] for body in Fake.seen]
+    assert texts[0] == qs[0].text and sorted(texts[1:]) == sorted(q.text for q in qs[1:])

@@ -2,7 +2,7 @@
 
 ``settings`` keys (all optional): ``engine``, ``model_path``/``mmproj_path`` (llamacpp),
 ``hf_model_dir`` (transformers), ``server_url``/``server_model``/``server_api_key``/
-``server_timeout``/``server_allow_remote``/``server_logprobs`` (server), ``models_dir``,
+``server_timeout``/``server_allow_remote``/``server_logprobs``/``server_parallel`` (server), ``models_dir``,
 ``preset`` ("fast" | "eval", see :mod:`camtag.reasoner.inputs`), ``max_frames`` and
 ``max_pixels`` (override the preset), ``max_new_tokens`` (1024), ``prefix_reuse`` (True),
 ``calibration`` (path of a calibration JSON, :mod:`camtag.reasoner.calibration`),

@@ -106,11 +106,31 @@ class ServerBackend:
         self._loaded = True
 
     def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
+        """The first question alone (the server caches the shot's prefix), then, with
+        ``server_parallel`` > 1, the others in flight together so a batching server (vLLM with
+        prefix caching, llama-server ``-np N`` with a unified KV cache) decodes them as one batch."""
         self.load()
         self.work["shots"] += 1
         images = [{"type": "image_url", "image_url": {"url": image_uri(f, self.budget.lossless)}} for f in frames]
-        for n, question in enumerate(questions):
-            yield self._ask(images, question, first=n == 0, n_frames=len(frames))
+        if not questions:
+            return
+        yield self._ask(images, questions[0], first=True, n_frames=len(frames))
+        rest = list(questions[1:])
+        parallel = max(1, int(self.settings.get("server_parallel", 1)))
+        if parallel == 1 or len(rest) < 2:
+            for question in rest:
+                yield self._ask(images, question, first=False, n_frames=len(frames))
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(parallel, len(rest)), thread_name_prefix="camtag-server") as pool:
+            futures = [pool.submit(self._ask, images, q, first=False, n_frames=len(frames)) for q in rest]
+            try:
+                for future in futures:
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
 
     def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
         return next(iter(self.ask_all(frames, [question])))
