@@ -7,12 +7,20 @@ tiny-model llama.cpp call (vision encode + decode of a ~1-token-per-byte prompt)
 Anchor in the same run: decoding every frame of the same shots with PyAV (what a naive sampler
 would do); the ratio column is extraction time / that decode.
 
+Work per shot (hardware-independent, issue 17): the tiny random GGUF through the real llama.cpp
+backend in ``thorough`` mode (15 questions), counted by llama.cpp's own perf counters: prompt
+tokens evaluated vs. frame tokens + shared prefix + question suffixes (+ decoded tokens), with
+one prefill per shot and, as the anchor, with a prefill per question (the old behaviour).
+
+Cost table per preset: frames x tokens per frame, prefill tokens, decode steps, projected to
+seconds per shot on an RTX 4090 and an M2 Max from the cited constants below (projections, not
+measurements).
+
 On a GPU with real model files it reports, per backend it finds: seconds per shot, shots/minute,
-generated tokens/s and peak VRAM, with 8 frames at <= 448 px (target: <= 3 s/shot for Q4_K_M on a
-24 GB CUDA card).
+generated tokens/s and peak VRAM.
 
 Run: ``PYTHONPATH=app python benchmarks/reasoner.py [--append]`` (``--append`` adds the output to
-benchmarks/RESULTS.md under "## Reasoner (issue 4)").
+benchmarks/RESULTS.md under "## Reasoner engine II (issue 17)").
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from camtag.model import Shot, Tag, Trace  # noqa: E402
 from camtag.reasoner import create, hardware  # noqa: E402
 from camtag.reasoner.fusion import fuse  # noqa: E402
 from camtag.reasoner.parse import parse  # noqa: E402
-from camtag.reasoner.plan import QuestionPlan  # noqa: E402
+from camtag.reasoner import plan as question_plan  # noqa: E402
+from camtag.reasoner.inputs import PRESETS, budget_from_settings  # noqa: E402
 
 REPLY = ("<observation>Across the frames the background slides steadily to the right while the horizon stays "
          "level; the trees at the left edge leave the frame and new buildings enter on the right.</observation>"
@@ -48,10 +57,10 @@ SHOT_SECONDS = 4
 
 
 def shared_media() -> Path:
-    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[2] / "shared", "/work/shared"):
+    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[2] / "shared"):
         if cand and (Path(cand) / "media").is_dir():
             return Path(cand) / "media"
-    sys.exit("shared/media not found (set CAMTAG_SHARED)")
+    sys.exit("shared/media not found (set CAMTAG_SHARED or put shared/ beside the repository)")
 
 
 def shots_of(media, seconds: int = SHOT_SECONDS) -> list[Shot]:
@@ -116,15 +125,14 @@ def overhead(path: Path, llama=None, cached: bool = False) -> dict:
             t1 = time.perf_counter()
             uris = [data_uri(f) for f in frames]
             t2 = time.perf_counter()
-            plan = QuestionPlan(shot, "plan")
-            q = next(iter(plan))
-            content = [{"type": "image_url", "image_url": {"url": u}} for u in uris] + [{"type": "text", "text": q.text}]
+            qs = question_plan.questions(shot, "plan")
+            images = [{"type": "image_url", "image_url": {"url": u}} for u in uris]
+            content = [[*images, {"type": "text", "text": q.text}] for q in qs]
             t3 = time.perf_counter()
-            plan.record(q, parse(REPLY, q))
-            fuse(shot, plan.answers, model="bench")
+            fuse(shot, [(q, parse(REPLY, q)) for q in qs], model="bench", probs=[{"A": 0.2, "B": 0.8}] * len(qs))
             t4 = time.perf_counter()
             if llama is not None:
-                model_s.append(llama.ask(frames, q).seconds)
+                model_s.append(sum(r.seconds for r in llama.ask_all(frames, qs)))
             extract.append(t1 - t0), encode.append(t2 - t1), prompt.append(t3 - t2), parse_fuse.append(t4 - t3)
             n_frames += len(frames)
             assert content
@@ -160,11 +168,9 @@ def gpu_runs(hw) -> list[str]:
         try:
             for shot in shots:
                 frames = sampler.frames(shot)
-                for q in QuestionPlan(shot, "plan"):
-                    reply = backend.ask(frames, q)
+                for reply in backend.ask_all(frames, question_plan.questions(shot, "thorough")):
                     secs += reply.seconds
                     gen += reply.completion_tokens or 0
-                    break
         finally:
             sampler.close()
         vram = ""
@@ -179,19 +185,161 @@ def gpu_runs(hw) -> list[str]:
     return lines
 
 
+def _vram() -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return "n/a (no nvidia-smi)"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10).stdout.strip().splitlines()
+        return out[0] if out else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=("fast", "eval")) -> list[str]:
+    """Seconds per shot with a real-size GGUF pair, per preset, in thorough mode (15 questions)."""
+    import llama_cpp
+    import numpy as np
+
+    from camtag.media.frames import ShotFrame
+
+    ggufs = sorted(folder.glob("*.gguf"))
+    proj = next((p for p in ggufs if "mmproj" in p.name), None)
+    text = next((p for p in ggufs if "mmproj" not in p.name), None)
+    if not (proj and text):
+        return [f"{folder}: no GGUF + mmproj pair"]
+    lines = [f"model speed: {text.name} + {proj.name}, thorough (15 questions, <= {max_new_tokens} answer tokens "
+             f"each), {n_shots} shots of 1080p-sized "
+             f"random frames, llama.cpp GPU offload: {bool(llama_cpp.llama_supports_gpu_offload())}"]
+    rng = np.random.default_rng(0)
+    for preset in presets:
+        b = create("llamacpp", {"model_path": str(text), "mmproj_path": str(proj), "preset": preset,
+                                "max_frames": 10, "max_new_tokens": max_new_tokens})
+        w, h = b.budget.size_for(1920, 1080)
+        frames = [ShotFrame(i, i, rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for i in range(10)]
+        b.load()
+        qs = question_plan.questions(Shot(0, 0, 1), "thorough")
+        p0 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+        t0 = time.perf_counter()
+        for _ in range(n_shots):
+            for _ in b.ask_all(frames, qs):
+                pass
+        secs = (time.perf_counter() - t0) / n_shots
+        p1 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+        pp = (p1.n_p_eval - p0.n_p_eval) / max(1e-9, (p1.t_p_eval_ms - p0.t_p_eval_ms) / 1e3)
+        tg = (p1.n_eval - p0.n_eval) / max(1e-9, (p1.t_eval_ms - p0.t_eval_ms) / 1e3)
+        lines.append(f"  {preset:<5} 10 frames {w}x{h}: {secs:.2f} s/shot, {60 / secs:.1f} shots/min, prompt "
+                     f"{pp:.0f} tokens/s, generation {tg:.1f} tokens/s, VRAM used {_vram()}, n_ctx {b.n_ctx}")
+        b.close()
+    return lines
+
+
+def work_counts() -> list[str]:
+    """Tokens llama.cpp evaluates for one 8-frame shot in thorough mode, with and without reuse."""
+    try:
+        import llama_cpp
+
+        from camtag.media.frames import ShotFrame
+        from camtag.reasoner.tiny_models import write_tiny_gguf
+    except ImportError as exc:
+        return [f"work per shot: skipped ({exc})"]
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frames = [ShotFrame(i, i, rng.integers(0, 255, (336, 588, 3), dtype=np.uint8)) for i in range(8)]
+    qs = question_plan.questions(Shot(0, 0, 8), "thorough")
+    lines = ["work per shot (tiny random GGUF, real llama.cpp, 8 frames 588x336 = the fast preset's 252 tokens, "
+             "thorough = 15 questions, 8 answer tokens each; the tiny byte-level vocabulary makes each question "
+             "suffix ~720 tokens where Qwen's BPE makes ~150):"]
+    with tempfile.TemporaryDirectory() as tmp:
+        model, mmproj = write_tiny_gguf(tmp, seed=1)
+        for reuse in (True, False):
+            b = create("llamacpp", {"model_path": str(model), "mmproj_path": str(mmproj), "n_threads": 1,
+                                    "max_new_tokens": 8, "prefix_reuse": reuse})
+            b.load()
+            p0 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            t0 = time.perf_counter()
+            for _ in b.ask_all(frames, qs):
+                pass
+            secs = time.perf_counter() - t0
+            p1 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            w = dict(b.work)
+            b.close()
+            evaluated = (p1.n_p_eval + p1.n_eval) - (p0.n_p_eval + p0.n_eval)
+            once = w["prefix_tokens"] // w["prefills"]
+            ideal = once + w["suffix_tokens"] + w["decoded_tokens"]
+            lines.append(f"  {'one prefill per shot' if reuse else 'prefill per question (anchor)':<32} "
+                         f"images encoded {w['images']:>3} (frames 8), prefills {w['prefills']:>2}, "
+                         f"prefix {once} tokens, suffixes {w['suffix_tokens']}, decoded {w['decoded_tokens']}; "
+                         f"llama.cpp evaluated {evaluated} = {evaluated / ideal:.2f} x (prefix once + suffixes + "
+                         f"decoded); {secs:.2f} s on this CPU")
+    return lines
+
+
+# Cited constants for the projection (approximate; Qwen2.5-7B Q4_K_M is within ~15 % of LLaMA-7B Q4_0):
+# - RTX 4090, llama.cpp CUDA, LLaMA-7B Q4_0: prompt ~14,000 tokens/s (pp512), generation ~180 tokens/s
+#   (tg128); ggml-org/llama.cpp discussion #15013 "Performance of llama.cpp on NVIDIA CUDA".
+# - M2 Max (38-core GPU), llama.cpp Metal, LLaMA-7B Q4_0: prompt ~671 tokens/s (pp512), generation
+#   ~66 tokens/s (tg128); ggml-org/llama.cpp discussion #4167 "Performance of llama.cpp on Apple Silicon".
+# - Vision tower: Qwen2.5-VL ViT ~0.67 B parameters -> ~1.3 GFLOP per 14x14 patch (4 patches a token);
+#   throughput assumed 40 % of dense FP16 peak: RTX 4090 165 TFLOPS -> 66, M2 Max 13.6 -> 5.4 TFLOPS.
+# - Answer length: ~300 tokens of observation/think/answer (CamReasoner's samples average ~1,026
+#   characters, shared/reference/camreasoner.md section 5); each question's suffix ~150 tokens.
+DEVICES = {"RTX 4090": (14000.0, 180.0, 66e12), "M2 Max": (671.0, 66.0, 5.4e12)}
+ANSWER_TOKENS, SUFFIX_TOKENS, SYSTEM_TOKENS = 300, 150, 30
+BATCH_DECODE_SLOWDOWN = 1.3   # one decode step for 15 sequences vs one (memory-bound at this batch size)
+
+
+def cost_table() -> list[str]:
+    lines = ["cost per shot (projection from cited constants; a 10-s 1080p shot at 1 fps):",
+             f"  {'preset':<6} {'mode':<9} {'frames':>6} {'tok/frame':>9} {'prefill':>8} {'decode':>7}"
+             + "".join(f" {d + ' seq':>14} {d + ' batch':>14}" for d in DEVICES)]
+    for name in PRESETS:
+        b = budget_from_settings({"preset": name})
+        frames = min(b.max_frames, 10)
+        w, h = b.size_for(1920, 1080)
+        per = (w // 28) * (h // 28)
+        for mode, n_q in (("plan", 3), ("thorough", 15)):
+            prefill = SYSTEM_TOKENS + frames * per + n_q * SUFFIX_TOKENS
+            decode = n_q * ANSWER_TOKENS
+            cells = []
+            for pp, tg, flops in DEVICES.values():
+                fixed = frames * per * 4 * 1.3e9 / flops + prefill / pp
+                cells.append(f"{fixed + decode / tg:>13.1f}s")
+                cells.append(f"{fixed + ANSWER_TOKENS * BATCH_DECODE_SLOWDOWN / tg:>13.1f}s")
+            lines.append(f"  {name:<6} {mode:<9} {frames:>6} {per:>9} {prefill:>8} {decode:>7} " + " ".join(cells))
+    lines.append("  seq = questions decoded one after another from the cached prefix (the in-process backends "
+                 "today); batch = the questions decoded together (llama-server -np 15 / vLLM with prefix caching)")
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--append", action="store_true", help="append the output to benchmarks/RESULTS.md")
+    ap.add_argument("--model", help="a folder with a GGUF + mmproj pair (e.g. `camtag models synth ... -o DIR`): "
+                                    "measure seconds per shot, tokens/s and VRAM with it instead")
+    ap.add_argument("--shots", type=int, default=3, help="shots to time with --model")
+    ap.add_argument("--max-new-tokens", type=int, default=300,
+                    help="answer tokens a question with --model (random weights never close </answer>; ~300 is "
+                         "CamReasoner's typical O-T-A length)")
+    ap.add_argument("--presets", default="fast,eval", help="presets to time with --model")
     args = ap.parse_args()
     out = io.StringIO()
     with redirect_stdout(out):
-        run()
+        if args.model:
+            for line in model_speed(Path(args.model), args.shots, args.max_new_tokens, args.presets.split(",")):
+                print(line)
+        else:
+            run()
     text = out.getvalue()
     print(text, end="")
     if args.append:
         sys.path.insert(0, str(Path(__file__).parent))
         from _common import append_results
-        append_results("Reasoner (issue 4)", "```\n" + text + "```")
+        append_results("Reasoner engine II (issue 17)", "```\n" + text + "```")
     return 0
 
 
@@ -216,7 +364,8 @@ def run() -> None:
         if not gpu:
             print("NO GPU: CamReasoner-7B speed (s/shot, tokens/s, VRAM) cannot be measured on this machine.")
             print("Measured instead: per-shot pipeline overhead around the model, target <= 50 ms/shot.")
-        print(f"shots of {SHOT_SECONDS} s, 1 fps, <= 8 frames, <= 448x252 px; times in ms per shot; "
+        print(f"shots of {SHOT_SECONDS} s, 1 fps, <= 8 frames, <= 448x252 px (the sampler's own default budget); "
+              "plan-mode questions; times in ms per shot; "
               "open = once per file: file open + packet scan, or [cache] the cache's share of the decode pass")
         cols = ("clip", "size", "shots", "frames", "open", "extract", "encode", "prompt", "parse_fuse", "total",
                 "ratio", "model")
@@ -240,7 +389,12 @@ def run() -> None:
         print(f"overhead per shot, {label}: mean {statistics.mean(t):.1f} ms, worst clip {max(t):.1f} ms "
               f"(target <= 50 ms): {'met' if max(t) <= 50 else 'NOT met'}")
     print("ratio = frame extraction time / decoding every frame of the same shots with PyAV (anchor)")
-    print("model = one tiny random GGUF llama.cpp call on the same frames (n_threads=1), for scale only")
+    print("model = the tiny random GGUF answering the shot's plan-mode questions from one prefill (n_threads=1), "
+          "for scale only")
+    for line in work_counts():
+        print(line)
+    for line in cost_table():
+        print(line)
     if gpu:
         for line in gpu_runs(hw):
             print(line)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from camtag.model import Shot, Tag, Trace
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))       # tests/ (media_paths)
+import media_paths  # noqa: E402
+
 
 def shared_dir() -> Path:
-    for cand in (os.environ.get("CAMTAG_SHARED"), Path(__file__).resolve().parents[3] / "shared", "/work/shared"):
-        if cand and (Path(cand) / "media").is_dir():
-            return Path(cand)
-    pytest.skip("shared/ (test media and reference sheets) is not beside the repository")
+    """``$CAMTAG_SHARED`` or ``shared/`` beside the repository (tests/media_paths.py); skip without it."""
+    found = media_paths.shared_dir()
+    if not (found / "media").is_dir():
+        pytest.skip("shared/ test media not found: set CAMTAG_SHARED or put shared/ beside the repository")
+    return found
 
 
 def media_path(*parts: str) -> str:

@@ -1,11 +1,12 @@
-"""Question plan (affordable by default, 15 primitives when thorough) and fusion with geometry."""
+"""Question plan (proposed primitives + confusable twins + Static; 15 when thorough) and fusion."""
 
 from __future__ import annotations
 
 from camtag.reasoner.fusion import conflicts, fuse
 from camtag.reasoner.parse import parse
-from camtag.reasoner.plan import QuestionPlan, questions_for
-from camtag.reasoner.prompts import PRIMITIVES, binary, dominant
+from camtag.reasoner.calibration import Calibration, Scale
+from camtag.reasoner.plan import questions
+from camtag.reasoner.prompts import PRIMITIVES, binary
 
 from reasoner_support import geo_shot
 
@@ -14,78 +15,71 @@ def said(q, letter):
     return q, parse(f"<observation>o</observation><think>t</think><answer>{letter}</answer>", q)
 
 
-def letter_for(tag):
-    return next(letter for letter, meaning in dominant().letters if meaning == tag)
+def keys(shot, mode="plan", **kw):
+    return [q.key for q in questions(shot, mode, **kw)]
 
 
-def run_plan(shot, mode, replies):
-    """Answer each question with replies[key] (or 'A'); return the keys asked."""
-    plan = QuestionPlan(shot, mode)
-    asked = []
-    for q in plan:
-        asked.append(q.key)
-        plan.record(*said(q, replies.get(q.key, "A")))
-    return asked, plan
+def test_plan_asks_each_proposed_primitive_its_confusable_twins_and_static():
+    assert keys(geo_shot(pan_left=0.9)) == ["Move_Left", "Pan_Left", "Static"]
+    assert keys(geo_shot(tilt_up=0.4)) == ["Move_Up", "Tilt_Up", "Static"]
+    assert keys(geo_shot(zoom_in=0.8)) == ["Move_In", "Zoom_In", "Zoom_Out", "Static"]
+    assert keys(geo_shot(dolly_out=0.5)) == ["Move_In", "Move_Out", "Zoom_Out", "Static"]
+    assert keys(geo_shot(roll_cw=0.6)) == ["Roll_Clockwise", "Roll_Counterclockwise", "Static"]
+    # two proposals: both families, no duplicates; non-primitive tags ask nothing extra
+    assert keys(geo_shot(pan_left=0.9, truck_left=0.3, handheld=0.8)) == ["Move_Left", "Pan_Left", "Static"]
+    assert keys(geo_shot()) == ["Static"]
+    assert keys(geo_shot(static=0.9)) == ["Static"]
 
 
-def test_agreement_costs_one_generation():
-    asked, _ = run_plan(geo_shot(pan_left=0.9), "plan", {"dominant": letter_for("pan_left")})
-    assert asked == ["dominant"]
+def test_no_invented_question_unless_asked_for_and_thorough_is_all_fifteen():
+    assert all(q.kind == "binary" for q in questions(geo_shot(pan_left=0.9, zoom_in=0.5)))
+    assert keys(geo_shot(), experimental_dominant=True) == ["dominant", "Static"]
+    assert keys(geo_shot(pan_left=0.9), "thorough") == [p.split for p in PRIMITIVES]
+    assert [q.text for q in questions(geo_shot(), "thorough")] == [binary(p.split).text for p in PRIMITIVES]
 
 
-def test_doubt_and_disagreement_add_bounded_yes_no_questions():
-    # model picks pan_left; geometry firmly measured truck_left (parallax): both sides are asked
-    asked, _ = run_plan(geo_shot(truck_left=0.85), "plan", {"dominant": letter_for("pan_left")})
-    assert asked == ["dominant", "Pan_Left", "Move_Left"]
-    # a doubtful geometric tag gets its own question; twin of a pick with no firm geometry too
-    asked, _ = run_plan(geo_shot(tilt_up=0.4), "plan", {"dominant": letter_for("zoom_in")})
-    assert asked == ["dominant", "Move_In", "Tilt_Up"]
-    # never more than max_questions
-    asked, _ = run_plan(geo_shot(tilt_up=0.4, zoom_out=0.3, roll_cw=0.2, pan_right=0.5), "plan",
-                        {"dominant": letter_for("zoom_in")})
-    assert len(asked) == 4 and asked[0] == "dominant"
+def test_model_probability_drives_the_fused_confidence():
+    shot = geo_shot(pan_left=0.7)
+    q = binary("Pan_Left")
+    conf = {p: fuse(shot, [said(q, "B")], probs=[{"A": 1 - p, "B": p}]).tags[0].confidence
+            for p in (0.55, 0.8, 0.97)}
+    assert 0.7 < conf[0.55] < conf[0.8] < conf[0.97] < 1
+    doubt = fuse(shot, [said(q, "A")], probs=[{"A": 0.9, "B": 0.1}]).tags[0]
+    assert doubt.reason.startswith("disputed:") and doubt.confidence < 0.7
+    record = fuse(shot, [said(q, "B")], probs=[{"A": 0.2, "B": 0.8}], engine="llamacpp").evidence["reasoner"]
+    assert record["answers"][0]["letter_probs"] == {"A": 0.2, "B": 0.8} and record["engine"] == "llamacpp"
+    # no probabilities (a server without logprobs): the letter's fixed weight, said in the trace
+    plain = fuse(shot, [said(q, "B")], probs=[None])
+    assert "letter only" in plain.tags[0].reason
 
 
-def test_parallax_doubt_reopens_the_confusable_pair():
-    shot = geo_shot(pan_left=0.9)
-    asked, _ = run_plan(shot, "plan", {"dominant": letter_for("pan_left")})
-    assert asked == ["dominant"]
-    doubtful = shot.with_(evidence={"geometry": {"windows": {"ambiguous": 0.6}}})
-    asked, _ = run_plan(doubtful, "plan", {"dominant": letter_for("pan_left")})
-    assert asked == ["dominant", "Move_Left"]
-
-
-def test_unreadable_dominant_answer_asks_static():
-    plan = QuestionPlan(geo_shot(), "plan")
-    qs = iter(plan)
-    q = next(qs)
-    plan.record(q, parse("garbage", q))
-    assert [x.key for x in qs] == ["Static"]
-
-
-def test_thorough_asks_all_fifteen_primitives_in_order():
-    asked, _ = run_plan(geo_shot(pan_left=0.9), "thorough", {})
-    assert asked == [p.split for p in PRIMITIVES]
-    assert [q.key for q in questions_for(geo_shot(), "thorough", [])] == ["Move_In"]
+def test_calibration_moves_the_model_belief():
+    shot = geo_shot()
+    q = binary("Zoom_In")
+    base = fuse(shot, [said(q, "B")], probs=[{"A": 0.3, "B": 0.7}]).tags[0].confidence
+    cooled = Calibration({"zoom_in": Scale(temperature=3.0, offset=0.0)})
+    shifted = Calibration({"zoom_in": Scale(temperature=1.0, offset=-2.0)})
+    assert 0.5 < fuse(shot, [said(q, "B")], probs=[{"A": 0.3, "B": 0.7}], calibration=cooled).tags[0].confidence < base
+    assert fuse(shot, [said(q, "B")], probs=[{"A": 0.3, "B": 0.7}], calibration=shifted).tags == ()
 
 
 def test_agreement_raises_confidence_and_marks_fusion():
     shot = geo_shot(pan_left=0.7, handheld=0.6)
-    out = fuse(shot, [said(dominant(), letter_for("pan_left")), said(binary("Pan_Left"), "B")], model="m")
+    out = fuse(shot, [said(binary("Move_Left"), "A"), said(binary("Pan_Left"), "B")], model="m")
     tags = {t.id: t for t in out.tags}
-    assert tags["pan_left"].source == "fusion" and tags["pan_left"].confidence > 0.85
+    assert tags["pan_left"].source == "fusion" and tags["pan_left"].confidence > 0.8
     assert tags["handheld"] == shot.tags[1]                       # not asked: unchanged
     assert out.evidence["reasoner"]["disagreements"] == []
     assert out.evidence["pan_px"] == -120.0                       # geometry evidence kept
     trace = out.traces[0]
     assert trace.source == "fusion" and "Geometry: the background moved" in trace.observation
-    assert "### dominant" in trace.raw and "### Pan_Left" in trace.raw
+    assert "### Move_Left" in trace.raw and "### Pan_Left" in trace.raw
     assert out.traces[1].source == "geometry"                     # geometry's own trace kept too
 
 
 def test_disagreement_is_kept_and_flagged_never_dropped():
     shot = geo_shot(truck_left=0.85)
-    answers = [said(dominant(), letter_for("pan_left")), said(binary("Pan_Left"), "B"), said(binary("Move_Left"), "A")]
+    answers = [said(binary("Pan_Left"), "B"), said(binary("Move_Left"), "A")]
     out = fuse(shot, answers, model="m")
     tags = {t.id: t for t in out.tags}
     assert tags["truck_left"].reason.startswith("disputed:") and tags["truck_left"].confidence < 0.85

@@ -9,13 +9,14 @@ pytest.importorskip("gguf", reason="the tiny GGUF models are written with the gg
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional backend (CI installs the cached wheel)")
 
 from camtag.jobs import CancelToken, Cancelled, run_job
-from camtag.media.frames import ShotFrame, sample_shot_frames
+from camtag.media.frames import ShotFrame, data_uri, sample_shot_frames
 from camtag.media.probe import probe
 from camtag.model import Shot
 from camtag.reasoner import ModelFileError, ReasonerError, create, reason_job
 from camtag.reasoner.llamacpp_backend import context_size, longest_prompt_tokens
 from camtag.reasoner.parse import parse
-from camtag.reasoner.prompts import binary, dominant
+from camtag.reasoner.base import FramesTooMany
+from camtag.reasoner.prompts import binary
 from camtag.reasoner.tiny_models import write_tiny_gguf
 
 from reasoner_support import SCRIPTED_REPLY, geo_shot, media_path
@@ -43,28 +44,112 @@ def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, c
     assert b.availability() == "ok"
     try:
         reply = b.ask(clip_frames[1], binary("Pan_Left"))
-        # exactly the scripted reply: the prompt ended in "assistant\n" like Qwen's template
+        # exactly the scripted reply, stopped at </answer>: the prompt ended in "assistant\n"
         assert reply.text == SCRIPTED_REPLY
         p = parse(reply.text, binary("Pan_Left"))
         assert (p.letter, p.meaning, p.format_ok) == ("B", "yes", True)
-        assert reply.prompt_tokens and reply.completion_tokens == 13
-        assert parse(b.ask(clip_frames[1], dominant()).text, dominant()).meaning == "pan_left"
-        assert b.n_ctx == context_size(8, 144, 64, longest_prompt_tokens(str(scripted[0]))) and not b.gpu
+        assert reply.prompt_tokens and reply.completion_tokens == 13 and not reply.problems
+        assert reply.letter_probs["B"] > 0.99
+        budget = b.budget
+        assert b.n_ctx == context_size(budget.max_frames, budget.max_tokens_per_frame, 64,
+                                       longest_prompt_tokens(str(scripted[0]))) and not b.gpu
     finally:
         b.close()
 
 
 def test_per_frame_token_cap_keeps_big_frames_inside_the_context(scripted):
-    # budget 224 px -> 36 tokens a frame, context sized for 8 of those; frames sent at 448x252
-    # (144 tokens each) only fit because each image is capped.
-    b = backend(scripted, max_side=224)
+    # budget 36 tokens a frame, context sized for 8 of those; frames sent at 448x252
+    # (144 tokens each) only fit because mtmd caps each image at the preset's tokens
+    b = backend(scripted, max_pixels=36 * 784, max_frames=8)
     rng = np.random.default_rng(1)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (252, 448, 3), dtype=np.uint8)) for i in range(8)]
     try:
         assert b.ask(frames, binary("Static")).text == SCRIPTED_REPLY
         assert b.n_ctx < 8 * 144 + longest_prompt_tokens(str(scripted[0]))      # uncapped would not fit
+        assert b.work["prefix_tokens"] <= 8 * 36 + 64
     finally:
         b.close()
+
+
+def test_one_prefill_per_shot_gives_the_same_answers_as_prefilling_per_question(tmp_path):
+    """A random (unscripted) model: its output depends on every cached frame token and position,
+    so identical text with and without reuse means the cut-back cache is exactly the prefix."""
+    import llama_cpp
+
+    pair = write_tiny_gguf(tmp_path, seed=3)
+    rng = np.random.default_rng(2)
+    frames = [ShotFrame(i, i, rng.integers(0, 255, (112, 168, 3), dtype=np.uint8)) for i in range(4)]
+    questions = [binary("Pan_Left"), binary("Move_Left"), binary("Static")]
+    texts, work, evaluated = {}, {}, {}
+    for reuse in (True, False):
+        b = backend(pair, max_new_tokens=12, prefix_reuse=reuse)
+        try:
+            b.load()
+            before = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            texts[reuse] = [r.text for r in b.ask_all(frames, questions)]
+            after = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
+            evaluated[reuse] = (after.n_p_eval + after.n_eval) - (before.n_p_eval + before.n_eval)
+            work[reuse] = dict(b.work)
+            if reuse:   # the stock chat handler (greedy, no penalty) sees the same prompt
+                stock = b._llm.create_chat_completion(
+                    messages=[{"role": "user", "content": [
+                        *({"type": "image_url", "image_url": {"url": data_uri(f)}} for f in frames),
+                        {"type": "text", "text": questions[0].text}]}],
+                    max_tokens=12, temperature=0.0, top_k=1, repeat_penalty=1.0)
+                assert stock["choices"][0]["message"]["content"].startswith(texts[True][0][:20])
+        finally:
+            b.close()
+    assert texts[True] == texts[False] and all(texts[True])
+    prefix = work[True]["prefix_tokens"]
+    assert work[True]["prefills"] == 1 and work[False]["prefills"] == 3
+    assert work[False]["prefix_tokens"] == 3 * prefix and work[True]["images"] == 4
+    assert prefix >= 4 * 24                                      # 168x112 -> 6x4 tokens a frame
+    # llama.cpp's own counters: the prefix once per shot, not once per question
+    suffixes = work[True]["suffix_tokens"] + work[True]["decoded_tokens"]
+    assert evaluated[True] <= 1.1 * (prefix + suffixes)
+    assert evaluated[False] - evaluated[True] >= 2 * prefix * 0.9
+
+
+def test_letter_probabilities_follow_the_models_logits(tmp_path, clip_frames):
+    p_yes = {}
+    for margin in (0.5, 2.0):
+        pair = write_tiny_gguf(tmp_path / str(margin), reply=SCRIPTED_REPLY, letter_margin=margin)
+        b = backend(pair)
+        try:
+            p_yes[margin] = b.ask(clip_frames[1][:2], binary("Zoom_In")).letter_probs["B"]
+        finally:
+            b.close()
+    assert p_yes[0.5] == pytest.approx(1 / (1 + np.exp(-0.5)), abs=0.02)
+    assert p_yes[2.0] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=0.02)
+
+
+def test_context_too_small_for_the_preset_is_said_and_retried_with_fewer_frames(scripted, clip_frames):
+    b = backend(scripted, n_ctx=2048)      # the byte-level tiny vocabulary makes a question ~1,200 tokens
+    try:
+        with pytest.raises(FramesTooMany, match=r"preset fast: 6 frames need a \d+-token context"):
+            b.ask(clip_frames[1], binary("Static"))
+        media, frames = clip_frames
+        out = run_job(reason_job(media, [geo_shot(0, 0, media.frames, static=0.6)], b))
+        rec = out[0].evidence["reasoner"]
+        assert rec["done"] and rec["answers"][0]["meaning"] == "yes"
+        assert any("frames" in p and "asked again with" in p for p in out[0].traces[0].problems)
+    finally:
+        b.close()
+
+
+def test_untested_llama_cpp_python_versions_are_refused_with_a_clear_line(monkeypatch):
+    import llama_cpp
+
+    from camtag.reasoner.llamacpp_backend import llama_cpp_status
+
+    monkeypatch.delenv("CAMTAG_LLAMA_CPP_UNTESTED", raising=False)
+    monkeypatch.setattr(llama_cpp, "__version__", "0.3.40")
+    assert "newer than the tested 0.3.36" in llama_cpp_status()[0]
+    monkeypatch.setattr(llama_cpp, "__version__", "0.3.20")
+    assert "too old" in llama_cpp_status()[0]
+    monkeypatch.setenv("CAMTAG_LLAMA_CPP_UNTESTED", "1")
+    monkeypatch.setattr(llama_cpp, "__version__", "0.3.40")
+    assert llama_cpp_status()[0] == "ok"
 
 
 @pytest.mark.parametrize("variant, message", [
@@ -103,13 +188,16 @@ def test_job_tags_shot_by_shot_resumes_and_cancels(scripted):
         assert [s.index for s in partials] == [0, 1, 2] and list(out) == partials
         assert [p.done for p in progress][-3:] == [1, 2, 3]
         rec = [s.evidence["reasoner"] for s in out]
-        assert [len(r["answers"]) for r in rec] == [1, 4, 2]          # agreement costs one question
+        assert [[a["question"] for a in r["answers"]] for r in rec] == [
+            ["Move_Left", "Pan_Left", "Static"], ["Move_Up", "Tilt_Up", "Static"], ["Static"]]
+        assert all(r["engine"] == "llamacpp" and r["work"]["prefills"] == 1 for r in rec)
+        assert [r["work"]["questions"] for r in rec] == [3, 3, 1]
         first = {t.id: t for t in out[0].tags}
         assert first["pan_left"].source == "fusion" and first["pan_left"].confidence > 0.9
         second = {t.id: t for t in out[1].tags}
         assert second["handheld"].source == "geometry" and second["tilt_up"].source == "fusion"
-        assert out[1].traces[0].observation.count("Model (") == 4
-        assert {t.id for t in out[2].tags} == {"pan_left", "truck_left"}     # model only: vlm
+        assert out[1].traces[0].observation.count("Model (") == 3
+        assert {t.id for t in out[2].tags} == {"static"}                  # model only: vlm
         assert all(t.source == "vlm" for t in out[2].tags)
 
         again = []

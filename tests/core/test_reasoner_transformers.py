@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import pytest
@@ -17,7 +18,7 @@ from camtag.media.probe import probe
 from camtag.model import Shot
 from camtag.reasoner import ModelFileError, ReasonerError, create, reason_job
 from camtag.reasoner.parse import parse
-from camtag.reasoner.prompts import binary, dominant
+from camtag.reasoner.prompts import binary
 from camtag.reasoner.tiny_models import write_tiny_hf
 
 from reasoner_support import SCRIPTED_REPLY, geo_shot, media_path
@@ -36,22 +37,86 @@ def frames():
     return sample_shot_frames(media, Shot(0, 0, media.frames))
 
 
-def test_frames_as_video_and_as_images(folder, frames):
-    tokens = {}
-    for how in ("video", "images"):
-        b = create("transformers", {"hf_model_dir": str(folder), "frames_as": how, **FAST})
-        assert b.availability() == "ok"
+def test_frames_reach_the_model_as_separate_images_at_the_preset_size(folder, frames):
+    b = create("transformers", {"hf_model_dir": str(folder), **FAST})
+    assert b.availability() == "ok"
+    try:
+        reply = b.ask(frames, binary("Tilt_Down"))
+        assert reply.text == SCRIPTED_REPLY                    # stopped at </answer>, Qwen's template
+        assert parse(reply.text, binary("Tilt_Down")).meaning == "yes"
+        assert reply.letter_probs["B"] > 0.99
+        assert b.plan["device"] == "cpu" and "float32" in b.plan["why"]
+        inputs, _ = b._prefix(frames)
+        grid = inputs["image_grid_thw"].tolist()
+        h, w = frames[0].image.shape[:2]
+        want_w, want_h = b.budget.size_for(w, h)
+        assert grid == [[1, want_h // 14, want_w // 14]] * len(frames)      # one image per frame
+        assert b.vision_images == len(frames)
+    finally:
+        b.close()
+
+
+def test_one_prefill_per_shot_matches_generate_and_prefilling_per_question(tmp_path, frames):
+    """A random model: identical greedy text from the cut-back cache, from a fresh prefill per
+    question and from ``model.generate`` on the whole prompt (M-RoPE offsets included)."""
+    import torch
+    from PIL import Image
+
+    rnd = write_tiny_hf(tmp_path / "random", seed=5)
+    questions = [binary("Pan_Left"), binary("Zoom_In"), binary("Static")]
+    texts, work, seen = {}, {}, {}
+    for reuse in (True, False):
+        b = create("transformers", {"hf_model_dir": str(rnd), "n_threads": 1, "max_new_tokens": 10,
+                                    "prefix_reuse": reuse})
         try:
-            reply = b.ask(frames, binary("Tilt_Down"))
-            assert reply.text == SCRIPTED_REPLY                    # prompt ends like Qwen's template
-            assert parse(reply.text, binary("Tilt_Down")).meaning == "yes"
-            assert b.plan["device"] == "cpu" and "float32" in b.plan["why"]
-            assert not b._model.training and b._model.dtype.is_floating_point
-            tokens[how] = reply.prompt_tokens
+            texts[reuse] = [r.text for r in b.ask_all(frames, questions)]
+            work[reuse], seen[reuse] = dict(b.work), b.vision_images
+            if reuse:
+                prompt = b._processor.apply_chat_template(
+                    [{"role": "user", "content": [*({"type": "image"} for _ in frames),
+                                                  {"type": "text", "text": questions[1].text}]}],
+                    tokenize=False, add_generation_prompt=True)
+                enc = b._processor(text=[prompt], images=[Image.fromarray(f.image) for f in frames],
+                                   return_tensors="pt")
+                with torch.inference_mode():
+                    out = b._model.generate(**enc, max_new_tokens=10, do_sample=False)
+                ref = b._processor.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                assert ref.startswith(texts[True][1]) or texts[True][1].startswith(ref)
         finally:
             b.close()
-    # frames as one video are paired in time: about half the image tokens (4 frames x 144 tokens here)
-    assert tokens["images"] - tokens["video"] >= 2 * 144
+    assert texts[True] == texts[False] and all(texts[True])
+    assert work[True]["prefills"] == 1 and work[False]["prefills"] == 3
+    assert work[False]["prefix_tokens"] == 3 * work[True]["prefix_tokens"]
+    assert seen[True] == len(frames) and seen[False] == 3 * len(frames)      # vision tower runs
+
+
+def test_letter_probabilities_follow_the_models_logits(tmp_path, frames):
+    p_yes = {}
+    for margin in (0.5, 2.0):
+        folder = write_tiny_hf(tmp_path / str(margin), reply=SCRIPTED_REPLY, letter_margin=margin)
+        b = create("transformers", {"hf_model_dir": str(folder), **FAST})
+        try:
+            p_yes[margin] = b.ask(frames[:2], binary("Zoom_In")).letter_probs["B"]
+        finally:
+            b.close()
+    assert p_yes[0.5] == pytest.approx(1 / (1 + math.exp(-0.5)), abs=0.02)
+    assert p_yes[2.0] == pytest.approx(1 / (1 + math.exp(-2.0)), abs=0.02)
+
+
+def test_load_arguments_across_transformers_versions(folder):
+    import torch
+
+    from camtag.reasoner import transformers_backend as tb
+
+    assert tb.dtype_keyword((4, 49)) == tb.dtype_keyword((4, 55)) == "torch_dtype"
+    assert tb.dtype_keyword((4, 56)) == tb.dtype_keyword((5, 1)) == "dtype"
+    b = create("transformers", {"hf_model_dir": str(folder)})
+    b.plan = {"device": "cuda", "dtype": torch.bfloat16, "four_bit": True}
+    kw = b.load_kwargs(torch)
+    assert kw[tb.dtype_keyword(tb.transformers_version())] is torch.bfloat16
+    q = kw["quantization_config"]
+    assert q.load_in_4bit and set(q.llm_int8_skip_modules) == {"visual", "lm_head"}
+    assert kw["local_files_only"] and not kw["trust_remote_code"] and kw["use_safetensors"]
 
 
 def test_job_through_transformers(folder):
@@ -61,8 +126,9 @@ def test_job_through_transformers(folder):
         out = run_job(reason_job(media, [geo_shot(0, 0, media.frames, tilt_down=0.8)], b))
     finally:
         b.close()
-    answers = out[0].evidence["reasoner"]["answers"]
-    assert answers[0]["question"] == "dominant" and answers[0]["meaning"] == dominant().meaning("B")
+    rec = out[0].evidence["reasoner"]
+    assert [a["question"] for a in rec["answers"]] == ["Move_Down", "Tilt_Down", "Static"]
+    assert rec["engine"] == "transformers" and rec["work"]["prefills"] == 1
     assert {t.source for t in out[0].tags} == {"fusion", "vlm"}        # geometry kept, fused, flagged
 
 
@@ -90,3 +156,55 @@ def test_bad_folders_are_refused_with_one_line(folder, tmp_path):
 
     with pytest.raises(ReasonerError, match="needs CUDA"):
         create("transformers", {"hf_model_dir": str(folder), "quantization": "4bit"}).load()
+
+
+@pytest.mark.parametrize("env", ["CAMTAG_TRANSFORMERS_FLOOR", "CAMTAG_TRANSFORMERS_DTYPE_SWITCH"])
+def test_declared_floor_and_the_dtype_switch_run_the_same_path(env):
+    """``pip install --target DIR --no-deps transformers==4.49.0 tokenizers==0.21.4 huggingface_hub==0.36.0``
+    (the floor in pyproject) or ``transformers==4.56.2 tokenizers==0.22.1 ...`` (first ``dtype=``
+    version, CamReasoner's evaluation), then point the variable at DIR: the whole backend path on tiny
+    models that version writes itself runs in a subprocess with DIR first on sys.path."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = os.environ.get(env)
+    if not folder:
+        pytest.skip(f"{env} is not set (a pip --target folder with another transformers; no download in tests)")
+    here = Path(__file__).resolve().parent
+    env_vars = {**os.environ, "PYTHONPATH": os.pathsep.join([folder, str(here.parents[1] / "app")]),
+                "OMP_WAIT_POLICY": "PASSIVE"}
+    out = subprocess.run([sys.executable, str(here / "transformers_floor_check.py")], env=env_vars,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.startswith("OK "), out.stderr[-2000:]
+
+
+def test_out_of_memory_on_a_long_shot_retries_with_fewer_frames(folder, monkeypatch):
+    """CUDA OOM during the prefill (simulated: no GPU here) becomes FramesTooMany; the job asks
+    again with half the frames, says so in the trace and keeps the geometric tags."""
+    import torch
+
+    media = probe(media_path("camera", "camerabench_2uIa-XMJC0.5.3.gif"))
+    b = create("transformers", {"hf_model_dir": str(folder), **FAST})
+    b.load()
+    real = b._prefill
+    sizes = []
+
+    def prefill(frames):
+        sizes.append(len(frames))
+        if len(frames) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real(frames)
+
+    monkeypatch.setattr(b, "_prefill", prefill)
+    try:
+        shot = geo_shot(0, 0, media.frames, tilt_down=0.8)
+        out = run_job(reason_job(media, [shot], b))
+    finally:
+        b.close()
+    assert sizes[0] > 2 and sizes[-1] == 2
+    rec = out[0].evidence["reasoner"]
+    assert rec["done"] and len(rec["answers"]) == 3
+    assert any("out of GPU memory" in p and "asked again with" in p for p in out[0].traces[0].problems)
+    assert "tilt_down" in {t.id for t in out[0].tags}

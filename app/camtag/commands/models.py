@@ -1,4 +1,4 @@
-"""`camtag models list | verify [NAME|PATH] | add PATH | pull NAME`: the model files camtag knows."""
+"""`camtag models list | verify [NAME|PATH] | add PATH | pull NAME | synth ARCH`: the model files camtag knows."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("pull", help="download a published model with huggingface_hub (needs internet)")
     p.add_argument("name")
     p.add_argument("--dest", help="folder to download into (default: camtag's model folder)")
+    y = sub.add_parser("synth", help="write a full-size synthetic model (random weights) for speed benchmarks")
+    y.add_argument("arch", choices=("qwen2.5-vl-7b",))
+    y.add_argument("--quant", default="Q4_K_M", choices=("Q4_K_M", "Q8_0", "F16"))
+    y.add_argument("-o", "--out", required=True, help="folder to write the GGUF and mmproj into")
+    y.add_argument("--reduce", type=int, default=1, help=argparse.SUPPRESS)     # tests: N times narrower
     for s in (parser, v, a, p):
         s.add_argument("--models-dir", help="an extra folder to look for model files in")
 
@@ -44,6 +49,8 @@ def run(args) -> int:
             print(f"added {entry.name} ({entry.kind}, {entry.quantization or 'safetensors'}, "
                   f"{entry.size:,} bytes) -> {reg.user_registry_path()}")
             return 0
+        if action == "synth":
+            return _synth(args)
         if action == "pull":
             path = reg.pull(args.name, args.dest, settings=settings)
             entry = reg.add(path, name=args.name)
@@ -75,6 +82,14 @@ def _verify(reg, args, settings) -> int:
 
     if args.target and Path(args.target).exists():
         path = Path(args.target).resolve()
+        if path.is_dir():
+            from camtag.reasoner.model_files import folder_problems
+
+            problems = folder_problems(path)
+            if problems:                        # one line per bad file, then stop
+                for line in problems:
+                    print(f"BAD {line}")
+                return 1
         kind = reg.detect_kind(path)
         found = [e for e in reg.entries(settings) if e.path and Path(e.path).resolve() == path]
         targets = found or [ModelEntry(name=path.name, kind=kind, file=path.name, path=str(path))]
@@ -87,8 +102,36 @@ def _verify(reg, args, settings) -> int:
             return 1
     bad = 0
     for entry in targets:
-        result = reg.verify(entry, load=args.load, settings=settings)
-        print(f"{'OK ' if result.ok else 'BAD'} {entry.name}: " + "; ".join(result.lines))
-        bad += not result.ok
+        try:
+            result = reg.verify(entry, load=args.load, settings=settings)
+            ok, lines = result.ok, result.lines
+        except Exception as exc:  # one hostile file must not end the report
+            ok, lines = False, [f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
+        print(f"{'OK ' if ok else 'BAD'} {entry.name}: " + "; ".join(lines))
+        bad += not ok
     sys.stdout.flush()
     return 1 if bad else 0
+
+
+def _synth(args) -> int:
+    import importlib.util
+    import os
+
+    from camtag.cli import UserError
+
+    if importlib.util.find_spec("gguf") is None:
+        raise UserError("writing GGUF files needs the gguf package (pip install 'gguf>=0.10')")
+    from camtag.reasoner import synth
+
+    shapes = synth.shapes_7b()
+    if args.reduce > 1:
+        shapes = synth.reduced(shapes, args.reduce)
+    try:
+        text, proj = synth.write_synthetic(args.out, args.quant, shapes)
+    except OSError as exc:
+        raise UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
+    for path in (text, proj):
+        print(f"wrote {path} ({os.path.getsize(path) / 2**30:.2f} GiB)")
+    print(f"random weights with {args.arch}'s shapes: for speed only. Benchmark it with "
+          f"`python benchmarks/reasoner.py --model {args.out}`")
+    return 0

@@ -2,9 +2,15 @@
 
 ``settings`` keys (all optional): ``engine``, ``model_path``/``mmproj_path`` (llamacpp),
 ``hf_model_dir`` (transformers), ``server_url``/``server_model``/``server_api_key``/
-``server_timeout``/``server_allow_remote`` (server), ``models_dir``, ``max_frames`` (8),
-``max_side`` (448), ``max_pixels``, ``max_new_tokens`` (1024), ``max_questions`` (4),
-``n_threads``, ``n_gpu_layers``, ``frames_as`` ("video"|"images"), ``allow_cpu``.
+``server_timeout``/``server_allow_remote``/``server_logprobs``/``server_parallel`` (server), ``models_dir``,
+``preset`` ("fast" | "eval", see :mod:`camtag.reasoner.inputs`), ``max_frames`` and
+``max_pixels`` (override the preset), ``max_new_tokens`` (1024), ``prefix_reuse`` (True),
+``calibration`` (path of a calibration JSON, :mod:`camtag.reasoner.calibration`),
+``experimental_dominant`` (False), ``n_threads``, ``n_gpu_layers``, ``n_ctx``, ``allow_cpu``.
+
+Every backend has ``name`` (the engine that actually ran: record it), ``work`` (counters of
+prefills, images, prefix/suffix/decoded tokens) and ``ask_all(frames, questions)``: one
+prefill of the shot's frames, then each question from that state.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The reasoner backend Protocol, its errors and the registry by name.
 
-A backend answers one question about one shot's frames with the model's raw text. It is
+A backend answers a shot's questions about its frames with the model's raw text and, where the
+engine exposes them, the probabilities of the answer letters. The frames and the shared prompt
+prefix are evaluated once per shot (``ask_all``); each question continues from that state. It is
 created cheaply (no model loaded), reports whether it can run, loads on demand and frees its
 memory on ``close()``. Backend modules import their heavy dependencies inside methods, so
 importing a backend module is always cheap and safe.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from camtag.media.frames import ShotFrame
 from camtag.reasoner.prompts import Question
@@ -27,23 +29,43 @@ class ReasonerError(Exception):
         self.fatal = fatal
 
 
+class FramesTooMany(ReasonerError):
+    """The frames did not fit (context too small, out of memory): the job retries with fewer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, fatal=False)
+
+
 class ModelFileError(ReasonerError):
     """Missing, truncated or mismatched model files."""
 
 
 @dataclass
 class Reply:
+    """One answer. ``letter_probs``: the model's probability of each option letter at the step
+    it wrote the letter (normalised over the question's letters), ``None`` when the engine gave
+    no logits/logprobs; ``problems``: what went wrong without stopping the answer."""
+
     text: str
     seconds: float = 0.0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     extra: dict = field(default_factory=dict)
+    letter_probs: dict[str, float] | None = None
+    problems: tuple[str, ...] = ()
+
+
+def new_work() -> dict[str, int]:
+    """A backend's running counters of the work it did (``Backend.work``)."""
+    return {"shots": 0, "prefills": 0, "images": 0, "prefix_tokens": 0, "suffix_tokens": 0,
+            "decoded_tokens": 0, "questions": 0}
 
 
 @runtime_checkable
 class Backend(Protocol):
-    name: str
+    name: str                 # the engine that actually runs (recorded with the results)
     settings: dict
+    work: dict                # running counters, see :func:`new_work`
 
     @property
     def model_id(self) -> str:
@@ -57,6 +79,10 @@ class Backend(Protocol):
 
     def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
         """One greedy generation for one question about the frames, in time order."""
+
+    def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
+        """The replies to ``questions``, in order, from one prefill of the frames (yielded as
+        each finishes, so a failure or cancel keeps the earlier ones)."""
 
     def close(self) -> None:
         """Free the model (GPU memory included)."""

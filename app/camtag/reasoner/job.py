@@ -1,8 +1,11 @@
 """Shot-by-shot model tagging as a job: progress per shot, cancel, resume, never losing geometry.
 
-Each shot's frames are sampled (one file handle and packet scan for the whole job), the
-question plan is asked, answers are parsed and fused with the shot's geometric tags, and the
-updated shot is yielded at once as ``Progress.partial``. A shot already tagged by the same
+Each shot's frames are sampled (one file handle and packet scan for the whole job) at the
+backend's preset (:mod:`camtag.reasoner.inputs`), the shot's questions (:mod:`plan`) are asked
+from one prefill of those frames (``Backend.ask_all``), answers are parsed and fused with the
+shot's geometric tags using the model's letter probabilities, and the updated shot is yielded at
+once as ``Progress.partial``. When the frames do not fit (context too small, out of memory) the
+shot is retried with half the frames, down to 2, and the trace says so. A shot already tagged by the same
 model in the same mode (``evidence["reasoner"]["done"]``) is passed through, so re-running
 after an interruption resumes. When the model fails, the message says why and the shot keeps
 its geometric tags (``evidence["reasoner"]["error"]``); a fatal failure (files, memory, server
@@ -17,12 +20,15 @@ from typing import Sequence
 
 from camtag.jobs import CancelToken, Job, Progress
 from camtag.media.errors import MediaError
-from camtag.media.frames import FrameBudget, FrameCache, FrameSampler
+from camtag.media.frames import FrameCache, FrameSampler
 from camtag.model import MediaInfo, Shot
-from camtag.reasoner.base import Backend, ReasonerError
+from camtag.reasoner import calibration
+from camtag.reasoner import plan as question_plan
+from camtag.reasoner.base import Backend, FramesTooMany, ReasonerError
 from camtag.reasoner.fusion import fuse
+from camtag.reasoner.inputs import budget_from_settings, thin
 from camtag.reasoner.parse import parse
-from camtag.reasoner.plan import DEFAULT_MAX_QUESTIONS, MODES, QuestionPlan
+from camtag.reasoner.plan import MODES
 
 
 def already_done(shot: Shot, model_id: str, mode: str) -> bool:
@@ -46,9 +52,14 @@ def reason_job(media: MediaInfo, shots: Sequence[Shot], backend: Backend, *, mod
     result = list(shots)
     total = len(result)
     model_id = backend.model_id
-    settings = getattr(backend, "settings", {}) or {}
-    budget = getattr(backend, "budget", None) or FrameBudget.from_settings(settings)
-    max_q = int(settings.get("max_questions", DEFAULT_MAX_QUESTIONS))
+    settings = backend.settings or {}
+    budget = getattr(backend, "budget", None) or budget_from_settings(settings)
+    dominant = bool(settings.get("experimental_dominant"))
+    try:
+        cal = calibration.load(settings.get("calibration"))
+        cal_note = []
+    except ValueError as exc:
+        cal, cal_note = calibration.identity(), [f"calibration ignored: {exc}"]
     todo = [i for i, s in enumerate(result) if not already_done(s, model_id, mode)]
     if not todo:
         yield Progress(total, total, "every shot already has model tags")
@@ -75,38 +86,60 @@ def reason_job(media: MediaInfo, shots: Sequence[Shot], backend: Backend, *, mod
             try:
                 if sampler is None:
                     sampler = FrameSampler(media, budget, frames)
-                frames = sampler.frames(shot)
+                shot_frames = sampler.frames(shot)
             except MediaError as exc:
                 result[i] = with_error(shot, f"frames: {exc}", model_id, mode)
                 yield Progress(done, total, f"shot {shot.index}: no frames ({exc.reason})", result[i])
                 continue
-            plan = QuestionPlan(shot, mode, max_q)
-            error = ""
-            for question in plan:
-                cancel.raise_if_cancelled()
-                try:
-                    reply = backend.ask(frames, question)
-                except ReasonerError as exc:
-                    error = f"{backend.name}: {exc}"
-                    if exc.fatal:
-                        fatal = error + "; keeping the geometric tags"
-                    break
-                except Exception as exc:  # unknown failure inside a model library: stop asking
-                    error = f"{backend.name}: unexpected {type(exc).__name__}: {exc}"
-                    fatal = error + "; keeping the geometric tags"
-                    break
-                plan.record(question, parse(reply.text, question))
-            if plan.answers:
-                new = fuse(shot, plan.answers, model=model_id, mode=mode)
+            questions = question_plan.questions(shot, mode, experimental_dominant=dominant)
+            before = dict(backend.work)
+            answers, error, fatal_now, notes = ask_shot(backend, shot_frames, questions, cancel)
+            if fatal_now:
+                fatal = error + "; keeping the geometric tags"
+            work = {k: v - before.get(k, 0) for k, v in backend.work.items()}
+            if answers:
+                new = fuse(shot, [(q, p) for q, p, _ in answers], model=model_id, mode=mode,
+                           probs=[r.letter_probs for _, _, r in answers], notes=cal_note + notes, calibration=cal,
+                           engine=backend.name, work=work)
                 if error:
                     new = with_error(new, error, model_id, mode)
             else:
                 new = with_error(shot, error or "no question was asked", model_id, mode)
             result[i] = new
-            message = f"shot {shot.index}: " + (error or f"{len(plan.answers)} answers, "
+            message = f"shot {shot.index}: " + (error or f"{len(answers)} answers, "
                                                 + ", ".join(t.id for t in new.tags[:3]))
             yield Progress(done, total, message, new)
     finally:
         if sampler is not None:
             sampler.close()
     return tuple(result)
+
+
+def ask_shot(backend: Backend, frames, questions, cancel: CancelToken):
+    """Ask ``questions`` about ``frames`` from one prefill; on :class:`FramesTooMany` retry with
+    half the frames (at least 2). Returns (answers as (question, parsed, reply), error, fatal,
+    notes for the trace)."""
+    notes: list[str] = []
+    used = list(frames)
+    while True:
+        answers: list = []
+        try:
+            replies = iter(backend.ask_all(used, questions))
+            for q in questions:
+                cancel.raise_if_cancelled()
+                reply = next(replies)
+                answers.append((q, parse(reply.text, q), reply))
+                notes.extend(f"{q.key}: {p}" for p in reply.problems)
+            return answers, "", False, notes
+        except FramesTooMany as exc:
+            if len(used) <= 2:
+                return answers, f"{backend.name}: {exc}", False, notes
+            keep = max(2, len(used) // 2)
+            notes.append(f"{exc}; asked again with {keep} of {len(frames)} frames")
+            used = thin(used, keep)
+        except ReasonerError as exc:
+            return answers, f"{backend.name}: {exc}", exc.fatal, notes
+        except StopIteration as exc:
+            return answers, f"{backend.name}: the backend stopped early ({type(exc).__name__})", True, notes
+        except Exception as exc:  # unknown failure inside a model library: stop asking
+            return answers, f"{backend.name}: unexpected {type(exc).__name__}: {exc}", True, notes

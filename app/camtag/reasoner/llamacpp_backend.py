@@ -1,10 +1,17 @@
-"""In-process llama.cpp backend: GGUF text model + f16 mmproj via llama-cpp-python ≥ 0.3.36.
+"""In-process llama.cpp backend: GGUF text model + f16 mmproj via llama-cpp-python 0.3.36.
 
-Frames go in as separate images (CamReasoner's evaluation path) through the Qwen2.5-VL chat
-handler, one user turn, images first, then the O-T-A text; greedy decoding. All layers are
-offloaded when the build supports GPU offload (CUDA, Metal, Vulkan, HIP). The context is sized
-from frames × image tokens + prompt + answer, and each image is capped at the token count of
-the frame budget (``image_max_tokens``, which the stock handler does not expose).
+Frames go in as separate images (CamReasoner's evaluation path), one user turn, images first,
+then the O-T-A text, greedy decoding, stopping at ``</answer>``. One prefill per shot: the
+system turn and the frames are evaluated once (mtmd encodes each image once); for each question
+the KV cache is cut back to the end of that prefix (``llama_memory_seq_rm`` through
+``Llama.eval``) and only the question's suffix and its answer are evaluated. The logits of the
+step that writes the answer letter give the letter probabilities (:mod:`decoding`).
+
+All layers are offloaded when the build supports GPU offload (CUDA, Metal, Vulkan, HIP). The
+context is sized from frames × image tokens + the longest question + answer, and each image is
+capped at the preset's token count (``image_max_tokens``, which the stock handler does not
+expose; this uses the handler's private ``_mtmd_cpp``/``_create_bitmap_from_bytes``, hence the
+pinned, tested version range).
 
 The files are checked (headers, truncation, mmproj/text width) before llama.cpp sees them,
 because llama.cpp aborts the process on some mismatches.
@@ -17,132 +24,20 @@ import os
 import time
 import weakref
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from camtag.media.frames import FrameBudget, ShotFrame, data_uri
-from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, ReasonerError, Reply
+from camtag.media.frames import ShotFrame
+from camtag.reasoner import decoding
+from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, FramesTooMany, ReasonerError, Reply, new_work
+from camtag.reasoner.inputs import budget_from_settings, image_bytes
 from camtag.reasoner.model_files import check_gguf_pair
 from camtag.reasoner.prompts import Question
 
-MIN_VERSION = (0, 3, 36)
-TEMPLATE_TOKENS = 32          # chat markup around the system turn, the user turn and the vision markers
+from camtag.reasoner.llamacpp_support import (  # noqa: F401  (re-exported)
+    MIN_VERSION, TESTED_BELOW, TEMPLATE_TOKENS, context_size, frames_handler_class, llama_cpp_status,
+    longest_prompt_tokens, quiet_native_logs)
 
-
-def _version_tuple(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split(".")[:3]:
-        digits = "".join(c for c in part if c.isdigit())
-        out.append(int(digits or 0))
-    return tuple(out)
-
-
-def llama_cpp_status() -> tuple[str, bool]:
-    """("ok" or why not, GPU offload compiled in)."""
-    try:
-        import llama_cpp
-    except ImportError:
-        return "llama-cpp-python is not installed (pip install 'llama-cpp-python>=0.3.36')", False
-    except Exception as exc:  # a broken native build
-        return f"llama-cpp-python cannot be imported: {exc}", False
-    version = getattr(llama_cpp, "__version__", "0")
-    if _version_tuple(version) < MIN_VERSION:
-        return f"llama-cpp-python {version} is too old (need >= 0.3.36 for Qwen2.5-VL frames)", False
-    try:
-        gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    except Exception:
-        gpu = False
-    return "ok", gpu
-
-
-def context_size(frames: int, tokens_per_frame: int, max_new_tokens: int, prompt_tokens: int) -> int:
-    """KV cells for one question: every image token (+2 vision markers a frame), the prompt, the answer."""
-    need = frames * (tokens_per_frame + 2) + prompt_tokens + TEMPLATE_TOKENS + max_new_tokens
-    return (need + 255) // 256 * 256
-
-
-def longest_prompt_tokens(model_path: str) -> int:
-    """Tokens of the default system message plus the longest question, with the model's own vocabulary."""
-    from llama_cpp import Llama
-
-    from camtag.reasoner.prompts import PRIMITIVES, binary, dominant
-
-    texts = [dominant().text] + [binary(p.split).text for p in PRIMITIVES]
-    try:
-        from llama_cpp._utils import suppress_stdout_stderr
-    except ImportError:                              # private helper; only hides a context warning
-        from contextlib import nullcontext
-
-        def suppress_stdout_stderr(disable=True):
-            return nullcontext()
-    with suppress_stdout_stderr(disable=False):
-        vocab = Llama(model_path=model_path, vocab_only=True, verbose=False)
-    try:
-        return max(len(vocab.tokenize(("You are a helpful assistant." + t).encode("utf-8"), add_bos=False,
-                                      special=True)) for t in texts)
-    finally:
-        vocab.close()
-
-
-def _frames_handler_class():
-    from llama_cpp.llama_chat_format import Qwen25VLChatHandler
-
-    class _MtmdDefaults:
-        """Proxy around ``llama_cpp.mtmd_cpp`` that overrides the context defaults."""
-
-        def __init__(self, base, **over):
-            self._base, self._over = base, over
-
-        def __getattr__(self, name):
-            return getattr(self._base, name)
-
-        def _apply(self, params):
-            for key, value in self._over.items():
-                setattr(params, key, value)
-            return params
-
-        def mtmd_context_params_default(self):
-            return self._apply(self._base.mtmd_context_params_default())
-
-        def mtmd_init_from_file(self, path, model, params):
-            # the stock handler sets use_gpu=True after reading the defaults: re-apply ours
-            return self._base.mtmd_init_from_file(path, model, self._apply(params))
-
-    class FramesHandler(Qwen25VLChatHandler):
-        """Qwen2.5-VL handler with a per-image token cap, optional temporal merge, projector device.
-
-        The stock template ends in ``<|im_start|>assistant\n``, but Jinja drops a template's
-        final newline, so the model would be prompted with ``assistant`` and no newline, unlike
-        Qwen's own template and training. An empty expression after it keeps the newline."""
-
-        CHAT_FORMAT = Qwen25VLChatHandler.CHAT_FORMAT + "{{ '' }}"
-
-        def __init__(self, clip_model_path, *, image_max_tokens=0, merge_frames=False, use_gpu=True, **kw):
-            super().__init__(clip_model_path=clip_model_path, **kw)
-            over = {"use_gpu": use_gpu}
-            if image_max_tokens:
-                over["image_max_tokens"] = int(image_max_tokens)
-            self._mtmd_cpp = _MtmdDefaults(self._mtmd_cpp, **over)
-            self.merge_frames = merge_frames
-
-        def _create_bitmap_from_bytes(self, image_bytes):
-            bitmap = super()._create_bitmap_from_bytes(image_bytes)
-            if self.merge_frames:
-                self._mtmd_cpp.mtmd_bitmap_set_mergeable(bitmap, True)
-            return bitmap
-
-    return FramesHandler
-
-
-def _quiet_native_logs(verbose: bool) -> None:
-    """Route mtmd's logging through llama-cpp-python's logger (silent unless verbose)."""
-    try:
-        from llama_cpp import _logger, mtmd_cpp
-
-        _logger.set_verbose(verbose)
-        mtmd_cpp.mtmd_log_set(_logger.llama_log_callback, None)
-        mtmd_cpp.mtmd_helper_log_set(_logger.llama_log_callback, None)
-    except Exception:
-        pass
+TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
 
 
 class LlamaCppBackend:
@@ -150,11 +45,18 @@ class LlamaCppBackend:
 
     def __init__(self, settings: dict | None = None) -> None:
         self.settings = dict(settings or {})
-        self.budget = FrameBudget.from_settings(self.settings)
+        self.budget = budget_from_settings(self.settings)
         self.max_new_tokens = int(self.settings.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
+        self.reuse = bool(self.settings.get("prefix_reuse", True))
+        self.work = new_work()
         self._llm = None
+        self._handler = None
+        self._letters = None
+        self._tail = ""
         self.gpu = False
         self.n_ctx = 0
+        self._longest_suffix = 0
+        self._eog: set[int] = set()
 
     # -- files ---------------------------------------------------------------
     def files(self) -> tuple[str | None, str | None]:
@@ -201,48 +103,164 @@ class LlamaCppBackend:
         from llama_cpp import Llama
 
         verbose = bool(self.settings.get("verbose", False))
-        _quiet_native_logs(verbose)
+        quiet_native_logs(verbose)
         self.gpu = gpu and int(self.settings.get("n_gpu_layers", -1)) != 0
-        tokens = self.budget.max_pixels // (28 * 28)
+        tokens = self.budget.max_tokens_per_frame
         threads = self.settings.get("n_threads")
         kw = {"n_threads": int(threads), "n_threads_batch": int(threads)} if threads else {}
         try:
+            self._longest_suffix = longest_prompt_tokens(model) + TEMPLATE_TOKENS   # upper bound
             self.n_ctx = int(self.settings.get("n_ctx") or context_size(
-                self.budget.max_frames, tokens, self.max_new_tokens, longest_prompt_tokens(model)))
-            handler = _frames_handler_class()(
+                self.budget.max_frames, tokens, self.max_new_tokens, self._longest_suffix - TEMPLATE_TOKENS))
+            handler = frames_handler_class()(
                 clip_model_path=mmproj, image_max_tokens=tokens, verbose=verbose, use_gpu=self.gpu,
                 merge_frames=bool(self.settings.get("merge_frames", False)))
             self._llm = Llama(model_path=model, chat_handler=handler, n_ctx=self.n_ctx,
                               n_gpu_layers=int(self.settings.get("n_gpu_layers", -1)) if self.gpu else 0,
-                              seed=0, verbose=verbose, **kw)
+                              seed=0, verbose=verbose, no_perf=False, **kw)
+            handler._init_mtmd_context(self._llm)
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
             self._llm = None
             raise ReasonerError(_explain_load_error(exc, model, self.gpu)) from None
+        self._handler = handler
+        self._letters = decoding.LetterIds(
+            lambda s: self._llm.tokenize(s.encode("utf-8"), add_bos=False, special=False))
+        self._eog = {t for t in (self._llm.token_eos(), *self._special("<|im_end|>", "<|endoftext|>")) if t >= 0}
         # free native memory before interpreter shutdown closes stderr under llama-cpp-python
         atexit.register(_close_ref, weakref.ref(self))
 
-    def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
-        self.load()
-        content = [{"type": "image_url", "image_url": {"url": data_uri(f)}} for f in frames]
-        content.append({"type": "text", "text": question.text})
-        start = time.perf_counter()
+    def _special(self, *texts: str) -> list[int]:
+        out = []
+        for t in texts:
+            ids = self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)
+            if len(ids) == 1:
+                out.append(ids[0])
+        return out
+
+    # -- prompt --------------------------------------------------------------
+    def _render(self, n_images: int) -> tuple[str, str]:
+        """(prefix text with one media marker per frame, the tail after the question text)."""
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        marker = self._handler._mtmd_cpp.mtmd_default_marker().decode("utf-8")
+        content = [{"type": "image_url", "image_url": {"url": f"camtag-frame-{i}"}} for i in range(n_images)]
+        content.append({"type": "text", "text": decoding.SENTINEL})
+        messages = [{"role": "system", "content": self._handler.DEFAULT_SYSTEM_MESSAGE},
+                    {"role": "user", "content": content}]
+        text = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True).from_string(
+            self._handler.CHAT_FORMAT).render(messages=messages, add_generation_prompt=True)
+        for i in range(n_images):
+            text = text.replace(f"camtag-frame-{i}", marker)
+        return decoding.split_template(text)
+
+    def _prefill(self, frames: Sequence[ShotFrame]) -> int:
+        """Evaluate the system turn and the frames from an empty cache; returns the position
+        after them (M-RoPE positions: an image advances it by its larger grid side)."""
+        import ctypes
+
+        import llama_cpp
+
+        llm, h = self._llm, self._handler
+        mtmd = h._mtmd_cpp
+        prefix, self._tail = self._render(len(frames))
+        bitmaps = []
+        chunks = mtmd.mtmd_input_chunks_init()
         try:
-            out = self._llm.create_chat_completion(
-                messages=[{"role": "user", "content": content}],
-                max_tokens=self.max_new_tokens, temperature=0.0, top_k=1, seed=0)
-        except (ValueError, RuntimeError, MemoryError) as exc:
-            text = str(exc)
-            fatal = "memory" in text.lower() or "alloc" in text.lower()
-            if "exceed" in text.lower() or "llama_decode returned 1" in text:
-                raise ReasonerError(f"prompt longer than the {self.n_ctx}-token context: lower max_frames or "
-                                    "max_side, or raise n_ctx", fatal=False) from None
-            raise ReasonerError(f"llama.cpp failed: {text.splitlines()[0] if text else type(exc).__name__}"
-                                + ("; out of memory? lower max_frames/max_side" if fatal else ""),
-                                fatal=fatal) from None
-        usage = out.get("usage") or {}
-        text = (out.get("choices") or [{}])[0].get("message", {}).get("content") or ""
-        return Reply(text, time.perf_counter() - start, usage.get("prompt_tokens"),
-                     usage.get("completion_tokens"))
+            for f in frames:
+                bitmaps.append(h._create_bitmap_from_bytes(image_bytes(f, self.budget.lossless)[0]))
+            text = mtmd.mtmd_input_text()
+            raw = prefix.encode("utf-8")
+            text.text, text.text_len, text.add_special, text.parse_special = raw, len(raw), True, True
+            array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
+            if mtmd.mtmd_tokenize(h.mtmd_ctx, chunks, ctypes.byref(text), array, len(bitmaps)) != 0:
+                raise ReasonerError("llama.cpp could not tokenize the frames", fatal=False)
+            parts = [mtmd.mtmd_input_chunks_get(chunks, i) for i in range(mtmd.mtmd_input_chunks_size(chunks))]
+            cells = sum(int(mtmd.mtmd_input_chunk_get_n_tokens(c)) for c in parts if c is not None)
+            need = cells + self._longest_suffix + self.max_new_tokens
+            if need > self.n_ctx:
+                raise FramesTooMany(
+                    f"preset {self.budget.preset}: {len(frames)} frames need a {need}-token context, the model "
+                    f"was loaded with {self.n_ctx} (lower max_frames"
+                    f"{', use preset fast' if self.budget.preset != 'fast' else ''} or raise n_ctx)")
+            llm.reset()
+            llm._ctx.kv_cache_clear()
+            for chunk in parts:
+                if chunk is None:
+                    continue
+                if mtmd.mtmd_input_chunk_get_type(chunk) == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
+                    n = ctypes.c_size_t()
+                    ptr = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(n))
+                    if ptr and n.value:
+                        llm.eval([ptr[j] for j in range(n.value)])
+                    continue
+                new_pos = llama_cpp.llama_pos(0)
+                if mtmd.mtmd_helper_eval_chunk_single(h.mtmd_ctx, llm._ctx.ctx, chunk,
+                                                      llama_cpp.llama_pos(llm.n_tokens), llama_cpp.llama_seq_id(0),
+                                                      llm.n_batch, False, ctypes.byref(new_pos)) != 0:
+                    raise FramesTooMany(f"llama.cpp could not encode {len(frames)} frames (out of memory?)")
+                llm.n_tokens = new_pos.value
+        finally:
+            mtmd.mtmd_input_chunks_free(chunks)
+            for b in bitmaps:
+                mtmd.mtmd_bitmap_free(b)
+        self.work["prefills"] += 1
+        self.work["images"] += len(frames)
+        self.work["prefix_tokens"] += cells
+        return llm.n_tokens
+
+    # -- questions -----------------------------------------------------------
+    def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
+        self.load()
+        self.work["shots"] += 1
+        start_pos = None
+        for question in questions:
+            start = time.perf_counter()
+            try:
+                if start_pos is None or not self.reuse:
+                    start_pos = self._prefill(frames)
+                reply = self._answer(start_pos, question)
+            except ReasonerError:
+                raise
+            except (ValueError, RuntimeError, MemoryError) as exc:
+                raise _explain_run_error(exc) from None
+            reply.seconds = time.perf_counter() - start
+            yield reply
+
+    def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
+        return next(iter(self.ask_all(frames, [question])))
+
+    def _answer(self, start_pos: int, question: Question) -> Reply:
+        import llama_cpp
+        import numpy as np
+
+        llm = self._llm
+        llm.n_tokens = start_pos                       # Llama.eval drops the cache past this position
+        suffix = llm.tokenize((question.text + self._tail).encode("utf-8"), add_bos=False, special=True)
+        llm.eval(suffix)
+        self.work["suffix_tokens"] += len(suffix)
+        self.work["questions"] += 1
+        n_vocab = llm.n_vocab()
+        watch = decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters])
+        out: list[int] = []
+        text, problems = "", []
+        while True:
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(n_vocab,))
+            tok = int(np.argmax(logits))
+            watch.step(text, logits, tok)
+            if tok in self._eog:
+                break
+            out.append(tok)
+            text = llm.detokenize(out[-TAIL_TOKENS:]).decode("utf-8", "ignore")    # O(1) a step
+            if decoding.finished(text):
+                break
+            if len(out) >= self.max_new_tokens:
+                problems.append(f"no </answer> within {self.max_new_tokens} tokens")
+                break
+            llm.eval([tok])
+            self.work["decoded_tokens"] += 1
+        text = llm.detokenize(out).decode("utf-8", "ignore")
+        return Reply(text, 0.0, start_pos + len(suffix), len(out), letter_probs=watch.probs,
+                     problems=tuple(problems))
 
     def close(self) -> None:
         if self._llm is not None:
@@ -250,6 +268,7 @@ class LlamaCppBackend:
                 self._llm.close()
             finally:
                 self._llm = None
+                self._handler = None
 
 
 def _close_ref(ref) -> None:
@@ -258,12 +277,20 @@ def _close_ref(ref) -> None:
         backend.close()
 
 
+def _explain_run_error(exc: Exception) -> ReasonerError:
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if isinstance(exc, MemoryError) or "memory" in low or "alloc" in low or "llama_decode returned" in text:
+        return FramesTooMany(f"llama.cpp ran out of memory or context ({text.splitlines()[0]})")
+    return ReasonerError(f"llama.cpp failed: {text.splitlines()[0]}", fatal=False)
+
+
 def _explain_load_error(exc: Exception, model: str, gpu: bool) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, MemoryError) or "memory" in text.lower() or "context" in text.lower():
         where = "GPU" if gpu else "system"
         return (f"could not allocate the model or its context in {where} memory ({text}); "
-                "try a smaller quantization, fewer frames (max_frames) or smaller frames (max_side)")
+                "try a smaller quantization, fewer frames (max_frames) or preset fast")
     if "mtmd" in text or "clip" in text.lower():
         return f"the vision projector could not be loaded ({text}); is the mmproj made for this model?"
     return f"{model}: llama.cpp could not load it ({text}); the llama.cpp build may be too old or the file damaged"

@@ -5,12 +5,19 @@ match the text model, a truncated tensor), so the backends and ``camtag models v
 headers here first and turn every problem into one line. Pure Python, no dependencies: GGUF
 header, metadata and tensor table (spec: ggml-org/ggml docs/gguf.md), and the safetensors JSON
 header. Both reveal truncation: every tensor's byte range must lie inside the file.
+
+Hostile files: only regular files are opened (a FIFO named ``config.json`` would block a read
+forever), every length and count is bounded by the bytes left in the file, any malformed value
+becomes a :class:`ModelFileError`, and a folder that asks for remote code (``auto_map``,
+``trust_remote_code``) is refused: camtag never runs code shipped in a model folder.
+:func:`folder_problems` lists one line per bad file of a folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +66,42 @@ class GGUFInfo:
         return self.metadata.get(key, default)
 
 
+def regular_file(path: str | os.PathLike) -> int:
+    """Size of ``path`` if it is a regular file; ModelFileError otherwise (missing, FIFO, device...)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        why = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise ModelFileError(f"{os.fspath(path)}: {why}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelFileError(f"{os.fspath(path)}: not a regular file (a pipe, device or folder); refusing to read it")
+    return st.st_size
+
+
+def read_json_file(path: str | os.PathLike, limit: int = 64 << 20) -> dict:
+    """A small JSON object file, refused unless it is a regular file that parses to an object."""
+    size = regular_file(path)
+    if size > limit:
+        raise ModelFileError(f"{os.fspath(path)}: {size} bytes is too large for a config file")
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(limit + 1).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ModelFileError(f"{os.fspath(path)}: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ModelFileError(f"{os.fspath(path)}: expected a JSON object")
+    return data
+
+
+def remote_code_request(data: dict) -> str:
+    """What in a config asks for code from the model folder ('' when nothing does)."""
+    if data.get("auto_map"):
+        return "auto_map"
+    if data.get("trust_remote_code"):
+        return "trust_remote_code"
+    return ""
+
+
 class _Reader:
     def __init__(self, fh, path: str, size: int) -> None:
         self.fh, self.pos, self.path, self.size = fh, 0, path, size
@@ -79,28 +122,37 @@ class _Reader:
             raise ModelFileError(f"{self.path}: corrupt GGUF header (a {n}-byte string)")
         return self.take(n).decode("utf-8", "replace")
 
-    def value(self, vtype: int, keep: bool = True):
+    def value(self, vtype: int, keep: bool = True, depth: int = 0):
         if vtype in _SCALARS:
             return self.scalar(_SCALARS[vtype])
         if vtype == 8:
             return self.string()
         if vtype == 9:
             itype, count = self.scalar("<I"), self.scalar("<Q")
+            if depth > 2 or count > self.size - self.pos:      # every item takes at least one byte
+                raise ModelFileError(f"{self.path}: corrupt GGUF header (an array of {count} items)")
             if itype in _SCALARS and itype != 7:
                 size = struct.calcsize(_SCALARS[itype])
                 raw = self.take(size * count)
                 return list(struct.unpack(f"<{count}{_SCALARS[itype][1]}", raw)) if keep and count <= 4096 else count
-            items = [self.value(itype, keep and count <= 64) for _ in range(count)]
+            items = [self.value(itype, keep and count <= 64, depth + 1) for _ in range(count)]
             return items if keep and count <= 64 else count       # big arrays (vocab): count only
         raise ModelFileError(f"{self.path}: corrupt GGUF header (unknown value type {vtype})")
 
 
 def read_gguf(path: str | os.PathLike) -> GGUFInfo:
-    """Header, metadata and tensor table of a GGUF file; raises :class:`ModelFileError`."""
+    """Header, metadata and tensor table of a GGUF file; raises :class:`ModelFileError` only."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelFileError(f"{path}: file not found")
-    size = os.path.getsize(path)
+    try:
+        return _read_gguf(path)
+    except ModelFileError:
+        raise
+    except (struct.error, ValueError, TypeError, OverflowError, MemoryError, RecursionError, OSError) as exc:
+        raise ModelFileError(f"{path}: corrupt GGUF file ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _read_gguf(path: str) -> GGUFInfo:
+    size = regular_file(path)
     if size < 24:
         raise ModelFileError(f"{path}: not a GGUF file ({size} bytes)")
     with open(path, "rb", buffering=1 << 20) as fh:
@@ -127,7 +179,9 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
             ttype, offset = r.scalar("<I"), r.scalar("<Q")
             tensors[name] = (dims, ttype)
             offsets.append((offset, dims, ttype, name))
-        align = int(meta.get("general.alignment", 32)) or 32
+        align = meta.get("general.alignment", 32)
+        if not isinstance(align, int) or isinstance(align, bool) or not 1 <= align <= 1 << 16:
+            raise ModelFileError(f"{path}: corrupt GGUF header (general.alignment {align!r})")
         data_start = (r.pos + align - 1) // align * align
     for offset, dims, ttype, name in offsets:
         n = 1
@@ -178,7 +232,7 @@ def check_gguf_pair(model_path: str, mmproj_path: str) -> tuple[GGUFInfo, GGUFIn
 
 def read_safetensors_header(path: str | os.PathLike) -> dict:
     path = os.fspath(path)
-    size = os.path.getsize(path)
+    size = regular_file(path)
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
@@ -188,47 +242,99 @@ def read_safetensors_header(path: str | os.PathLike) -> dict:
             raise ModelFileError(f"{path}: not a safetensors file (bad header length)")
         try:
             header = json.loads(fh.read(n))
-        except ValueError:
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ModelFileError(f"{path}: corrupt safetensors header") from None
-    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path}: corrupt safetensors header (not an object)")
+    end = 0
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        try:
+            a, b = v["data_offsets"]
+            if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b):
+                raise ValueError
+        except (TypeError, KeyError, ValueError):
+            raise ModelFileError(f"{path}: corrupt safetensors header (tensor {str(k)[:60]!r})") from None
+        end = max(end, b)
     if 8 + n + end > size:
         raise ModelFileError(f"{path}: truncated ({size} bytes, needs {8 + n + end})")
     return header
 
 
 def check_hf_folder(folder: str | os.PathLike) -> dict:
-    """A Qwen2.5-VL checkpoint folder usable without remote code; returns its config."""
-    folder = Path(folder)
+    """A Qwen2.5-VL checkpoint folder usable without remote code; returns its config.
+    Raises :class:`ModelFileError` with the first problem (:func:`folder_problems` lists all)."""
+    problems, config = _folder_check(Path(folder))
+    if problems:
+        raise ModelFileError(problems[0])
+    return config
+
+
+def folder_problems(folder: str | os.PathLike) -> list[str]:
+    """One line per problem file of a Hugging Face folder ([] when it is usable)."""
+    return _folder_check(Path(folder))[0]
+
+
+def _folder_check(folder: Path) -> tuple[list[str], dict]:
     if not folder.is_dir():
-        raise ModelFileError(f"{folder}: folder not found")
+        return [f"{folder}: folder not found"], {}
+    problems: list[str] = []
+    config: dict = {}
     cfg_path = folder / "config.json"
-    if not cfg_path.exists():
-        raise ModelFileError(f"{folder}: no config.json (not a Hugging Face model folder)")
+    if not cfg_path.exists() and not cfg_path.is_symlink():
+        return [f"{folder}: no config.json (not a Hugging Face model folder)"], {}
     try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise ModelFileError(f"{cfg_path}: not valid JSON") from None
-    archs = config.get("architectures") or []
-    if HF_ARCH not in archs and config.get("model_type") != "qwen2_5_vl":
-        raise ModelFileError(f"{folder}: architecture {', '.join(archs) or config.get('model_type')!s}, "
-                             f"expected {HF_ARCH}")
+        config = read_json_file(cfg_path)
+        archs = config.get("architectures") or []
+        if not isinstance(archs, list):
+            archs = [str(archs)]
+        if HF_ARCH not in archs and config.get("model_type") != "qwen2_5_vl":
+            problems.append(f"{folder}: architecture {', '.join(map(str, archs)) or config.get('model_type')!s}, "
+                            f"expected {HF_ARCH}")
+        if remote_code_request(config):
+            problems.append(f"{cfg_path}: asks for remote code ({remote_code_request(config)}); camtag never runs "
+                            "code from a model folder")
+    except ModelFileError as exc:
+        problems.append(str(exc))
+    for name in ("tokenizer_config.json", "preprocessor_config.json", "processor_config.json"):
+        path = folder / name
+        if path.exists() or path.is_symlink():
+            try:
+                if remote_code_request(read_json_file(path)):
+                    problems.append(f"{path}: asks for remote code ({remote_code_request(read_json_file(path))}); "
+                                    "camtag never runs code from a model folder")
+            except ModelFileError as exc:
+                problems.append(str(exc))
     index = folder / "model.safetensors.index.json"
-    if index.exists():
+    shards: list[str] = []
+    if index.exists() or index.is_symlink():
         try:
-            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-        except (ValueError, KeyError):
-            raise ModelFileError(f"{index}: corrupt index") from None
+            weight_map = read_json_file(index, 256 << 20).get("weight_map")
+            if not isinstance(weight_map, dict):
+                raise ModelFileError(f"{index}: corrupt index (no weight_map)")
+            shards = sorted({str(v) for v in weight_map.values()})
+        except ModelFileError as exc:
+            problems.append(str(exc) if "corrupt" in str(exc) else f"{index}: corrupt index ({exc})")
     else:
         shards = sorted(p.name for p in folder.glob("*.safetensors"))
-    if not shards:
+    if not shards and not problems:
         if any(folder.glob("*.bin")) or any(folder.glob("*.pt")):
-            raise ModelFileError(f"{folder}: only pickle weights (.bin); camtag loads safetensors only")
-        raise ModelFileError(f"{folder}: no .safetensors weights")
+            problems.append(f"{folder}: only pickle weights (.bin); camtag loads safetensors only")
+        else:
+            problems.append(f"{folder}: no .safetensors weights")
     for name in shards:
+        if "/" in name or "\\" in name or name.startswith("."):
+            problems.append(f"{index}: shard name {name[:60]!r} points outside the folder")
+            continue
         if not (folder / name).exists():
-            raise ModelFileError(f"{folder}: weight shard {name} is missing")
-        read_safetensors_header(folder / name)
+            problems.append(f"{folder}: weight shard {name} is missing")
+            continue
+        try:
+            read_safetensors_header(folder / name)
+        except ModelFileError as exc:
+            problems.append(str(exc))
     for options in (("preprocessor_config.json", "processor_config.json"), ("tokenizer.json", "tokenizer_config.json")):
         if not any((folder / name).exists() for name in options):
-            raise ModelFileError(f"{folder}: {options[0]} is missing (copy the whole model folder)")
-    return config
+            problems.append(f"{folder}: {options[0]} is missing (copy the whole model folder)")
+    return problems, config

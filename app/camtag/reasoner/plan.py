@@ -1,49 +1,41 @@
-"""Which questions to ask about a shot: affordable by default, all 15 primitives on request.
+"""Which questions to ask about a shot: CameraBench's binary questions, all known up front.
 
-Each question is one full O-T-A generation (~250-400 tokens), so asking all 15 CameraBench
-primitives costs 15 generations per shot. The default ``plan`` mode asks at most
-``max_questions`` (4):
+CamReasoner was trained and evaluated on CameraBench's binary primitive questions, asked one
+at a time, so every question here is one of those 15, verbatim. The frames are prefilled once
+per shot and each question branches from that state, so a question costs only its own ~150
+text tokens plus the answer; the questions do not depend on each other.
 
-1. one multiple-choice question for the dominant movement (15 options, one per primitive);
-2. then yes/no primitives only where the geometric engine leaves doubt:
-   - the model's pick, when geometry confidently measured something else (both sides are
-     asked, so the disagreement rests on two answers, not one);
-   - the confusable twin of the model's pick (pan/truck, tilt/pedestal, zoom/dolly) unless
-     geometry's parallax test already decided between them (a confident tag, and fewer than
-     ``AMBIGUOUS`` of its windows without parallax evidence: ``evidence["geometry"]["windows"]``);
-   - each geometric primitive tag whose confidence is below ``CONFIDENT``;
-   - "Static?" when the dominant answer could not be read.
+- ``plan`` (default): every primitive the geometric engine proposed (any confidence), each
+  one's confusable twins (pan<->truck, tilt<->pedestal, zoom<->dolly, roll cw<->ccw and the
+  opposite direction for in/out: zoom in<->out, dolly in<->out), and "Static?".
+- ``thorough``: all 15, in CameraBench order.
 
-``thorough`` asks the 15 binary primitives in CameraBench order and nothing else.
+The old 15-option "dominant movement" question (texts invented by camtag, never seen by the
+model) is not in any default plan; ``settings["experimental_dominant"]`` adds it first,
+labelled experimental in the trace.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
-
 from camtag.model import Shot
 from camtag.reasoner import prompts
-from camtag.reasoner.parse import ParsedOutput
 from camtag.reasoner.prompts import Question
 
 MODES = ("plan", "thorough")
 CONFIDENT = 0.75
-AMBIGUOUS = 0.3            # share of windows where the parallax test could not decide
-DEFAULT_MAX_QUESTIONS = 4
+DEFAULT_MAX_QUESTIONS = 15        # kept for callers of the old API: the plan is no longer capped
 
-TWINS = {  # rotation/zoom vs translation with the same image motion
-    "pan_left": "truck_left", "pan_right": "truck_right", "tilt_up": "pedestal_down",
-    "tilt_down": "pedestal_up", "zoom_in": "dolly_in", "zoom_out": "dolly_out",
+TWINS = {  # rotation/zoom vs translation with the same image motion (CameraBench: "move upward
+    # (not tilting up)"); the old table paired tilt up with pedestal *down*, which is the wrong way
+    "pan_left": "truck_left", "pan_right": "truck_right", "tilt_up": "pedestal_up",
+    "tilt_down": "pedestal_down", "zoom_in": "dolly_in", "zoom_out": "dolly_out",
 }
 TWINS.update({v: k for k, v in list(TWINS.items())})
-
-
-def ambiguous_share(shot: Shot) -> float:
-    """Share of the geometric engine's windows that could not tell rotation/zoom from translation."""
-    try:
-        return float(((shot.evidence or {}).get("geometry") or {}).get("windows", {}).get("ambiguous") or 0.0)
-    except (AttributeError, TypeError, ValueError):
-        return 0.0
+CONFUSABLE: dict[str, tuple[str, ...]] = {t: (TWINS[t],) for t in TWINS}
+CONFUSABLE.update({"roll_cw": ("roll_ccw",), "roll_ccw": ("roll_cw",),
+                   "zoom_in": ("dolly_in", "zoom_out"), "zoom_out": ("dolly_out", "zoom_in"),
+                   "dolly_in": ("zoom_in", "dolly_out"), "dolly_out": ("zoom_out", "dolly_in")})
+ORDER = {p.tag: i for i, p in enumerate(prompts.PRIMITIVES)}
 
 
 def geometry_primitives(shot: Shot) -> dict[str, float]:
@@ -55,65 +47,27 @@ def geometry_primitives(shot: Shot) -> dict[str, float]:
     return out
 
 
-class QuestionPlan:
-    """Feed answers in, get the next questions out: ``for q in plan: plan.record(q, parsed)``."""
-
-    def __init__(self, shot: Shot, mode: str = "plan", max_questions: int = DEFAULT_MAX_QUESTIONS):
-        if mode not in MODES:
-            raise ValueError(f"unknown question mode {mode!r} (use {' or '.join(MODES)})")
-        self.shot = shot
-        self.mode = mode
-        self.max_questions = 15 if mode == "thorough" else max(1, int(max_questions))
-        self.answers: list[tuple[Question, ParsedOutput]] = []
-        self._queue: list[Question] = (
-            [prompts.binary(p.split) for p in prompts.PRIMITIVES] if mode == "thorough"
-            else [prompts.dominant()])
-        self._asked: set[str] = set()
-
-    def __iter__(self):
-        while self._queue and len(self._asked) < self.max_questions:
-            q = self._queue.pop(0)
-            if q.key in self._asked:
-                continue
-            self._asked.add(q.key)
-            yield q
-
-    def record(self, question: Question, parsed: ParsedOutput) -> None:
-        self.answers.append((question, parsed))
-        if self.mode == "plan" and question.kind == "choice":
-            self._queue.extend(prompts.binary(prompts.BY_TAG[t].split)
-                               for t in self.followups(parsed.meaning))
-
-    def followups(self, pick: str | None) -> list[str]:
-        geo = geometry_primitives(self.shot)
-        firm = {t for t, c in geo.items() if c >= CONFIDENT}
-        wanted: list[str] = []
-        if pick is None:
-            wanted.append("static")
-        elif firm and pick not in firm:
-            wanted.append(pick)
-            wanted.extend(sorted(firm, key=lambda t: -geo[t])[:1])
-        settled = firm if ambiguous_share(self.shot) < AMBIGUOUS else set()
-        twin = TWINS.get(pick or "")
-        if twin and not ({pick, twin} & settled):
-            wanted.append(twin)
-        wanted.extend(sorted((t for t, c in geo.items() if c < CONFIDENT), key=lambda t: geo[t]))
-        return list(dict.fromkeys(wanted))
+def plan_tags(shot: Shot, mode: str = "plan") -> list[str]:
+    """Primitive tag ids to ask about, in CameraBench order."""
+    if mode not in MODES:
+        raise ValueError(f"unknown question mode {mode!r} (use {' or '.join(MODES)})")
+    if mode == "thorough":
+        return [p.tag for p in prompts.PRIMITIVES]
+    wanted = {"static"}
+    for tag in geometry_primitives(shot):
+        wanted.add(tag)
+        wanted.update(CONFUSABLE.get(tag, ()))
+    return sorted(wanted, key=ORDER.__getitem__)
 
 
-def plan_cost(mode: str, max_questions: int = DEFAULT_MAX_QUESTIONS) -> int:
-    """Upper bound of generations per shot."""
-    return 15 if mode == "thorough" else max_questions
+def questions(shot: Shot, mode: str = "plan", *, experimental_dominant: bool = False) -> list[Question]:
+    """The shot's questions, independent of each other, all asked from the same frames."""
+    out = [prompts.binary(prompts.BY_TAG[t].split) for t in plan_tags(shot, mode)]
+    if experimental_dominant:
+        out.insert(0, prompts.dominant())
+    return out
 
 
-def questions_for(shot: Shot, mode: str, answers: Sequence[ParsedOutput]) -> list[Question]:
-    """Replay a plan against given answers (tests and benchmarks): the questions it asked."""
-    plan = QuestionPlan(shot, mode)
-    asked, it = [], iter(answers)
-    for q in plan:
-        asked.append(q)
-        parsed = next(it, None)
-        if parsed is None:
-            break
-        plan.record(q, parsed)
-    return asked
+def plan_cost(shot: Shot | None, mode: str) -> int:
+    """Questions (answer generations) per shot."""
+    return 15 if mode == "thorough" or shot is None else len(plan_tags(shot, mode))

@@ -74,7 +74,8 @@ FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
     "match": (("A. Yes", "B. No"), "A"),             # VQA match style: order reversed
 }
 
-# The dominant-movement question: one option per primitive, phrased like CameraBench captions.
+# EXPERIMENTAL, opt-in only (settings["experimental_dominant"]): a 15-option dominant-movement
+# question whose texts camtag invented; CamReasoner never saw it. No default plan asks it.
 DOMINANT_PROBLEM = "Which option best describes the main camera movement in this video?"
 DOMINANT_OPTIONS: tuple[tuple[str, str], ...] = (
     ("static", "The camera is completely still"),

@@ -31,7 +31,7 @@ CHAT_TEMPLATE = (
 _MERGES = (("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("a", "n"), ("e", "r"), ("o", "n"))
 
 
-def _byte_symbols() -> list[str]:
+def byte_symbols() -> list[str]:
     """GPT-2 byte-level alphabet: one printable symbol for each of the 256 byte values."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
     out, extra = {}, 0
@@ -46,7 +46,7 @@ def _byte_symbols() -> list[str]:
 
 def _reply_parts(reply: str) -> list[str]:
     """A scripted reply as byte-level token strings: each tag and each text run is one token."""
-    sym = _byte_symbols()
+    sym = byte_symbols()
     out = []
     for part in (p for p in re.split(r"(<[^<>]*>)", reply) if p):
         raw = part.encode("utf-8")
@@ -60,7 +60,7 @@ def _reply_parts(reply: str) -> list[str]:
 def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int | None = None,
                     text_arch: str = "qwen2vl", projector: str = "qwen2.5vl_merger",
                     reply: str | None = None, reply_after: tuple[str, ...] = ("\n",),
-                    seed: int = 0) -> tuple[Path, Path]:
+                    seed: int = 0, letter_margin: float | None = None) -> tuple[Path, Path]:
     """Write ``tiny-qwen2vl.gguf`` and ``tiny-mmproj.gguf``. ``projection_dim`` different from
     ``n_embd`` makes a mismatched pair; ``text_arch``/``projector`` make wrong-model files.
 
@@ -68,7 +68,11 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
     state is the last token's embedding, and the output matrix maps each token of the reply to
     the next one (a lookup table in the weights). Greedy decoding after the chat template's
     final newline then emits exactly ``reply`` and stops: a real llama.cpp run whose answer is
-    known in advance. Without ``reply`` the weights are random (garbled output)."""
+    known in advance. Without ``reply`` the weights are random (garbled output).
+
+    ``letter_margin``: where the reply writes the letter after ``<answer>``, the other letter
+    (A for B, B for A) gets a logit that much lower (the final RMS norm scales a one-hot state
+    by sqrt(n_embd), hence the division), so P(letter) = sigmoid(letter_margin)."""
     import gguf
 
     folder = Path(folder)
@@ -80,8 +84,8 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
 
     script = _reply_parts(reply) if reply else []
     byte_merge = ["".join(m) for m in _MERGES]
-    extra = [p for p in script if p not in _byte_symbols() and p not in byte_merge]
-    tokens = _byte_symbols() + byte_merge + extra + list(SPECIALS)
+    extra = [p for p in script if p not in byte_symbols() and p not in byte_merge]
+    tokens = byte_symbols() + byte_merge + extra + list(SPECIALS)
     types = [1] * (len(tokens) - len(SPECIALS)) + [3] * len(SPECIALS)
     ids = {t: i for i, t in enumerate(tokens)}
     if len(script) + 2 > n_embd:
@@ -118,11 +122,13 @@ def write_tiny_gguf(folder: str | Path, *, n_embd: int = 64, projection_dim: int
     zero_out = bool(script)
     if script:
         chain = script + ["<|im_end|>"]
-        starts = ["".join(_byte_symbols()[b] for b in s.encode()) for s in reply_after]
+        starts = ["".join(byte_symbols()[b] for b in s.encode()) for s in reply_after]
         for k, (tok, nxt) in enumerate([(s, chain[0]) for s in starts] + list(zip(chain, chain[1:]))):
             embd[ids[tok]] = 0.0                  # the reply starts after the prompt's last token
             embd[ids[tok], k] = 1.0
             out_w[ids[nxt], k] = 10.0
+            if letter_margin is not None and nxt in ("A", "B") and tok.endswith(">"):
+                out_w[ids["B" if nxt == "A" else "A"], k] = 10.0 - letter_margin / np.sqrt(n_embd)
     w.add_tensor("token_embd.weight", embd)
     w.add_tensor("output_norm.weight", np.ones(n_embd, np.float32))
     w.add_tensor("output.weight", out_w)
@@ -194,13 +200,19 @@ def _finish(writer) -> None:
 
 
 def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None,
-                  architecture: str = "Qwen2_5_VLForConditionalGeneration") -> Path:
+                  architecture: str = "Qwen2_5_VLForConditionalGeneration",
+                  letter_margin: float | None = None) -> Path:
     """A tiny random Qwen2.5-VL checkpoint folder (safetensors + processor), ~180 k parameters.
-    ``reply`` scripts it like :func:`write_tiny_gguf` (the reply's parts become added tokens)."""
+    ``reply`` and ``letter_margin`` script it like :func:`write_tiny_gguf` (the reply's parts
+    become added tokens)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor)
+    try:                                     # a separate video processor from transformers 4.52
+        from transformers import Qwen2VLVideoProcessor
+    except ImportError:
+        Qwen2VLVideoProcessor = None
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,6 +224,10 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     corpus = ["<observation>The camera pans to the left.</observation><think>Frames shift.</think>"
               "<answer>B</answer>", "Does the camera pan to the left? Options: A. No B. Yes"] * 20
     bpe.train_from_iterator(corpus, trainer)
+    from camtag.reasoner.transformers_backend import transformers_version
+
+    if transformers_version() < (5, 0):      # the 4.x processor insists on a Qwen2 tokenizer class
+        from transformers import Qwen2TokenizerFast as PreTrainedTokenizerFast  # noqa: F811
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                   unk_token=None, model_max_length=32768)
     parts = [p for p in re.split(r"(<[^<>]*>)", reply) if p] if reply else []
@@ -221,22 +237,24 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
     ids = {t: tok.convert_tokens_to_ids(t) for t in SPECIALS}
 
     torch.manual_seed(seed)
-    config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
-                                          "mrope_section": [2, 3, 3]},
-                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
-                         pad_token_id=ids["<|endoftext|>"]),
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56,
-                           fullatt_block_indexes=[1]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        architectures=[architecture])
+    text = dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
+    special = dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                   vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+    vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
+                  spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
+    if transformers_version() >= (5, 0):     # text_config + rope_parameters
+        text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+        config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, architectures=[architecture], **special)
+    else:                                    # 4.x: flat text keys + rope_scaling
+        config = Qwen2_5_VLConfig(**text, rope_theta=10000.0,
+                                  rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
+                                  vision_config=vision, architectures=[architecture], **special)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
     if parts:
-        chain = [tok.convert_tokens_to_ids("\u010a")] + [tok.convert_tokens_to_ids(p) for p in parts] + [ids["<|im_end|>"]]
+        chain = ([tok.convert_tokens_to_ids("\u010a")] + [tok.convert_tokens_to_ids(p) for p in parts]
+                 + [ids["<|im_end|>"]])
         with torch.no_grad():
             for name, param in model.named_parameters():
                 if name.endswith(("self_attn.o_proj.weight", "mlp.down_proj.weight")) and "visual" not in name:
@@ -247,10 +265,16 @@ def write_tiny_hf(folder: str | Path, *, seed: int = 0, reply: str | None = None
                 embed[cur] = 0.0
                 embed[cur, k] = 1.0
                 head[nxt, k] = 10.0
+                nxt_text = tok.convert_ids_to_tokens(nxt)
+                after_tag = tok.convert_ids_to_tokens(cur).endswith(">")
+                if letter_margin is not None and nxt_text in ("A", "B") and after_tag:
+                    other = tok.convert_tokens_to_ids("B" if nxt_text == "A" else "A")
+                    head[other, k] = 10.0 - letter_margin / 8.0          # sqrt(hidden 64)
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.save_pretrained(folder, safe_serialization=True)
+    extra = {"video_processor": Qwen2VLVideoProcessor()} if Qwen2VLVideoProcessor is not None else {}
     processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tok,
-                                    video_processor=Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
+                                    chat_template=CHAT_TEMPLATE, **extra)
     processor.save_pretrained(folder)
     return folder

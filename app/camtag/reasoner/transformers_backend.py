@@ -4,9 +4,16 @@ Precision: bitsandbytes 4-bit NF4 when CUDA is present (and bitsandbytes install
 precision on a GPU otherwise (bf16 from Ampere on, else fp16; fp16 on Apple MPS), float32 on the
 CPU. Always ``local_files_only=True``, ``trust_remote_code=False``, ``use_safetensors=True``.
 
-Frames go in as one video by default (Qwen's temporal path, ``fps`` = the rate the frames were
-taken at, an even frame count); ``frames_as="images"`` sends them as separate images like
-CamReasoner's own evaluation (about twice the tokens). Greedy decoding.
+4-bit skips the vision tower and ``lm_head`` (``llm_int8_skip_modules``), as bitsandbytes
+quantization of the ViT costs accuracy for little memory. ``dtype=`` is passed on transformers
+>= 4.56 and ``torch_dtype=`` before (4.49-4.55 reject ``dtype``).
+
+Frames go in as separate images at the preset's size, like CamReasoner's own evaluation (never
+as one video). One prefill per shot: the system turn and the frames are run once (the vision
+tower encodes each frame once) and their ``past_key_values`` kept; each question cuts the cache
+back to the prefix (``DynamicCache.crop``) and runs only its own suffix and answer, with the
+M-RoPE position offset (``rope_deltas``) of the prefix. Greedy decoding in a plain loop that
+stops at ``</answer>`` and reads the answer letter's probability from the logits.
 """
 
 from __future__ import annotations
@@ -15,14 +22,29 @@ import gc
 import importlib.util
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from camtag.media.frames import FrameBudget, ShotFrame, frames_fps
-from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, ReasonerError, Reply
+from camtag.media.frames import ShotFrame
+from camtag.reasoner import decoding
+from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, FramesTooMany, ReasonerError, Reply, new_work
+from camtag.reasoner.inputs import MIN_PIXELS, budget_from_settings
 from camtag.reasoner.model_files import check_hf_folder
 from camtag.reasoner.prompts import Question
 
 MIN_TRANSFORMERS = (4, 49)
+DTYPE_KEYWORD_FROM = (4, 56)       # from_pretrained(dtype=...) before that it is torch_dtype=
+SKIP_4BIT = ["visual", "lm_head"]  # module names kept in full precision under 4-bit
+
+
+def transformers_version() -> tuple[int, int]:
+    from importlib.metadata import version
+
+    v = version("transformers")
+    return tuple(int("".join(c for c in p if c.isdigit()) or 0) for p in v.split(".")[:2])
+
+
+def dtype_keyword(version: tuple[int, int]) -> str:
+    return "dtype" if version >= DTYPE_KEYWORD_FROM else "torch_dtype"
 
 
 def transformers_status() -> str:
@@ -30,12 +52,9 @@ def transformers_status() -> str:
                         ("safetensors", "safetensors"), ("PIL", "pillow")):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install {pip})"
-    from importlib.metadata import version
-
-    v = version("transformers")
-    parts = tuple(int("".join(c for c in p if c.isdigit()) or 0) for p in v.split(".")[:2])
+    parts = transformers_version()
     if parts < MIN_TRANSFORMERS:
-        return f"transformers {v} is too old for Qwen2.5-VL (need >= 4.49)"
+        return f"transformers {'.'.join(map(str, parts))} is too old for Qwen2.5-VL (need >= 4.49)"
     return "ok"
 
 
@@ -60,18 +79,26 @@ def device_plan(torch, settings: dict) -> dict:
     return {"device": "cpu", "dtype": torch.float32, "four_bit": False, "why": "CPU, float32 (slow for 7B)"}
 
 
+def _mrope(positions):
+    """Text positions as Qwen2.5-VL's (3, batch 1, length) M-RoPE ids (same value on every axis)."""
+    return positions.view(1, 1, -1).repeat(3, 1, 1)
+
+
 class TransformersBackend:
     name = "transformers"
 
     def __init__(self, settings: dict | None = None) -> None:
         self.settings = dict(settings or {})
-        self.budget = FrameBudget.from_settings(self.settings)
+        self.budget = budget_from_settings(self.settings)
         self.max_new_tokens = int(self.settings.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
-        self.frames_as = self.settings.get("frames_as", "video")
-        if self.frames_as not in ("video", "images"):
-            raise ValueError("frames_as must be 'video' or 'images'")
+        self.reuse = bool(self.settings.get("prefix_reuse", True))
+        self.work = new_work()
+        self.vision_images = 0                 # images the vision tower encoded (counted by a hook)
         self._model = None
         self._processor = None
+        self._letters = None
+        self._eos: set[int] = set()
+        self._cache_kw = "past_key_values"
         self.plan: dict = {}
 
     def folder(self) -> str | None:
@@ -98,6 +125,19 @@ class TransformersBackend:
             return f"{folder}: folder not found"
         return "ok"
 
+    def load_kwargs(self, torch) -> dict:
+        """``from_pretrained`` arguments for this device plan and transformers version."""
+        kw = dict(local_files_only=True, trust_remote_code=False, use_safetensors=True)
+        kw[dtype_keyword(transformers_version())] = self.plan["dtype"]
+        if self.plan["four_bit"]:
+            from transformers import BitsAndBytesConfig
+
+            kw["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=self.plan["dtype"], llm_int8_skip_modules=list(SKIP_4BIT))
+            kw["device_map"] = "auto"
+        return kw
+
     def load(self) -> None:
         if self._model is not None:
             return
@@ -118,18 +158,9 @@ class TransformersBackend:
         if self.settings.get("n_threads"):
             torch.set_num_threads(int(self.settings["n_threads"]))
         self.plan = device_plan(torch, self.settings)
-        kw = dict(local_files_only=True, trust_remote_code=False)
         try:
-            self._processor = AutoProcessor.from_pretrained(folder, **kw)
-            load_kw = dict(kw, use_safetensors=True, dtype=self.plan["dtype"])
-            if self.plan["four_bit"]:
-                from transformers import BitsAndBytesConfig
-
-                load_kw["quantization_config"] = BitsAndBytesConfig(
-                    load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                    bnb_4bit_compute_dtype=self.plan["dtype"])
-                load_kw["device_map"] = "auto"
-            model = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder, **load_kw)
+            self._processor = AutoProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+            model = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder, **self.load_kwargs(torch))
             if not self.plan["four_bit"]:
                 model = model.to(self.plan["device"])
             self._model = model.eval()
@@ -137,52 +168,129 @@ class TransformersBackend:
             self.close()
             raise ReasonerError("out of GPU memory while loading the model; use 4-bit (install bitsandbytes) "
                                 "or the llamacpp backend with a Q4_K_M GGUF") from None
-        except (OSError, ValueError, RuntimeError, KeyError, ImportError) as exc:
+        except (OSError, ValueError, RuntimeError, KeyError, ImportError, TypeError) as exc:
             self.close()
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ReasonerError(f"{folder}: transformers could not load it ({first[:300]})") from None
-        for proc in (getattr(self._processor, "image_processor", None),
-                     getattr(self._processor, "video_processor", None)):
-            if proc is not None and hasattr(proc, "size"):
-                proc.size = {"shortest_edge": 56 * 56, "longest_edge": self.budget.max_pixels}
+        proc = self._processor.image_processor
+        proc.size = {"shortest_edge": MIN_PIXELS, "longest_edge": self.budget.max_pixels}
+        if transformers_version() < (5, 0):
+            proc.min_pixels, proc.max_pixels = MIN_PIXELS, self.budget.max_pixels   # the 4.x names
+        # the KV cache argument is `cache` from 5.x (``past_key_values`` deprecated), else `past_key_values`
+        import inspect
 
-    def _inputs(self, frames: Sequence[ShotFrame], question: Question):
+        self._cache_kw = "cache" if "cache" in inspect.signature(self._model.forward).parameters else "past_key_values"
+        tok = self._processor.tokenizer
+        self._letters = decoding.LetterIds(lambda t: tok.encode(t, add_special_tokens=False))
+        ends = (tok.eos_token_id, *(tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")))
+        self._eos = {i for i in ends
+                     if isinstance(i, int) and i >= 0 and i != tok.unk_token_id}
+        visual = self._model.visual if hasattr(self._model, "visual") else self._model.model.visual
+        visual.register_forward_hook(self._count_vision, with_kwargs=True)
+
+    def _count_vision(self, module, args, kwargs, output) -> None:
+        grid = kwargs.get("grid_thw", args[1] if len(args) > 1 else None)
+        self.vision_images += int(grid.shape[0]) if grid is not None and hasattr(grid, "shape") else 1
+
+    def _prefix(self, frames: Sequence[ShotFrame]):
         from PIL import Image
 
         images = [Image.fromarray(f.image) for f in frames]
-        proc = self._processor
-        if self.frames_as == "video":
-            if len(images) % 2:
-                images.append(images[-1])        # Qwen pairs frames in time; an even count avoids padding
-            msgs = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": question.text}]}]
-            text = proc.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-            return proc(text=[text], videos=[images], fps=frames_fps(frames), do_sample_frames=False,
-                        return_tensors="pt")
         msgs = [{"role": "user", "content": [*({"type": "image"} for _ in images),
-                                             {"type": "text", "text": question.text}]}]
-        text = proc.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-        return proc(text=[text], images=images, return_tensors="pt")
+                                             {"type": "text", "text": decoding.SENTINEL}]}]
+        rendered = self._processor.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        prefix, tail = decoding.split_template(rendered)
+        return self._processor(text=[prefix], images=images, return_tensors="pt"), tail
 
-    def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
+    def _forward(self, cache, **inputs):
+        import torch
+
+        with torch.inference_mode():
+            out = self._model(**inputs, **{self._cache_kw: cache}, use_cache=True, return_dict=True)
+        return (out.cache if self._cache_kw == "cache" else out.past_key_values), out.logits[0, -1].float()
+
+    def _prefill(self, frames: Sequence[ShotFrame]):
+        import torch
+
+        inputs, tail = self._prefix(frames)
+        inputs = inputs.to(self._model.device)
+        n = int(inputs["input_ids"].shape[1])
+        # cache_position from 0 makes every version recompute the M-RoPE index (and rope_deltas)
+        # for this shot's frames instead of reusing the previous shot's offset
+        cache, _ = self._forward(None, **inputs, cache_position=torch.arange(n, device=self._model.device))
+        inner = self._model.model if hasattr(self._model.model, "rope_deltas") else self._model
+        # text after the frames sits at M-RoPE position (cache index + rope_deltas) on all 3 axes;
+        # passing it explicitly avoids each version's own fallback (4.56 adds in place into an expand())
+        delta = int(inner.rope_deltas.reshape(-1)[0]) if inner.rope_deltas is not None else 0
+        self.work["prefills"] += 1
+        self.work["images"] += len(frames)
+        self.work["prefix_tokens"] += n
+        return cache, n, tail, delta
+
+    def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
         self.load()
         import torch
 
-        start = time.perf_counter()
-        try:
-            inputs = self._inputs(frames, question).to(self._model.device)
-            with torch.inference_mode():
-                out = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                           num_beams=1)
-        except torch.cuda.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            raise ReasonerError("out of GPU memory during generation; lower max_frames or max_side") from None
-        except (RuntimeError, ValueError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ReasonerError(f"transformers generation failed: {first[:300]}", fatal=False) from None
-        n_in = inputs["input_ids"].shape[1]
-        new = out[0, n_in:]
-        text = self._processor.decode(new, skip_special_tokens=True)
-        return Reply(text, time.perf_counter() - start, int(n_in), int(new.shape[0]))
+        self.work["shots"] += 1
+        state = None
+        for question in questions:
+            start = time.perf_counter()
+            try:
+                if state is None or not self.reuse:
+                    state = self._prefill(frames)
+                reply = self._answer(state, question)
+            except torch.cuda.OutOfMemoryError:
+                state = None
+                torch.cuda.empty_cache()
+                raise FramesTooMany(f"out of GPU memory with {len(frames)} frames at preset "
+                                    f"{self.budget.preset}") from None
+            except (RuntimeError, ValueError, IndexError) as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ReasonerError(f"transformers generation failed: {first[:300]}", fatal=False) from None
+            reply.seconds = time.perf_counter() - start
+            yield reply
+
+    def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
+        return next(iter(self.ask_all(frames, [question])))
+
+    def _answer(self, state, question: Question) -> Reply:
+        import torch
+
+        cache, n_prefix, tail, delta = state
+        excess = cache.get_seq_length() - n_prefix
+        if excess > 0:                          # back to the shot's prefix (frames stay encoded);
+            cache.crop(-excess)                 # a negative count removes tokens in 4.x and 5.x alike
+        tok = self._processor.tokenizer
+        suffix = tok.encode(question.text + tail, add_special_tokens=False)
+        device = self._model.device
+        ids = torch.tensor([suffix], device=device)
+        pos = torch.arange(n_prefix, n_prefix + len(suffix), device=device)
+        cache, logits = self._forward(cache, input_ids=ids, cache_position=pos, position_ids=_mrope(pos + delta))
+        self.work["suffix_tokens"] += len(suffix)
+        self.work["questions"] += 1
+        watch = decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters])
+        out: list[int] = []
+        text, problems = "", []
+        n = n_prefix + len(suffix)
+        while True:
+            nxt = int(torch.argmax(logits))
+            watch.step(text, logits.cpu().numpy(), nxt)
+            if nxt in self._eos:
+                break
+            out.append(nxt)
+            text = tok.decode(out[-24:], skip_special_tokens=True)       # the tail: O(1) a step
+            if decoding.finished(text):
+                break
+            if len(out) >= self.max_new_tokens:
+                problems.append(f"no </answer> within {self.max_new_tokens} tokens")
+                break
+            step = torch.tensor([n], device=device)
+            cache, logits = self._forward(cache, input_ids=torch.tensor([[nxt]], device=device),
+                                          cache_position=step, position_ids=_mrope(step + delta))
+            n += 1
+            self.work["decoded_tokens"] += 1
+        text = tok.decode(out, skip_special_tokens=True)
+        return Reply(text, 0.0, n_prefix + len(suffix), len(out), letter_probs=watch.probs, problems=tuple(problems))
 
     def close(self) -> None:
         had = self._model is not None
