@@ -72,29 +72,33 @@ def test_pictures_past_the_budget_are_refused_before_decoding(tmp_path, monkeypa
 
 
 _PEAK = """
-import resource, sys, time
+import sys, time
 import av, cv2, numpy
 from camtag.media.decode import Decoder, FrameSpec
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def peak_kb():   # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
+    return int(next(ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM")))
+base = peak_kb() // 1024
 d = Decoder(sys.argv[1], FrameSpec(small_size=(128, 72), luma_width=640), queue_size=64)
 it = iter(d); first = next(it)
 time.sleep(1.0)                            # a slow consumer: the decode thread fills what it may
 n = 1 + sum(1 for _ in it)
-print(n, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(n, base, peak_kb() // 1024)
 """
 
 _REFUSE = """
-import resource, sys
+import sys
 import av, cv2, numpy
 from camtag.media.decode import Decoder, FrameSpec
 from camtag.media.errors import MediaError
 from camtag.media.probe import open_for_analysis
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def peak_kb():   # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
+    return int(next(ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM")))
+base = peak_kb() // 1024
 try:
     list(Decoder(sys.argv[1], FrameSpec(), opened=open_for_analysis(sys.argv[1])))
     print("decoded", base, 0)
 except MediaError:
-    print("refused", base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    print("refused", base, peak_kb() // 1024)
 """
 
 

@@ -161,9 +161,10 @@ def test_a_zlib_bomb_in_motion_curves_is_refused_in_bounded_memory(tmp_path, fra
     path = tmp_path / "bomb.json"
     path.write_text(json.dumps(d))
     assert path.stat().st_size < 4_000_000
-    script = ("import resource, sys\nfrom camtag.analysis_json import read_analysis\n"
+    # VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over exec
+    script = ("import sys\nfrom camtag.analysis_json import read_analysis\n"
               "try:\n    read_analysis(sys.argv[1])\nexcept ValueError as exc:\n    print(exc)\n"
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+              "print(next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')))\n")
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
                           text=True, timeout=120, check=False)
     message, peak_kb = done.stdout.strip().splitlines()
