@@ -139,6 +139,7 @@ class Analysis:
     shots: tuple[Shot, ...]
     detector: str = ""
     engine: str = "geometry"
+    decoder: str = ""                        # which decoder ran: "software (h264)", "cuda (hevc)"…
     settings: dict = field(default_factory=dict, compare=False, hash=False)
     motion: object = None                    # camtag.motion.curves.MotionCurves or None
     warnings: tuple[str, ...] = ()
@@ -151,7 +152,9 @@ DETECTOR_NAMES = ("adaptive", "fused", "transnet")           # = camtag.shots.ba
 ENGINE_NAMES = ("geometry", "auto", "llamacpp", "transformers", "server")
 QUESTION_MODES = ("plan", "thorough")
 REASONER_KEYS = ("model_path", "mmproj_path", "hf_model_dir", "server_url", "server_model",
-                 "allow_cpu", "n_threads", "n_gpu_layers", "n_ctx", "device", "quantization")
+                 "allow_cpu", "n_threads", "n_gpu_layers", "n_ctx", "device", "quantization",
+                 "preset", "prefix_reuse", "calibration", "experimental_dominant",
+                 "server_parallel", "server_logprobs")
 
 
 class RequestError(ValueError):

@@ -358,6 +358,10 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
     if decoder.rotation is not None:
         media = replace(media, rotation=decoder.rotation)
     errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
+    if decoder.route.note:                  # hardware decode was asked for, software ran: why
+        warnings.append(decoder.route.note)
+    if posters is not None and posters.problem:
+        warnings.append(posters.problem)
     to_the_end = not in_part or builder.closing is None and not empty
     if last_index >= 0 and last_index + 1 != media.frames and to_the_end:
         warnings.append(f"decoded {last_index + 1} frames, the container lists {media.frames}")
@@ -376,6 +380,6 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
     elapsed = time.monotonic() - t0
     yield Progress(media.frames, media.frames, f"done in {elapsed:.1f} s")
     return Analysis(media=media, shots=tuple(shots), detector=det.name,
-                    engine="geometry" if motion is not None else "none",
+                    engine="geometry" if motion is not None else "none", decoder=decoder.route.label,
                     settings=opts.settings(), motion=curves, warnings=tuple(warnings),
                     errors=tuple(errors))

@@ -89,6 +89,7 @@ def test_analyze_cli_writes_documented_json_with_posters(synthetic_edit, tmp_pat
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     assert data["schema"] == "camtag.analysis/1"
+    assert data["decoder"].startswith("software (")       # no hardware device here: said so
     media = data["media"]
     assert (media["rate"], media["frames"], media["drop_frame"], media["vfr"]) == ("25/1", 220, False, False)
     assert media["start_timecode"] == "00:00:00:00" and media["rotation"] == 0
@@ -101,7 +102,8 @@ def test_analyze_cli_writes_documented_json_with_posters(synthetic_edit, tmp_pat
         assert os.path.isfile(shot["poster"]) and shot["tags"] and shot["traces"]
         img = cv2.imread(shot["poster"])
         assert img.shape[1] == 320
-    assert "motion" in data and read_analysis(str(out)).shots[1].start_frame == 40
+    again = read_analysis(str(out))
+    assert "motion" in data and again.shots[1].start_frame == 40 and again.decoder == data["decoder"]
 
 
 @pytest.mark.parametrize("detector", ["adaptive", "fused"])
