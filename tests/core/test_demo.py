@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from camtag.demo import DEMO_SHOTS, make_demo_clip
 from camtag.jobs import run_job
 from camtag.media.probe import probe

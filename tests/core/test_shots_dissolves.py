@@ -7,7 +7,6 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-
 from camtag.media.decode import Decoder
 from camtag.media.probe import probe
 from camtag.motion import synthetic as sy

@@ -105,7 +105,8 @@ def run(args) -> int:
 
 def _open_app(clip: str, library: str | None, quit_after: float | None) -> int:
     try:
-        from camtag.ui.app import build_window, create_application, run as run_app
+        from camtag.ui.app import build_window, create_application
+        from camtag.ui.app import run as run_app
     except ImportError as exc:
         print(f"the app cannot start here ({exc}); results are written above")
         return 1

@@ -29,13 +29,11 @@ def _version(module: str) -> str:
 
 
 def run(args) -> int:
-    from camtag import models_registry as reg
-    from camtag import reasoner
-    from camtag.reasoner.base import ModelFileError
-
     import os
 
-    from camtag import syscheck
+    from camtag import models_registry as reg
+    from camtag import reasoner, syscheck
+    from camtag.reasoner.base import ModelFileError
 
     settings = {}
     server_url = args.server_url or os.environ.get("CAMTAG_SERVER_URL", "")
