@@ -49,6 +49,8 @@ else
   echo "first-run: xvfb-run missing (installers/linux/system-deps.sh installs it)"; exit 1
 fi
 
+if [ -n "${FIRST_RUN_DEMO_ONLY:-}" ]; then echo "first-run: demo and app passed (tests not run)"; exit 0; fi
+
 echo "== first run: make test (no shared media)"
 start=$(date +%s)
 make test PYTEST_ARGS="${FIRST_RUN_TESTS:-tests/core/test_demo.py tests/core/test_shots_real.py tests/core/test_shots_dissolves.py tests/core/test_motion_real.py tests/core/test_export_import.py tests/installers/test_syscheck.py} -rs" 2>&1 | tee "$WORK/test.log"
