@@ -4,7 +4,9 @@
 # written, and checks the results:
 #   1. `make demo` (no screen): the demo's 7 shots, each with its move;
 #   2. the app opens on the demo under Xvfb (`.venv/bin/camtag demo --quit-after 3`);
-#   3. `make test` passes with the media-dependent tests skipped for the one stated reason.
+#   3. the wheel and sdist build and pass `twine check`; the wheel installs into a clean venv and
+#      runs `camtag --version`, `camtag doctor`, `camtag demo --headless` (7 shots);
+#   4. `make test` passes with the media-dependent tests skipped for the one stated reason.
 # Caches: the pip cache and the llama-cpp-python wheel cache of the calling user are reused (a new
 # user pays for them once: see README "Tests"). FIRST_RUN_TESTS picks the test files of step 3
 # (default: a subset that covers the first hour; the whole suite already ran in CI's main step).
@@ -48,6 +50,18 @@ if command -v xvfb-run >/dev/null; then
 else
   echo "first-run: xvfb-run missing (installers/linux/system-deps.sh installs it)"; exit 1
 fi
+
+echo "== first run: the package (wheel + sdist, twine check, a clean venv)"
+.venv/bin/pip install -q build twine
+.venv/bin/python -m build -o "$WORK/dist" . >/dev/null
+.venv/bin/twine check "$WORK"/dist/*
+python3 -m venv "$WORK/wheel-venv"
+"$WORK/wheel-venv/bin/pip" install -q "$(ls "$WORK"/dist/camtag-*.whl)[demo]"
+(cd "$WORK" && wheel-venv/bin/camtag --version && wheel-venv/bin/camtag doctor >/dev/null \
+  && wheel-venv/bin/camtag demo --headless --out "$WORK/wheel-demo" --library "$WORK/wheel.sqlite" \
+     > "$WORK/wheel-demo.log")
+grep -q ": .* 7 shots by" "$WORK/wheel-demo.log"
+echo "first-run: the wheel installs and runs --version, doctor and demo --headless (7 shots)"
 
 if [ -n "${FIRST_RUN_DEMO_ONLY:-}" ]; then echo "first-run: demo and app passed (tests not run)"; exit 0; fi
 
