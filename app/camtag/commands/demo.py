@@ -104,6 +104,14 @@ def run(args) -> int:
 
 
 def _open_app(clip: str, library: str | None, quit_after: float | None) -> int:
+    from camtag.syscheck import check_gui
+
+    problems = [f for f in check_gui(audio=False) if f.level == "error"]
+    if problems:      # Qt would abort the process when its platform plugin cannot load
+        for f in problems:
+            print(f"the app cannot open here: {f.what}: {f.message}")
+        print("the results are written above (`camtag doctor` checks the rest)")
+        return 1
     try:
         from camtag.ui.app import build_window, create_application
         from camtag.ui.app import run as run_app
