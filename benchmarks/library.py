@@ -23,7 +23,7 @@ import time
 from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine_line                                          # noqa: E402  (sets sys.path)
+from _common import machine_line, shared_dir                              # noqa: E402  (sets sys.path)
 
 from camtag.library import open_library                                  # noqa: E402
 from camtag.library.rows import write_shot                                # noqa: E402
@@ -42,7 +42,7 @@ PHRASES = ["the background slides {d} while the foreground moves faster, strong 
            "the subject stays centred while the background streams {d}, tracking",
            "edges expand radially with constant parallax, a dolly move",
            "magnification without parallax, a zoom {i}"]
-CLIP = "/work/shared/media/shots/pyscenedetect_issue-195-aspect-ratio.mp4"
+CLIP = str(shared_dir() / "media" / "shots" / "pyscenedetect_issue-195-aspect-ratio.mp4")
 QUERIES = ["pan_left and not handheld", "zoom_in or dolly_in", "tilt_up duration>2s",
            "confidence>0.8", 'media:"A001*"', '"push in"', "note:reshoot",
            "(pan_left or pan_right) and confidence>0.7 and not state:rejected",

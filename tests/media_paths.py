@@ -18,3 +18,7 @@ def shared_dir() -> Path:
 SHARED = shared_dir()
 SHOTS_DIR = SHARED / "media" / "shots"
 CAMERA_DIR = SHARED / "media" / "camera"
+HAVE_MEDIA = SHOTS_DIR.is_dir() and CAMERA_DIR.is_dir()
+# the one reason every media-dependent test gives when the shared media are absent
+MISSING_REASON = (f"shared test media not found at {SHARED} (the shared/ folder beside the repository, "
+                  f"or set CAMTAG_SHARED=PATH; README's Quick start says what it holds)")

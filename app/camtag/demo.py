@@ -4,7 +4,8 @@ Seven shots with known camera moves (static, pan left, tilt up, zoom in, dolly i
 roll clockwise) joined by cuts, one dissolve and a closing fade to black, at 23.976 fps with a
 source start timecode of 01:00:00:00 in a tmcd track. The photos are public domain or CC0
 (scikit-image's sample data: NASA's astronaut, coffee, chelsea, rocket…); the clip is
-generated, never shipped. Rendering takes about 20-40 s on two cores.
+generated, never shipped. Rendering takes about 20-40 s on two cores and gives the same
+bytes on every run (fixed seeds, no encoder settings that vary from run to run).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ DEMO_SHOTS = (
     DemoShot("roll_cw", 48),
 )
 DISSOLVE, FADE_OUT = 12, 12
+# Reproducible renders (same bytes every time): x264's macroblock-tree rate control gave different
+# bits from run to run on the layered shots, so the intermediate shots use "ultrafast" (no
+# mb-tree; they are decoded straight back) and the clip itself is encoded with mb-tree off.
+_SHOT_PRESET = "ultrafast"
+_CLIP_OPTIONS = {"crf": "20", "preset": "veryfast", "x264-params": "mbtree=0"}
 
 
 def _render_shot(shot: DemoShot, photos, textures, folder: str, seed: int) -> list[np.ndarray]:
@@ -55,19 +61,20 @@ def _render_shot(shot: DemoShot, photos, textures, folder: str, seed: int) -> li
     }
     if shot.label in planar:
         syn.planar_clip(path, photos[seed % len(photos):] + photos[:seed % len(photos)],
-                        [planar[shot.label]] * n, w, h, RATE, seed=seed, crf=18)
+                        [planar[shot.label]] * n, w, h, RATE, seed=seed, crf=18, preset=_SHOT_PRESET)
     else:
         focal = 0.9 * w
         layers = syn.layered_scene(photos, textures, focal, w, h, seed=seed)
         velocity = {"dolly_in": (0.0, 0.0, 0.06), "truck_right": (0.05, 0.0, 0.0)}[shot.label]
         syn.layered_clip(path, layers, n, focal=focal, width=w, height=h, rate=RATE,
-                         velocity=velocity, seed=seed, crf=18)
+                         velocity=velocity, seed=seed, crf=18, preset=_SHOT_PRESET)
     with av.open(path) as container:
         return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
 
 
-def make_demo_clip(path: str) -> str:
-    """Render the demo clip to ``path`` (atomically) and return it."""
+def make_demo_clip(path: str, shots: tuple[DemoShot, ...] = DEMO_SHOTS) -> str:
+    """Render the demo clip to ``path`` (atomically) and return it; the same bytes every time.
+    ``shots``: a part of the clip (tests)."""
     import av
 
     from camtag.motion import synthetic as syn
@@ -78,12 +85,12 @@ def make_demo_clip(path: str) -> str:
     os.makedirs(folder, exist_ok=True)
     tmp = path + ".part.mp4"
     with tempfile.TemporaryDirectory(prefix="camtag-demo-") as work:
-        shots = [_render_shot(s, photos, textures, work, seed=i) for i, s in enumerate(DEMO_SHOTS)]
+        frames = [_render_shot(s, photos, textures, work, seed=DEMO_SHOTS.index(s)) for s in shots]
         out = av.open(tmp, "w", format="mp4")
         try:
             stream = out.add_stream("libx264", rate=RATE)
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            stream.options = {"crf": "20", "preset": "veryfast"}
+            stream.options = dict(_CLIP_OPTIONS)
             stream.metadata["timecode"] = START_TC
 
             def put(img: np.ndarray) -> None:
@@ -91,21 +98,21 @@ def make_demo_clip(path: str) -> str:
                 for packet in stream.encode(frame):
                     out.mux(packet)
 
-            for i, (spec, frames) in enumerate(zip(DEMO_SHOTS, shots)):
-                nxt = DEMO_SHOTS[i + 1] if i + 1 < len(DEMO_SHOTS) else None
-                body = frames[:spec.frames]
+            for i, (spec, shot) in enumerate(zip(shots, frames)):
+                nxt = shots[i + 1] if i + 1 < len(shots) else None
+                body = shot[:spec.frames]
                 if nxt is not None and nxt.transition_in == "dissolve":
                     body = body[:-DISSOLVE // 2]
                 for img in body:
                     put(img)
                 if nxt is not None and nxt.transition_in == "dissolve":
-                    tail, head = frames[spec.frames - DISSOLVE // 2:], shots[i + 1]
+                    tail, head = shot[spec.frames - DISSOLVE // 2:], frames[i + 1]
                     for k in range(DISSOLVE):
                         a = (k + 1) / (DISSOLVE + 1)
                         put((tail[k].astype(np.float32) * (1 - a) + head[k].astype(np.float32) * a)
                             .astype(np.uint8))
-                    shots[i + 1] = head[DISSOLVE:]
-            last = shots[-1][DEMO_SHOTS[-1].frames - DISSOLVE:]
+                    frames[i + 1] = head[DISSOLVE:]
+            last = frames[-1][shots[-1].frames - DISSOLVE:]
             for k in range(FADE_OUT):
                 put((last[min(k, len(last) - 1)].astype(np.float32) * (1 - (k + 1) / FADE_OUT))
                     .astype(np.uint8))

