@@ -122,7 +122,8 @@ def frames_handler_class():
 def quiet_native_logs(verbose: bool) -> None:
     """Route mtmd's logging through llama-cpp-python's logger (silent unless verbose)."""
     try:
-        from llama_cpp import _logger, mtmd_cpp
+        # llama-cpp-python keeps its log hook private; the extra pins the tested release (0.3.36)
+        from llama_cpp import _logger, mtmd_cpp  # noqa: PLC2701
 
         _logger.set_verbose(verbose)
         mtmd_cpp.mtmd_log_set(_logger.llama_log_callback, None)
