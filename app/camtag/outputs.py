@@ -3,7 +3,8 @@
 * **Refuse to destroy.** Inside :func:`output_policy` (the CLI commands open one), a target that
   is an input of the same command, or an existing non-empty file that is not a camtag output, is
   refused with one line unless ``force``. A camtag output is recognised by its content
-  (:func:`is_camtag_output`): the analysis JSON's ``"schema": "camtag.analysis/…"``; an EDL
+  (:func:`is_camtag_output`): the analysis JSON's ``"schema": "camtag.analysis/…"`` (or a
+  calibration's ``"camtag.calibration/…"``); an EDL
   starting ``TITLE:`` then ``FCM:``; an ALE whose column line holds camtag's ``Camera Move``
   column; an FCP7 ``<xmeml`` or ``<fcpxml`` document carrying camtag's ``<!-- camtag -->`` mark; an
   OTIO file whose metadata holds ``"camtag"``; a LosslessCut CSV of ``start,end,label`` rows.
@@ -85,7 +86,7 @@ def is_camtag_output(head: bytes) -> bool:
     if not text:
         return True                     # an empty file holds nothing to lose
     if text.startswith(b"{"):
-        return b'"camtag.analysis/' in text or (b'"OTIO_SCHEMA"' in text and b'"camtag"' in text)
+        return b'"camtag.analysis/' in text or b'"camtag.calibration/' in text or (b'"OTIO_SCHEMA"' in text and b'"camtag"' in text)
     if text.startswith(b"TITLE:"):
         lines = text.splitlines()
         return len(lines) > 1 and lines[1].strip().upper().startswith(b"FCM:")

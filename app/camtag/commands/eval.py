@@ -17,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=("geometric", "llamacpp", "transformers", "server", "auto"),
                         help="which tagger to score (default geometric)")
     parser.add_argument("--server-url", help="OpenAI-compatible server for --engine server")
+    parser.add_argument("--calibration", metavar="FILE",
+                        help="apply a camtag.calibration/1 file to the confidences before scoring")
+    parser.add_argument("--fit-calibration", metavar="OUT",
+                        help="fit a per-primitive temperature and offset to these labels and write "
+                             "them to OUT (the file the model engines' 'calibration' setting reads)")
+    parser.add_argument("--force", action="store_true",
+                        help="let --fit-calibration replace a file that is not a camtag output")
     parser.add_argument("--quiet", action="store_true", help="no per-clip progress lines")
 
 
@@ -24,7 +31,19 @@ def run(args) -> int:
     from camtag.cli import UserError
     from camtag.evaluation.labels import load_labels
     from camtag.evaluation.runner import analyse_geometric, evaluate, format_report, model_analyser
+    from camtag.outputs import check_output, output_policy
+    from camtag.reasoner import calibration
 
+    cal = None
+    if args.calibration:
+        try:
+            cal = calibration.load(args.calibration)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    if args.fit_calibration:          # refused before any clip is decoded, not after
+        inputs = (args.labels, args.calibration or "")
+        with output_policy(args.force, inputs) as policy:
+            check_output(args.fit_calibration, policy)
     analyse = analyse_geometric
     if args.engine != "geometric":
         settings = {"server_url": args.server_url} if args.server_url else {}
@@ -43,7 +62,29 @@ def run(args) -> int:
         if not args.quiet:
             print(f"analysing {video}", file=sys.stderr)
 
-    report = evaluate(labels, analyse=analyse, progress=progress)
+    report = evaluate(labels, analyse=analyse, progress=progress, calibration=cal)
     for line in format_report(report):
         print(line)
+    if args.fit_calibration:
+        fit_and_write(report, args.fit_calibration, args.force, (args.labels, args.calibration or ""))
     return 0
+
+
+def fit_and_write(report, out: str, force: bool, inputs: tuple[str, ...]) -> None:
+    """Fit the calibration to the report's (primitive, P(yes), label) pairs, write it through the
+    output policy and say what it does to the expected calibration error on these labels."""
+    from camtag.evaluation.metrics import reliability
+    from camtag.evaluation.runner import calibrated
+    from camtag.outputs import output_policy
+    from camtag.reasoner import calibration
+
+    cal = calibration.fit(report.pairs)
+    with output_policy(force, inputs):
+        calibration.save(cal, out)
+    y = [label for _, _, label in report.pairs]
+    _, after = reliability(y, [calibrated(cal, tag, p) for tag, p, _ in report.pairs])
+    fitted = len({tag for tag, _, _ in report.pairs})
+    print(f"calibration for {fitted} primitive(s) written to {out}: expected calibration error "
+          f"{report.ece:.3f} → {after:.3f} on these labels (in-sample; check it on other labels "
+          f"with --calibration); the model engines read it through the reasoner setting "
+          f"calibration={out} (e.g. camtag batch --set calibration={out})")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from camtag.evaluation.labels import LabelSet
 from camtag.evaluation.metrics import Bin, TaskScore, macro_ap, reliability, task_score
 from camtag.model import Shot
-from camtag.motion.primitives import BY_TAG, TASKS, Decision, decide_shot
+from camtag.motion.primitives import BY_TAG, BY_TASK, TASKS, Decision, decide_shot
+from camtag.reasoner.calibration import Calibration, sigmoid
 
 ENGINES = ("geometric", "llamacpp", "transformers", "server", "auto")
 
@@ -61,6 +62,7 @@ class Report:
     problems: list[str]
     decisions: dict[str, Decision] = field(default_factory=dict)
     n_items: int = 0
+    pairs: list[tuple[str, float, bool]] = field(default_factory=list)   # (tag, P(yes), label)
 
 
 def _said(d: Decision) -> str:
@@ -81,8 +83,16 @@ def _said(d: Decision) -> str:
     return text
 
 
+def calibrated(cal: Calibration, tag: str, p: float) -> float:
+    """P(yes) through a calibration file's temperature and offset for ``tag``."""
+    return sigmoid(cal.logit(tag, p))
+
+
 def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometric,
-             progress: Callable[[str], None] | None = None) -> Report:
+             progress: Callable[[str], None] | None = None,
+             calibration: Calibration | None = None) -> Report:
+    """Analyse every labelled clip once and score it; ``calibration`` (when given) is applied to
+    each P(yes) before scoring, the way fusion applies it to a model's answers."""
     problems = list(labels.problems)
     decisions: dict[str, Decision] = {}
     for video in labels.videos():
@@ -93,8 +103,12 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
         except Exception as exc:                       # one bad clip must not stop the rest
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{os.path.basename(video)}: could not be analysed ({first})")
+    if calibration is not None:
+        decisions = {v: replace(d, probabilities={t: calibrated(calibration, BY_TASK[t].tag, p)
+                                                  for t, p in d.probabilities.items()})
+                     for v, d in decisions.items()}
     items = [i for i in labels.items if i.video in decisions]
-    scores, all_y, all_p = [], [], []
+    scores, all_y, all_p, pairs = [], [], [], []
     for task in TASKS:
         mine = [i for i in items if i.task == task]
         if not mine:
@@ -104,6 +118,7 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
         scores.append(task_score(task, y, p))
         all_y += y
         all_p += p
+        pairs += [(BY_TASK[task].tag, pi, yi) for pi, yi in zip(p, y)]
     bins, ece = reliability(all_y, all_p)
     confusions, counts = [], Counter()
     for i in items:
@@ -117,7 +132,7 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
                           f"the engine said {_said(d)}")
     summary = [f"{n} × {task} {kind}, answered {said}" for (task, kind, said), n in counts.most_common()]
     return Report(scores, macro_ap(scores), bins, ece, summary + confusions, problems, decisions,
-                  len(items))
+                  len(items), pairs)
 
 
 def _f(x: float, pct: bool = True) -> str:
