@@ -102,6 +102,10 @@ def test_doctor_covers_a_run_and_names_one_next_step(tmp_path):
                     "Next step"):
         assert f"\n{section}\n" in f"\n{out}", section
     assert re.search(r"(ok|warn)\s+decoders\s+", out) and re.search(r"ok\s+av\s+PyAV", out)
+    # the decode route (camtag.media.hwaccel.describe), in the Decoding section
+    decoding = out.split("Decoding\n")[1].split("Shot detectors\n")[0]
+    assert re.search(r"ok\s+decode route\s+hardware decode: .+", decoding) or \
+        re.search(r"ok\s+decode route\s+software decode", decoding), decoding
     assert re.search(r"adaptive\s+classical detector", out)
     assert re.search(r"transnet\s+TransNetV2", out)
     assert "Qt platforms" in out and ("offscreen" in out or "PySide6 is not installed" in out)

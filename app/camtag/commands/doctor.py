@@ -50,7 +50,7 @@ def run(args) -> int:
             mark = {"ok": "ok  ", "warning": "warn", "error": "FAIL"}.get(f.level, f.level)
             print(f"  {mark} {f.what:<16} {f.message}")
 
-    section("Decoding", syscheck.check_decoders())
+    section("Decoding", syscheck.check_decoders() + [_decode_route(syscheck.Finding)])
     section("Shot detectors", syscheck.check_shot_detectors())
     plugins = syscheck.qt_platform_plugins()
     app = [syscheck.Finding("ok" if plugins else "error", "Qt platforms",
@@ -109,6 +109,18 @@ def run(args) -> int:
         for step in steps[1:]:
             print(f"  - {step}")
     return 0
+
+
+def _decode_route(finding):
+    """The route decoding takes here (hardware device or software), as one finding: informative,
+    never a step to take (software decode is a complete route)."""
+    try:
+        from camtag.media import hwaccel
+
+        line = hwaccel.describe()
+    except Exception as exc:  # a broken FFmpeg build must not stop the report
+        line = f"software decode (hardware decode not checked: {type(exc).__name__}: {exc})"
+    return finding("ok", "decode route", line)
 
 
 def _smoke() -> str:
