@@ -130,7 +130,7 @@ def test_pull_offline_from_a_local_hugging_face_cache(home, tmp_path):
 def test_doctor_reports_and_suggests(home, capsys):
     assert main(["doctor", "--server-url", "http://127.0.0.1:9/v1"]) == 0
     out = capsys.readouterr().out
-    for section in ("Hardware", "Backends", "Model files", "Engine", "Next steps"):
+    for section in ("Hardware", "Backends", "Model files", "Engine", "Next step"):
         assert f"\n{section}\n" in f"\n{out}"
     assert "GPU offload compiled in" in out and "not reachable" in out
     assert "geometry only" in out and "models/README.md" in out

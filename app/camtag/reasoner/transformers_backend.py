@@ -126,8 +126,9 @@ class TransformersBackend:
         return "ok"
 
     def load_kwargs(self, torch) -> dict:
-        """``from_pretrained`` arguments for this device plan and transformers version."""
-        kw = dict(local_files_only=True, trust_remote_code=False, use_safetensors=True)
+        """``from_pretrained`` arguments for this device plan and transformers version (the call
+        itself says ``local_files_only=True, trust_remote_code=False``, where a scan can see it)."""
+        kw: dict = dict(use_safetensors=True)
         kw[dtype_keyword(transformers_version())] = self.plan["dtype"]
         if self.plan["four_bit"]:
             from transformers import BitsAndBytesConfig
@@ -160,7 +161,8 @@ class TransformersBackend:
         self.plan = device_plan(torch, self.settings)
         try:
             self._processor = AutoProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-            model = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder, **self.load_kwargs(torch))
+            model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=False, **self.load_kwargs(torch))
             if not self.plan["four_bit"]:
                 model = model.to(self.plan["device"])
             self._model = model.eval()
