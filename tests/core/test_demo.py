@@ -17,6 +17,7 @@ from camtag.demo import DEMO_SHOTS, make_demo_clip
 from camtag.jobs import run_job
 from camtag.media.probe import probe
 from camtag.pipeline import analyze_job
+from xvfb_support import xvfb_server
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
@@ -66,20 +67,8 @@ def _camtag(args, env, timeout=300):
 
 @pytest.fixture
 def xvfb_display():
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb); opening the app needs an X server")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
-                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with xvfb_server("1280x800x24", "opening the app needs an X server") as display:
+        yield display
 
 
 def test_camtag_demo_writes_results_and_opens_the_app(demo_clip, xvfb_display, tmp_path):

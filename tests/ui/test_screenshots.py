@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from xvfb_support import xvfb_server
 
 HERE = Path(__file__).resolve().parent
 APP = HERE.parents[1] / "app"
@@ -19,20 +20,8 @@ VIEWS = ("main_table", "main_grid", "search_error", "search_results", "queue", "
 
 @pytest.fixture
 def xvfb_display():
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb); screenshots need an X server")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24",
-                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with xvfb_server("1600x1000x24", "screenshots need an X server") as display:
+        yield display
 
 
 def test_screenshots_of_main_views(xvfb_display, library_copy, clip, config_dir, tmp_path):

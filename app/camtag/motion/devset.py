@@ -99,19 +99,9 @@ def render_layers(path: str, layers: list[sy.Layer], poses: list[tuple], offsets
     try:
         for i, (cam, yaw, pitch, focal) in enumerate(poses):
             rot = _rot(yaw, pitch)
-            img = np.zeros((H, W, 3), np.float32)
-            for k, layer in enumerate(layers):
-                off = np.zeros(3) if offsets is None else np.asarray(offsets[i][k], float)
-                m = sy.layer_matrix(layer, focal, np.asarray(cam, float) - off, rot, W, H)
-                col = cv2.warpPerspective(layer.texture, m, (W, H), flags=cv2.INTER_LINEAR,
-                                          borderMode=cv2.BORDER_REFLECT if layer.mask is None
-                                          else cv2.BORDER_CONSTANT)
-                if layer.mask is None:
-                    img[:] = col
-                else:
-                    a = cv2.warpPerspective(layer.mask, m, (W, H), flags=cv2.INTER_LINEAR)
-                    a = (a.astype(np.float32) / 255.0)[..., None]
-                    img = img * (1 - a) + col * a
+            cams = [np.asarray(cam, float) - (0 if offsets is None else np.asarray(offsets[i][k], float))
+                    for k in range(len(layers))]
+            img = sy.composite(layers, focal, cams, rot, W, H)
             img = img * gain
             writer.write(np.clip(img + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8))
     finally:

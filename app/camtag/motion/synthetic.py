@@ -255,6 +255,24 @@ def layered_scene(photos: list[np.ndarray], textures: list[np.ndarray], focal: f
     return layers
 
 
+def composite(layers, focal_px: float, cams, rot: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The picture (float32 BGR) of ``layers`` back to front, each seen from its camera position
+    in ``cams`` (one per layer: a moving subject is a layer whose camera is offset)."""
+    img = np.zeros((height, width, 3), np.float32)
+    for layer, cam in zip(layers, cams):
+        h = layer_matrix(layer, focal_px, cam, rot, width, height)
+        col = cv2.warpPerspective(layer.texture, h, (width, height), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT if layer.mask is None
+                                  else cv2.BORDER_CONSTANT)
+        if layer.mask is None:
+            img[:] = col
+        else:
+            a = cv2.warpPerspective(layer.mask, h, (width, height), flags=cv2.INTER_LINEAR)
+            a = (a.astype(np.float32) / 255.0)[..., None]
+            img = img * (1 - a) + col * a
+    return img
+
+
 def layer_matrix(layer: Layer, focal_px: float, cam: np.ndarray, rot: np.ndarray,
                   width: int, height: int) -> np.ndarray:
     """3×3 map from texture pixels to image pixels for a camera at ``cam`` (metres) with
@@ -292,18 +310,7 @@ def layered_clip(path: str, layers: list[Layer], n: int, *, focal: float,
                            [0, -math.sin(pitch), math.cos(pitch)]])
             rot = rx @ ry
             f = focal * math.exp(zoom * i)
-            img = np.zeros((height, width, 3), np.float32)
-            for layer in layers:
-                h = layer_matrix(layer, f, cam, rot, width, height)
-                col = cv2.warpPerspective(layer.texture, h, (width, height), flags=cv2.INTER_LINEAR,
-                                          borderMode=cv2.BORDER_REFLECT if layer.mask is None
-                                          else cv2.BORDER_CONSTANT)
-                if layer.mask is None:
-                    img[:] = col
-                else:
-                    a = cv2.warpPerspective(layer.mask, h, (width, height), flags=cv2.INTER_LINEAR)
-                    a = (a.astype(np.float32) / 255.0)[..., None]
-                    img = img * (1 - a) + col * a
+            img = composite(layers, f, [cam] * len(layers), rot, width, height)
             writer.write(_noise(img.astype(np.uint8), rng, noise))
     finally:
         writer.close()
