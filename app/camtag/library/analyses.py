@@ -125,14 +125,15 @@ def claim(lib: "Library", media: MediaRecord, request: AnalysisRequest, key: str
     with lib.store.write() as tx:
         rows = tx.query("SELECT * FROM analyses WHERE media_id = ? AND settings_key = ? AND "
                         "fingerprint = ? ORDER BY id DESC", (media.id, key, media.fingerprint))
-        done = next((r for r in rows if r["status"] == "done"
-                     and not str(r["error"] or "").startswith(INCOMPLETE)), None)
+        finished = next((r for r in rows if r["status"] == "done"), None)
+        done = None if finished is None or str(finished["error"] or "").startswith(INCOMPLETE) \
+            else finished          # the latest finished one, unless it is marked incomplete
         if done is not None and not again:
             shots = tx.scalar("SELECT count(*) FROM shots WHERE analysis_id = ?", (done["id"],), 0)
             return analysis_record(done, shots, skipped=True), False
         open_ = next((r for r in rows if r["status"] != "done"
                       and r["camtag_version"] == __version__), None)
-        if done is not None and open_ is not None and open_["id"] < done["id"]:
+        if finished is not None and open_ is not None and open_["id"] < finished["id"]:
             open_ = None
         if open_ is not None and not (reclaim and open_["owner"] == owner) and \
                 lease_alive(str(lib.url), open_):
