@@ -5,18 +5,21 @@ made here (tests/core/badmedia.py); no shared media is needed."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import types
 
 from badmedia import encode
 from camtag.jobs import Progress, drive, run_job
-from camtag.library import open_library
+from camtag.library import analyses, open_library
 from camtag.media.probe import probe
-from camtag.model import Analysis, Shot
+from camtag.model import Analysis, AnalysisRequest, Shot
 from camtag.pipeline import Resume
 from camtag.runs import analyze_into_library
 from camtag.runs.queue import batch_job, make_queue
+from camtag.runs.request import analysis_key
 from library_support import camtag_cmd, subprocess_env
 
 
@@ -104,4 +107,25 @@ def test_fewer_frames_than_the_container_lists_is_not_up_to_date(tmp_path, monke
     assert first.status == "done" and "decoded 20 frames, the container lists 30" in first.message
     assert _add(lib, clip)[0].status == "done"                  # done again, never "up to date"
     assert [a.error.startswith("incomplete") for a in lib.analyses(clip)] == [True, True]
+    lib.close()
+
+
+def test_a_file_another_live_process_holds_is_waited_for_after_the_others(tmp_path):
+    held, other = _clip(tmp_path / "held.mp4"), _clip(tmp_path / "other.mp4")
+    lib = open_library(f"sqlite:///{tmp_path / 'lib.sqlite'}")
+    media, _ = lib.add_media(held)
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    reaper = threading.Thread(target=owner.wait)          # reaped, so its pid really goes away
+    reaper.start()
+    analyses.claim(lib, media, AnalysisRequest(), analysis_key(AnalysisRequest()),
+                   owner=f"{socket.gethostname()}:{owner.pid}")
+    items = make_queue([held, other])
+    finished = []
+    for progress in batch_job(lib, items, isolate=False, wait_s=120):
+        item = progress.partial
+        if item in items and item.status in ("done", "failed"):
+            finished.append((item.name, item.status))
+    reaper.join()
+    assert finished == [("other.mp4", "done"), ("held.mp4", "done")]   # waited, then taken over
+    assert len(lib.analyses(held)) == 1
     lib.close()
