@@ -63,6 +63,14 @@ def test_a_symlink_and_a_hard_link_are_one_media_record(tmp_path, library_url_fa
     assert [i.status for i in items] == ["done"]
     for link in ("take1_link.mp4", "take1_hard.mp4"):   # each link on its own: the same record
         assert _add(lib, tmp_path / "clips" / link)[0].status == "up to date"
+    st = os.stat(original)                               # touched, same content: still up to date
+    os.utime(original, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert _add(lib, tmp_path / "clips" / "take1_hard.mp4")[0].status == "up to date"
+    os.utime(original, ns=(st.st_atime_ns, st.st_mtime_ns + 9_000_000_000))
+    items = make_queue([str(tmp_path / "clips" / "take1_hard.mp4")])
+    run_job(batch_job(lib, items, isolate=False, again=True))   # analysed through the link
+    assert (items[0].status, items[0].message) == ("done", "")  # not taken for a changed file
+    assert _add(lib, tmp_path / "clips" / "take1_link.mp4")[0].status == "up to date"
     assert [m.path for m in lib.media()] == [os.path.realpath(original)]
     lib.close()
 

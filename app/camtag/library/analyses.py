@@ -58,6 +58,11 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
     if row is None:
         linked = next((r for r in same if same_file(r["path"], st.path)), None)
         if linked is not None:
+            if (linked["size_bytes"], linked["mtime_ns"]) != (st.size_bytes, st.mtime_ns):
+                with lib.store.write() as tx:       # the same file, touched since: note its state
+                    tx.execute("UPDATE media SET size_bytes = ?, mtime_ns = ? WHERE id = ?",
+                               (st.size_bytes, st.mtime_ns, linked["id"]))
+                    linked = tx.one("SELECT * FROM media WHERE id = ?", (linked["id"],))
             return media_record(linked), f"{name} is a link to {linked['path']} (one media record)"
     moved = [r for r in same if not os.path.exists(r["path"])]
     if row is None and not moved or row is not None and row["fingerprint"] != fp:
