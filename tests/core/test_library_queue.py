@@ -162,7 +162,7 @@ def test_a_live_owner_blocks_and_a_dead_one_is_taken_over(tmp_path, fake):
             tx.execute("UPDATE analyses SET status = 'running', owner = ?, heartbeat_at = ?",
                        (f"{os.uname().nodename}:{sleeper.pid}", "2999-01-01T00:00:00+00:00"))
         items = make_queue([CLIPS[1]])
-        run_job(batch_job(lib, items))
+        run_job(batch_job(lib, items, wait_s=0))      # not waiting for the live owner
         assert items[0].status == "failed" and "being analysed by another camtag process" in items[0].message
     finally:
         sleeper.kill()

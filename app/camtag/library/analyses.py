@@ -17,7 +17,7 @@ from camtag.analysis_json import media_to_dict
 from camtag.library import curves
 from camtag.library.errors import LibraryBusyError, LibraryError
 from camtag.library.leases import lease_alive, owner_id
-from camtag.library.media_files import file_state, fingerprint, probe_info
+from camtag.library.media_files import file_state, fingerprint, probe_info, same_file
 from camtag.library.records import AnalysisRecord, Changes, MediaRecord, RunOutcome
 from camtag.library.rows import analysis_record, load_shots, media_record, write_shot
 from camtag.library.schema import now
@@ -25,6 +25,9 @@ from camtag.model import AnalysisRequest, Shot
 
 if TYPE_CHECKING:
     from camtag.library.library import Library
+
+
+INCOMPLETE = "incomplete: "      # error prefix of a finished analysis the next run does again
 
 
 def model_name(request: AnalysisRequest) -> str:
@@ -37,6 +40,9 @@ def model_name(request: AnalysisRequest) -> str:
 def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
     """Find or add the media row for ``path``; re-link a moved file by its content fingerprint.
 
+    A symlink is resolved and a hard link to a registered file (same device and inode) is that
+    file's record: links to one file are one media row. Safe against other writers: the row is
+    looked up again inside the write transaction and inserted with ``ON CONFLICT DO NOTHING``.
     Returns the record and a one-line note for the user ("" when nothing special happened).
     """
     st = file_state(path)
@@ -46,14 +52,26 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
         return media_record(row), ""
     fp = fingerprint(st.path, st.size_bytes)
     note, info = "", {}
+    name = os.path.basename(st.path)
     with lib.store.read() as tx:
-        moved = [r for r in tx.query("SELECT * FROM media WHERE fingerprint = ? AND path <> ?",
-                                     (fp, st.path)) if not os.path.exists(r["path"])]
+        same = tx.query("SELECT * FROM media WHERE fingerprint = ? AND path <> ?", (fp, st.path))
+    if row is None:
+        linked = next((r for r in same if same_file(r["path"], st.path)), None)
+        if linked is not None:
+            if (linked["size_bytes"], linked["mtime_ns"]) != (st.size_bytes, st.mtime_ns):
+                with lib.store.write() as tx:       # the same file, touched since: note its state
+                    tx.execute("UPDATE media SET size_bytes = ?, mtime_ns = ? WHERE id = ?",
+                               (st.size_bytes, st.mtime_ns, linked["id"]))
+                    linked = tx.one("SELECT * FROM media WHERE id = ?", (linked["id"],))
+            return media_record(linked), f"{name} is a link to {linked['path']} (one media record)"
+    moved = [r for r in same if not os.path.exists(r["path"])]
     if row is None and not moved or row is not None and row["fingerprint"] != fp:
         info = probe_info(st.path)
-    name = os.path.basename(st.path)
     with lib.store.write() as tx:
-        if row is not None:
+        current = tx.one("SELECT * FROM media WHERE path = ?", (st.path,))
+        if row is None and current is not None:     # another process registered it meanwhile
+            media_id = current["id"]
+        elif row is not None:
             if row["fingerprint"] != fp:
                 note = (f"{name} changed since it was analysed (content differs); it is analysed "
                         f"again and the previous analysis is kept")
@@ -65,7 +83,8 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
                 tx.execute("UPDATE media SET size_bytes = ?, mtime_ns = ? WHERE id = ?",
                            (st.size_bytes, st.mtime_ns, row["id"]))
             media_id = row["id"]
-        elif moved:
+        elif moved and tx.scalar("SELECT path FROM media WHERE id = ?",
+                                 (moved[0]["id"],)) == moved[0]["path"]:
             old = moved[0]
             note = f"re-linked moved media: {old['path']} -> {st.path}"
             info = json.loads(old["info"] or "{}")
@@ -74,11 +93,14 @@ def register_media(lib: "Library", path: str) -> tuple[MediaRecord, str]:
                        (st.path, name, st.mtime_ns, json.dumps(info), old["id"]))
             media_id = old["id"]
         else:
-            media_id = tx.insert(
+            if not info:          # a moved row another process re-linked meanwhile
+                info = probe_info(st.path)
+            tx.execute(
                 "INSERT INTO media (path, name, size_bytes, mtime_ns, fingerprint, fps, frames, info, "
-                "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING",
                 (st.path, name, st.size_bytes, st.mtime_ns, fp, _fps(info), info.get("frames"),
                  json.dumps(info), now()))
+            media_id = tx.scalar("SELECT id FROM media WHERE path = ?", (st.path,))
         record = media_record(tx.one("SELECT * FROM media WHERE id = ?", (media_id,)))
     lib.events.media_did_change.emit(frozenset({media_id}))
     return record, note
@@ -108,13 +130,15 @@ def claim(lib: "Library", media: MediaRecord, request: AnalysisRequest, key: str
     with lib.store.write() as tx:
         rows = tx.query("SELECT * FROM analyses WHERE media_id = ? AND settings_key = ? AND "
                         "fingerprint = ? ORDER BY id DESC", (media.id, key, media.fingerprint))
-        done = next((r for r in rows if r["status"] == "done"), None)
+        finished = next((r for r in rows if r["status"] == "done"), None)
+        done = None if finished is None or str(finished["error"] or "").startswith(INCOMPLETE) \
+            else finished          # the latest finished one, unless it is marked incomplete
         if done is not None and not again:
             shots = tx.scalar("SELECT count(*) FROM shots WHERE analysis_id = ?", (done["id"],), 0)
             return analysis_record(done, shots, skipped=True), False
         open_ = next((r for r in rows if r["status"] != "done"
                       and r["camtag_version"] == __version__), None)
-        if done is not None and open_ is not None and open_["id"] < done["id"]:
+        if finished is not None and open_ is not None and open_["id"] < finished["id"]:
             open_ = None
         if open_ is not None and not (reclaim and open_["owner"] == owner) and \
                 lease_alive(str(lib.url), open_):
@@ -185,8 +209,11 @@ def heartbeat(lib: "Library", analysis_ids: Sequence[int], owner: str | None = N
 
 
 def finish(lib: "Library", media: MediaRecord, analysis_id: int, request: AnalysisRequest,
-           result: RunOutcome) -> AnalysisRecord:
-    """Store what the streaming missed, the media info and motion curves; promote; all in one go."""
+           result: RunOutcome, incomplete: str = "") -> AnalysisRecord:
+    """Store what the streaming missed, the media info and motion curves; promote; all in one go.
+    ``incomplete``: why the result may not cover the file as it is (it changed while decoding,
+    fewer frames decoded than the container lists); such an analysis is kept and shown, but the
+    next run does it again instead of calling it up to date."""
     from camtag.library.carry import promote
 
     added: set[int] = set()
@@ -211,11 +238,11 @@ def finish(lib: "Library", media: MediaRecord, analysis_id: int, request: Analys
         total = info.frames if info is not None else None
         tx.execute("UPDATE analyses SET status = 'done', finished_at = ?, engine = ?, detector = ?, "
                    "model = ?, warnings = ?, frames_done = coalesce(?, frames_done), "
-                   "total_frames = coalesce(?, total_frames), owner = '', heartbeat_at = ? "
-                   "WHERE id = ?",
+                   "total_frames = coalesce(?, total_frames), owner = '', heartbeat_at = ?, "
+                   "error = ? WHERE id = ?",
                    (stamp, result.engine or "geometry", result.detector or request.detector,
-                    model_name(request),
-                    json.dumps(problems), total, total, stamp, analysis_id))
+                    model_name(request), json.dumps(problems), total, total, stamp,
+                    (INCOMPLETE + incomplete)[:500] if incomplete else "", analysis_id))
         touched = promote(tx, media.id, analysis_id, stamp)
         row = tx.one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
         shots = tx.scalar("SELECT count(*) FROM shots WHERE analysis_id = ?", (analysis_id,), 0)

@@ -53,7 +53,8 @@ class Library:
             if isinstance(path_or_id, int):
                 row = tx.one("SELECT * FROM media WHERE id = ?", (path_or_id,))
             else:
-                row = tx.one("SELECT * FROM media WHERE path = ?", (os.path.abspath(path_or_id),))
+                row = tx.one("SELECT * FROM media WHERE path IN (?, ?) ORDER BY id LIMIT 1",
+                             (os.path.realpath(path_or_id), os.path.abspath(path_or_id)))
         return media_record(row) if row is not None else None
 
     def _media(self, media: MediaRecord | str | int) -> MediaRecord:

@@ -31,7 +31,16 @@ def file_state(path: str) -> FileState:
         raise MediaError(path, f"cannot read: {exc.strerror}") from None
     if not os.path.isfile(path):
         raise MediaError(path, "is not a regular file")
-    return FileState(os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    return FileState(os.path.realpath(path), st.st_size, st.st_mtime_ns)
+
+
+def same_file(a: str, b: str) -> bool:
+    """Are ``a`` and ``b`` one file (a symlink or hard link: same device and inode)?"""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def fingerprint(path: str, size: int | None = None) -> str:
@@ -63,11 +72,12 @@ def probe_info(path: str) -> dict:
 def expand_media_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     """Files as given plus media files found (recursively, sorted) in folders.
 
-    Returns (files, problems): a path that does not exist is a problem, not an exception.
+    Returns (files, problems): a path that does not exist is a problem, not an exception. A file
+    reached again through a symlink or a hard link (same device and inode) is listed once.
     """
     files: list[str] = []
     problems: list[str] = []
-    seen: set[str] = set()
+    seen: set[object] = set()
     for raw in paths:
         path = os.path.abspath(os.path.expanduser(raw))
         if os.path.isdir(path):
@@ -85,7 +95,12 @@ def expand_media_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             problems.append(f"{raw}: file not found")
             candidates = []
         for c in candidates:
-            if c not in seen:
-                seen.add(c)
+            try:
+                st = os.stat(c)
+                ident: object = (st.st_dev, st.st_ino)
+            except OSError:
+                ident = os.path.realpath(c)
+            if ident not in seen:
+                seen.add(ident)
                 files.append(c)
     return files, problems

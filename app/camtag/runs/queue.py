@@ -10,6 +10,7 @@ rest queued; running the same batch again resumes exactly there.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -24,6 +25,8 @@ from camtag.runs.whole import analyze_into_library
 if TYPE_CHECKING:
     from camtag.library import Library
 
+WAIT_S = 3600.0          # how long a batch waits for a file another camtag process is analysing
+POLL_S = 1.0
 STATUSES = ("queued", "running", "done", "up to date", "failed", "cancelled")
 
 
@@ -69,19 +72,26 @@ def make_queue(paths: Iterable[str]) -> list[QueueItem]:
 
 def batch_job(lib: "Library", items: list[QueueItem], request: AnalysisRequest | None = None, *,
               cancel: CancelToken | None = None, again: bool = False,
-              isolate: bool = True) -> Job[list[QueueItem]]:
+              isolate: bool = True, wait_s: float = WAIT_S) -> Job[list[QueueItem]]:
     """Run the queue; library-wide errors (full, locked, read-only) stop it and are raised.
     Each file is decoded in a watched worker process unless ``isolate`` is false, so a decoder
-    crash or hang marks that file failed with the reason and the queue goes on."""
+    crash or hang marks that file failed with the reason and the queue goes on. A file another
+    live camtag process is analysing is put back after the others and waited for (up to
+    ``wait_s`` seconds; it is then normally up to date); past that it is reported as failed."""
     cancel = cancel or CancelToken()
     request = request or AnalysisRequest()
     total = len(items)
-    for i, item in enumerate(items):
+    order, deadline = list(range(total)), {}
+    while order:
+        i = order.pop(0)
+        item = items[i]
         if item.status != "queued":
             yield Progress(i + 1, total, item.message, item)
             continue
         if cancel.cancelled:
             break
+        if i in deadline and all(j in deadline for j in order):   # only files held elsewhere left
+            time.sleep(POLL_S)
         item.status = "running"
         yield Progress(i, total, item.name, item)
         run = drive(analyze_into_library(lib, item.path, item.request or request, cancel=cancel,
@@ -98,6 +108,15 @@ def batch_job(lib: "Library", items: list[QueueItem], request: AnalysisRequest |
         except MediaError as exc:
             item.status, item.message = "failed", exc.reason
         except LibraryBusyError as exc:
+            first = i not in deadline
+            deadline.setdefault(i, time.monotonic() + wait_s)
+            if time.monotonic() < deadline[i]:
+                item.status, item.message = "queued", "another camtag process is analysing it; " \
+                                                      "waiting for it"
+                order.append(i)
+                if first:
+                    yield Progress(i, total, item.message, item)
+                continue
             item.status, item.message = "failed", str(exc)
         except LibraryError:
             item.status, item.message = "failed", "library error"
@@ -110,6 +129,8 @@ def batch_job(lib: "Library", items: list[QueueItem], request: AnalysisRequest |
             item.status = "up to date" if record.skipped else "done"
             if record.resumed_from:
                 item.message = f"resumed at frame {record.resumed_from}"
+            if record.error:
+                item.message = "; ".join(m for m in (item.message, record.error) if m)
         finally:
             run.close()
         yield Progress(i + 1, total, item.message, item)

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from camtag.jobs import CancelToken, Cancelled, Job, Progress, drive
 from camtag.library import analyses, leases, parts
 from camtag.library.errors import LibraryError
+from camtag.library.media_files import file_state
 from camtag.library.records import AnalysisRecord, MediaRecord, Notice, RunOutcome
+from camtag.media.errors import MediaError
 from camtag.model import Analysis, AnalysisRequest, Shot
 from camtag.runs.request import analysis_key
 
@@ -56,10 +58,30 @@ def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | N
             yield Progress(start, record.total_frames, text, Notice(text))
         result = yield from _run(lib, media, record.id, path, request, cancel, start, done_shots,
                                  isolate)
-        final = analyses.finish(lib, media, record.id, request, RunOutcome.of(result))
+        final = analyses.finish(lib, media, record.id, request, RunOutcome.of(result),
+                                incomplete=_incomplete(media, path, result))
+        if final.error:
+            text = f"{media.name}: {final.error}; the next run analyses it again"
+            yield Progress(final.frames_done, final.total_frames, text, Notice(text))
     finally:
         leases.release(key)
     return replace(final, resumed_from=start if resumed else 0)
+
+
+def _incomplete(media: MediaRecord, path: str, result: Analysis) -> str:
+    """Why ``result`` may not cover the file as it is now ("" when it does): the file changed
+    while it was decoded (size or mtime re-checked), or fewer frames decoded than it lists."""
+    try:
+        st = file_state(path)
+    except MediaError:
+        return "the file went away during the analysis"
+    if (st.size_bytes, st.mtime_ns) != (media.size_bytes, media.mtime_ns):
+        return "the file changed during the analysis"
+    declared = result.media.frames if result.media is not None else None
+    decoded = max((s.end_frame for s in result.shots), default=0)
+    if declared and decoded < declared:
+        return f"decoded {decoded} frames, the container lists {declared}"
+    return ""
 
 
 def _run(lib: "Library", media: MediaRecord, analysis_id: int, path: str,
