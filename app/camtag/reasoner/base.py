@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Iterator, Protocol, Sequence, runtime_checkable
 
 from camtag.media.frames import ShotFrame
 from camtag.reasoner.prompts import Question
+
+if TYPE_CHECKING:
+    from camtag.reasoner.inputs import PresetBudget
 
 DEFAULT_MAX_NEW_TOKENS = 1024     # ~1,000 characters of O-T-A output is typical; 1024 tokens is ample
 
@@ -66,6 +69,7 @@ class Backend(Protocol):
     name: str                 # the engine that actually runs (recorded with the results)
     settings: dict
     work: dict                # running counters, see :func:`new_work`
+    budget: "PresetBudget"    # frames and pixels per shot (camtag.reasoner.inputs presets)
 
     @property
     def model_id(self) -> str:

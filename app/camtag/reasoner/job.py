@@ -26,7 +26,7 @@ from camtag.reasoner import calibration
 from camtag.reasoner import plan as question_plan
 from camtag.reasoner.base import Backend, FramesTooMany, ReasonerError
 from camtag.reasoner.fusion import fuse
-from camtag.reasoner.inputs import budget_from_settings, thin
+from camtag.reasoner.inputs import thin
 from camtag.reasoner.parse import parse
 from camtag.reasoner.plan import MODES
 
@@ -53,7 +53,7 @@ def reason_job(media: MediaInfo, shots: Sequence[Shot], backend: Backend, *, mod
     total = len(result)
     model_id = backend.model_id
     settings = backend.settings or {}
-    budget = getattr(backend, "budget", None) or budget_from_settings(settings)
+    budget = backend.budget
     dominant = bool(settings.get("experimental_dominant"))
     try:
         cal = calibration.load(settings.get("calibration"))
