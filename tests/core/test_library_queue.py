@@ -24,9 +24,11 @@ from camtag.model import Analysis, AnalysisRequest, Shot, Tag
 from camtag.pipeline import Resume
 from camtag.runs import analyze_into_library
 from library_support import SHOTS_DIR, new_library, raw
+from media_paths import HAVE_MEDIA, MISSING_REASON
 
 CLIPS = [os.path.join(SHOTS_DIR, n) for n in ("pyscenedetect_counter.mp4",
                                               "pyscenedetect_issue-134-rotate.mp4")]
+pytestmark = pytest.mark.skipif(not HAVE_MEDIA, reason=MISSING_REASON)   # every test queues CLIPS
 
 
 class FakePipeline:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from library_support import APP, CLIP, camtag_cmd
+from media_paths import HAVE_MEDIA, MISSING_REASON
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX kill -9")]
@@ -114,6 +115,8 @@ def _add_cmd(path: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     """One uninterrupted `camtag library add`: its shots, and when the first shot and the end came."""
+    if not HAVE_MEDIA:
+        pytest.skip(MISSING_REASON)
     folder = tmp_path_factory.mktemp("ref")
     path, log = folder / "ref.sqlite", open(folder / "stderr.txt", "w+")
     t0 = time.monotonic()
@@ -268,6 +271,8 @@ def _model_tagged(url: str, clip: str) -> dict[int, tuple]:
 
 
 def test_random_kill_9_during_model_tagging_keeps_tagged_shots(tmp_path):
+    if not HAVE_MEDIA:
+        pytest.skip(MISSING_REASON)
     pytest.importorskip("gguf", reason="the tiny GGUF model is written with the gguf package")
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional backend")
     from camtag.reasoner.tiny_models import write_tiny_gguf
