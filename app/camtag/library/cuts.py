@@ -1,0 +1,235 @@
+"""Undoable cut edits: split a shot, merge it with the next, move a cut.
+
+Each half or merged shot keeps only what is true of its frames (see :class:`SplitShot`), and shot
+numbers are in frame order again at once (the later shots of the clip are part of the undo step).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from camtag.library.errors import LibraryError
+from camtag.library.ops import Command, shot_row
+from camtag.library.records import Changes
+from camtag.library.rows import marks
+from camtag.library.store import Tx
+
+
+def _clip(start, end, lo: int, hi: int):
+    """A tag/segment range clipped to [lo, hi); None when nothing is left; (None, None) stays."""
+    if start is None:
+        return (None, None)
+    s, e = max(start, lo), min(end, hi)
+    return (s, e) if s < e else None
+
+
+
+def _clip_children(tx: Tx, shot_id: int, lo: int, hi: int) -> None:
+    for table in ("tags", "segments"):
+        for r in tx.query(f"SELECT id, start_frame, end_frame FROM {table} WHERE shot_id = ?",
+                          (shot_id,)):
+            clipped = _clip(r["start_frame"], r["end_frame"], lo, hi)
+            if clipped is None:
+                tx.execute(f"DELETE FROM {table} WHERE id = ?", (r["id"],))
+            elif clipped != (r["start_frame"], r["end_frame"]):
+                tx.execute(f"UPDATE {table} SET start_frame = ?, end_frame = ? WHERE id = ?",
+                           (*clipped, r["id"]))
+
+
+def _later(tx: Tx, row) -> set[int]:
+    """The shots after ``row`` in its analysis (their numbers change when it is split or merged)."""
+    return set(tx.column("SELECT id FROM shots WHERE analysis_id = ? AND start_frame > ?",
+                         (row["analysis_id"], row["start_frame"])))
+
+
+def _renumber(tx: Tx, analysis_id: int) -> set[int]:
+    """Shot numbers in frame order again; returns the shots whose number changed."""
+    moved = [(n, r["id"]) for n, r in enumerate(tx.query(
+        "SELECT id, idx FROM shots WHERE analysis_id = ? ORDER BY start_frame", (analysis_id,)))
+        if r["idx"] != n]
+    tx.executemany("UPDATE shots SET idx = ? WHERE id = ?", moved)
+    return {sid for _, sid in moved}
+
+
+def _note_trace(tx: Tx, shot_id: int, text: str) -> None:
+    """Replace a shot's reasoning traces (they described other frames) by one line saying so."""
+    tx.execute("DELETE FROM traces WHERE shot_id = ?", (shot_id,))
+    tx.execute("INSERT INTO traces (shot_id, source, observation, reasoning, answer, raw, problems) "
+               "VALUES (?, 'editor', ?, '', '', '', '[]')", (shot_id, text))
+
+
+def _keep_supported_tags(tx: Tx, shot_id: int) -> None:
+    """After a split: an engine's whole-shot tag stays on a half only where that half's segments
+    still name it (it described the whole parent); the editor's decisions stay as they are."""
+    named: set[str] = set()
+    for r in tx.query("SELECT tags FROM segments WHERE shot_id = ?", (shot_id,)):
+        try:
+            named.update(str(t) for t in json.loads(r["tags"] or "[]"))
+        except (ValueError, TypeError):
+            continue
+    for r in tx.query("SELECT id, tag FROM tags WHERE shot_id = ? AND start_frame IS NULL "
+                      "AND state = 'proposed' AND source != 'editor'", (shot_id,)):
+        if r["tag"] not in named:
+            tx.execute("DELETE FROM tags WHERE id = ?", (r["id"],))
+
+
+@dataclass
+class SplitShot(Command):
+    """Cut a shot in two at ``frame`` (the first frame of the new second shot). Each half keeps
+    only what is true of its frames: ranged tags and segments clipped, whole-shot engine tags where
+    its segments support them, a trace saying to re-analyse, optional ``posters`` (first, second)
+    and shot numbers in frame order at once."""
+
+    shot_id: int
+    frame: int
+    posters: tuple = (None, None)
+    label = "Split shot"
+
+    def affected(self, tx: Tx) -> set[int]:
+        row = shot_row(tx, self.shot_id)
+        if not row["start_frame"] < self.frame < row["end_frame"]:
+            raise LibraryError(f"cannot split shot {self.shot_id} at frame {self.frame}: it spans "
+                               f"{row['start_frame']}-{row['end_frame']}")
+        return {self.shot_id} | _later(tx, row)
+
+    def apply(self, tx: Tx, now: str) -> Changes:
+        row = shot_row(tx, self.shot_id)
+        first_poster, second_poster = self.posters
+        new = tx.insert(
+            "INSERT INTO shots (analysis_id, media_id, idx, start_frame, end_frame, transition_type, "
+            "transition_start, transition_end, poster) "
+            "VALUES (?, ?, ?, ?, ?, 'cut', ?, ?, ?) RETURNING id",
+            (row["analysis_id"], row["media_id"], row["idx"] + 1, self.frame, row["end_frame"],
+             self.frame, self.frame + 1, second_poster))
+        tx.execute("INSERT INTO shot_evidence (shot_id, data) SELECT CAST(? AS INTEGER), data "
+                   "FROM shot_evidence WHERE shot_id = ?", (new, self.shot_id))
+        tx.execute("UPDATE shots SET end_frame = ?, poster = COALESCE(?, poster) WHERE id = ?",
+                   (self.frame, first_poster, self.shot_id))
+        for table, cols in (("tags", "tag, source, state, confidence, reason, start_frame, "
+                                     "end_frame, created_at, changed_at"),
+                            ("segments", "start_frame, end_frame, tags, confidence")):
+            tx.execute(f"INSERT INTO {table} (shot_id, {cols}) SELECT CAST(? AS INTEGER), {cols} "
+                       f"FROM {table} WHERE shot_id = ? ORDER BY id", (new, self.shot_id))
+        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
+                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ?", (new, self.shot_id))
+        had_trace = tx.scalar("SELECT count(*) FROM traces WHERE shot_id = ?", (self.shot_id,), 0)
+        for sid, lo, hi in ((self.shot_id, row["start_frame"], self.frame),
+                            (new, self.frame, row["end_frame"])):
+            _clip_children(tx, sid, lo, hi)
+            _keep_supported_tags(tx, sid)
+            if had_trace:
+                _note_trace(tx, sid, f"Split from a shot over frames {row['start_frame']}-"
+                                     f"{row['end_frame']}; its reasoning described the whole shot. "
+                                     f"Re-analyse to update.")
+        tags = {r[0] for r in tx.query(f"SELECT tag FROM tags WHERE shot_id IN ({marks(2)})",
+                                       (self.shot_id, new))}
+        renumbered = _renumber(tx, row["analysis_id"]) - {new}
+        return Changes(shots=frozenset({self.shot_id} | renumbered), added_shots=frozenset({new}),
+                       tags=frozenset((s, t) for t in tags for s in (self.shot_id, new)),
+                       label=self.label)
+
+
+def _neighbour(tx: Tx, row, after: bool):
+    if after:
+        return tx.one("SELECT * FROM shots WHERE analysis_id = ? AND start_frame >= ? "
+                      "ORDER BY start_frame LIMIT 1", (row["analysis_id"], row["end_frame"]))
+    return tx.one("SELECT * FROM shots WHERE analysis_id = ? AND start_frame < ? "
+                  "ORDER BY start_frame DESC LIMIT 1", (row["analysis_id"], row["start_frame"]))
+
+
+@dataclass
+class MergeShots(Command):
+    """Merge a shot with the one after it (the cut between them goes away)."""
+
+    shot_id: int
+    label = "Merge shots"
+
+    def affected(self, tx: Tx) -> set[int]:
+        nxt = _neighbour(tx, shot_row(tx, self.shot_id), after=True)
+        if nxt is None:
+            raise LibraryError(f"shot {self.shot_id} is the last shot; nothing to merge with")
+        self._next = nxt["id"]
+        return {self.shot_id} | _later(tx, shot_row(tx, self.shot_id))
+
+    def apply(self, tx: Tx, now: str) -> Changes:
+        a, b = shot_row(tx, self.shot_id), shot_row(tx, self._next)
+        tags = {r[0] for r in tx.query(f"SELECT tag FROM tags WHERE shot_id IN ({marks(2)})",
+                                       (a["id"], b["id"]))}
+        notes = [r["body"] for r in tx.query(
+            f"SELECT n.body FROM notes n JOIN shots s ON s.id = n.shot_id WHERE n.shot_id IN "
+            f"({marks(2)}) ORDER BY s.start_frame", (a["id"], b["id"]))]
+        for table in ("tags", "segments", "traces"):
+            tx.execute(f"UPDATE {table} SET shot_id = ? WHERE shot_id = ?", (a["id"], b["id"]))
+        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
+                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ? ON CONFLICT DO NOTHING",
+                   (a["id"], b["id"]))
+        self._dedupe_tags(tx, a["id"])
+        tx.execute("DELETE FROM shots WHERE id = ?", (b["id"],))
+        tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (b["end_frame"], a["id"]))
+        if tx.scalar("SELECT count(*) FROM traces WHERE shot_id = ?", (a["id"],), 0) > 1:
+            _note_trace(tx, a["id"], f"Merged from the shots over frames {a['start_frame']}-"
+                                     f"{a['end_frame']} and {b['start_frame']}-{b['end_frame']}; "
+                                     f"their reasoning described each part. Re-analyse to update.")
+        renumbered = _renumber(tx, a["analysis_id"])
+        if len(notes) > 1:
+            tx.execute("UPDATE notes SET body = ?, updated_at = ? WHERE shot_id = ?",
+                       ("\n".join(notes), now, a["id"]))
+        elif notes:
+            tx.execute("INSERT INTO notes (shot_id, body, updated_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (shot_id) DO NOTHING", (a["id"], notes[0], now))
+        return Changes(shots=frozenset({a["id"]} | renumbered), removed_shots=frozenset({b["id"]}),
+                       tags=frozenset((a["id"], t) for t in tags),
+                       notes=frozenset({a["id"]}) if notes else frozenset(), label=self.label)
+
+    @staticmethod
+    def _dedupe_tags(tx: Tx, shot_id: int) -> None:
+        """One whole-shot row per (tag, source): the editor's latest decision wins, best confidence."""
+        groups: dict[tuple, list] = {}
+        for r in tx.query("SELECT * FROM tags WHERE shot_id = ? AND start_frame IS NULL ORDER BY id",
+                          (shot_id,)):
+            groups.setdefault((r["tag"], r["source"]), []).append(r)
+        for rows in groups.values():
+            if len(rows) < 2:
+                continue
+            decided = [r for r in rows if r["state"] != "proposed"]
+            keep = max(decided, key=lambda r: r["changed_at"] or "") if decided else rows[0]
+            best = max(r["confidence"] for r in rows)
+            tx.execute("UPDATE tags SET confidence = ? WHERE id = ?", (best, keep["id"]))
+            others = [r["id"] for r in rows if r["id"] != keep["id"]]
+            tx.execute(f"DELETE FROM tags WHERE id IN ({marks(len(others))})", others)
+
+
+@dataclass
+class MoveCut(Command):
+    """Move the cut at the start of ``shot_id`` to ``frame`` (its previous shot grows or shrinks)."""
+
+    shot_id: int
+    frame: int
+    label = "Move cut"
+
+    def affected(self, tx: Tx) -> set[int]:
+        b = shot_row(tx, self.shot_id)
+        a = _neighbour(tx, b, after=False)
+        if a is None or a["end_frame"] != b["start_frame"]:
+            raise LibraryError(f"shot {self.shot_id} has no shot right before it; no cut to move")
+        if not a["start_frame"] < self.frame < b["end_frame"]:
+            raise LibraryError(f"cannot move the cut to frame {self.frame}: it must stay inside "
+                               f"{a['start_frame'] + 1}-{b['end_frame'] - 1}")
+        self._prev = a["id"]
+        return {a["id"], b["id"]}
+
+    def apply(self, tx: Tx, now: str) -> Changes:
+        a, b = shot_row(tx, self._prev), shot_row(tx, self.shot_id)
+        delta = self.frame - b["start_frame"]
+        tr = (b["transition_type"], b["transition_start"], b["transition_end"])
+        if tr[0] in (None, "cut"):
+            tr = ("cut", self.frame, self.frame + 1)
+        else:
+            tr = (tr[0], tr[1] + delta, tr[2] + delta)
+        tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (self.frame, a["id"]))
+        tx.execute("UPDATE shots SET start_frame = ?, transition_type = ?, transition_start = ?, "
+                   "transition_end = ? WHERE id = ?", (self.frame, *tr, b["id"]))
+        _clip_children(tx, a["id"], a["start_frame"], self.frame)
+        _clip_children(tx, b["id"], self.frame, b["end_frame"])
+        return Changes(shots=frozenset({a["id"], b["id"]}), label=self.label)

@@ -1,0 +1,63 @@
+"""Split and merge from the keyboard leave no stale state: each half has its own poster, tags its
+frames support, a trace saying to re-analyse, and shot numbers in order at once; a merge leaves no
+boundary on the timeline and one trace."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from camtag.ui.shot_model import COL_INDEX, COL_POSTER
+
+
+def _numbers(w) -> list[int]:
+    return [int(w.model.index(r, COL_INDEX).data()) for r in range(w.model.rowCount())]
+
+
+def test_split_then_merge_by_keys(analysed_window, qtbot):
+    w, p = analysed_window, analysed_window.player
+    lib = w.bridge.lib
+    rows = w.model.rowCount()
+    rec = max(w.clip_records(), key=lambda r: r.shot.end_frame - r.shot.start_frame)
+    s = rec.shot
+    cut = s.start_frame + (s.end_frame - s.start_frame) // 2
+    p.seek(cut)
+    qtbot.waitUntil(lambda: w.current_record() is not None and w.current_record().id == rec.id)
+    parent = lib.shot(rec.id)
+    assert parent.shot.traces                               # the analysis wrote one
+    QTest.keyClick(w, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+
+    qtbot.waitUntil(lambda: w.model.rowCount() == rows + 1, timeout=3000)
+    assert _numbers(w) == list(range(1, rows + 2))          # renumbered at once, no duplicates
+    halves = [r for r in w.clip_records() if s.start_frame <= r.shot.start_frame < s.end_frame]
+    assert [(h.shot.start_frame, h.shot.end_frame) for h in halves] == \
+        [(s.start_frame, cut), (cut, s.end_frame)]
+    for half in halves:
+        h = half.shot
+        assert h.poster and os.path.exists(h.poster) and h.poster != parent.shot.poster
+        row = w.model.row_of(half.id)
+        assert w.model.index(row, COL_POSTER).data(Qt.ItemDataRole.DecorationRole) is not None
+        named = {t for g in h.segments for t in g.tags}
+        assert all(g.start_frame >= h.start_frame and g.end_frame <= h.end_frame for g in h.segments)
+        for t in lib.shot(half.id).tag_records:              # an engine's tags: only where its
+            if t.state == "proposed" and t.source != "editor":  # frames still support them
+                assert t.start_frame is not None or t.tag in named
+        assert len(h.traces) == 1 and "Re-analyse to update" in h.traces[0].observation
+    assert "Re-analyse to update" in w.panel.trace.toPlainText()
+    qtbot.waitUntil(lambda: cut in {int(x) for x in w.timeline.boundaries.xData})
+
+    p.seek(s.start_frame + 1)                                # back on the first half: merge
+    qtbot.waitUntil(lambda: w.current_record() is not None and w.current_record().id == rec.id)
+    QTest.keyClick(w, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.model.rowCount() == rows, timeout=3000)
+    assert _numbers(w) == list(range(1, rows + 1))
+    merged = lib.shot(rec.id).shot
+    assert (merged.start_frame, merged.end_frame) == (s.start_frame, s.end_frame)
+    assert len(merged.traces) <= 1
+    qtbot.waitUntil(lambda: cut not in {int(x) for x in w.timeline.boundaries.xData})
+
+    QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)     # undo the merge
+    qtbot.waitUntil(lambda: w.model.rowCount() == rows + 1, timeout=3000)
+    assert _numbers(w) == list(range(1, rows + 2))
