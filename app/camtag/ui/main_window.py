@@ -313,7 +313,8 @@ class MainWindow(QMainWindow):
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open media", os.path.dirname(
-            self.settings.recent_files[0]) if self.settings.recent_files else "")
+            self.settings.recent_files[0]) if self.settings.recent_files else "",
+            media_actions.open_filter())
         if paths:
             self.open_paths(paths)
 

@@ -52,7 +52,8 @@ def queue_progress(win: "MainWindow", row: int) -> None:
         item = win.queue.items[row]
         win.progress.setValue(int(1000 * win.queue.fractions.get(row, 0.0)))
         name = item.name if len(item.name) <= 28 else item.name[:12] + "…" + item.name[-14:]
-        win.progress.setFormat(f"{name}: %p%")
+        waiting = sum(1 for i in win.queue.items if i.status == "queued")   # not the running one
+        win.progress.setFormat(f"{name}: %p%" + (f"  (+{waiting} queued)" if waiting else ""))
 
 
 def engines_checked(win: "MainWindow", states: dict) -> None:

@@ -61,8 +61,8 @@ def build_layout(win: "MainWindow") -> None:
     win.setCentralWidget(central)
     win.status_label = QLabel("", win)
     win.progress = QProgressBar(win)
-    win.progress.setMinimumWidth(260)           # room for "name: 42%", not clipped
-    win.progress.setMaximumWidth(360)
+    win.progress.setMinimumWidth(340)           # room for "name: 42%  (+3 queued)"
+    win.progress.setMaximumWidth(440)
     win.progress.setRange(0, 1000)
     win.progress.hide()
     win.statusBar().addWidget(win.status_label, 1)
