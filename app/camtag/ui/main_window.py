@@ -90,6 +90,9 @@ class MainWindow(QMainWindow):
     def color_of(self, tag: str) -> str:
         return self.taxonomy.color(tag) if self.taxonomy is not None else "#808080"
 
+    def display_name(self, tag: str) -> str:
+        return self.taxonomy.display_name(tag) if self.taxonomy is not None else tag
+
     def tag_ids(self) -> list[str]:
         return self.taxonomy.ids() if self.taxonomy is not None else []
 
@@ -239,17 +242,8 @@ class MainWindow(QMainWindow):
         self._current_shot = None
         self.on_position(self.player.position)
 
-    def band_segments(self, records) -> list[tuple[int, int, str]]:
-        """The timeline's colour bands, following the editor: a segment whose tag was rejected takes
-        the shot's leading tag (confirmed or added ones included) instead."""
-        out = []
-        for r in records:
-            effective = {t.id for t in r.shot.tags}
-            lead = self.model.lead_tag(r)
-            for g in r.shot.segments:
-                tag = next((t for t in g.tags if t in effective), lead.id if lead else None)
-                out.append((g.start_frame, g.end_frame, self.color_of(tag) if tag else "#555555"))
-        return out
+    def band_segments(self, records) -> list[tuple[int, int, str, str, str]]:
+        return window_events.band_segments(self, records)
 
     def results_changed(self) -> None:
         self._current_shot = None               # re-select the playhead's shot if it is shown

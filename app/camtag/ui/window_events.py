@@ -1,6 +1,6 @@
 """The main window's reactions to analyses and the queue: shots and motion curves shown as an
-analysis starts or ends, a notice per finished file, the status bar's progress, the engines' states
-and the time display."""
+analysis starts or ends, a notice per finished file, the status bar's progress, the engines' states,
+the time display and the timeline's bands (colour, key name, tooltip)."""
 
 from __future__ import annotations
 
@@ -98,3 +98,23 @@ def check_engines(win: "MainWindow") -> None:
 
     win.keep_worker(run_in_thread(lambda: engine_states(settings),
                                    partial(engines_checked, win)))
+
+
+def band_segments(win: "MainWindow", records) -> list[tuple[int, int, str, str, str]]:
+    """The timeline's bands (start, end, colour, tag name, tooltip), following the editor: a
+    segment whose tag was rejected takes the shot's leading tag (confirmed or added ones
+    included) instead. The tooltip: tag name, range in timecode, confidence."""
+    out = []
+    tc = win.media.timecode if win.media is not None else str
+    for r in records:
+        effective = {t.id: t for t in r.shot.tags}
+        lead = win.model.lead_tag(r)
+        for g in r.shot.segments:
+            tag = next((t for t in g.tags if t in effective), lead.id if lead else None)
+            name = win.display_name(tag) if tag else "No move"
+            conf = g.confidence if tag in g.tags else (
+                effective[tag].confidence if tag in effective else 0.0)
+            tip = f"{name} · {tc(g.start_frame)}–{tc(g.end_frame)} · confidence {conf:.0%}"
+            out.append((g.start_frame, g.end_frame, win.color_of(tag) if tag else "#555555",
+                        name, tip))
+    return out
