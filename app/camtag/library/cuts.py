@@ -6,7 +6,6 @@ numbers are in frame order again at once (the later shots of the clip are part o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from camtag.library.errors import LibraryError
@@ -64,10 +63,7 @@ def _keep_supported_tags(tx: Tx, shot_id: int) -> None:
     still name it (it described the whole parent); the editor's decisions stay as they are."""
     named: set[str] = set()
     for r in tx.query("SELECT tags FROM segments WHERE shot_id = ?", (shot_id,)):
-        try:
-            named.update(str(t) for t in json.loads(r["tags"] or "[]"))
-        except (ValueError, TypeError):
-            continue
+        named.update((r["tags"] or "").split())            # stored space-separated (rows.py)
     for r in tx.query("SELECT id, tag FROM tags WHERE shot_id = ? AND start_frame IS NULL "
                       "AND state = 'proposed' AND source != 'editor'", (shot_id,)):
         if r["tag"] not in named:
