@@ -1,6 +1,6 @@
-"""Split and merge from the keyboard leave no stale state: each half has its own poster, tags its
-frames support, a trace saying to re-analyse, and shot numbers in order at once; a merge leaves no
-boundary on the timeline and one trace."""
+"""Split and merge from the keyboard leave no stale state: each half has its own poster, tags and a
+trace re-read from the stored motion curves ("Over 72 frames" on a 72-frame half), and shot numbers
+in order at once; a merge leaves no boundary on the timeline and one trace."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from camtag.motion.classify import read_shot
 from camtag.ui.shot_model import COL_INDEX, COL_POSTER
 
 
@@ -26,6 +27,7 @@ def test_split_then_merge_by_keys(analysed_window, qtbot):
     p.seek(cut)
     qtbot.waitUntil(lambda: w.current_record() is not None and w.current_record().id == rec.id)
     parent = lib.shot(rec.id)
+    curves = lib.motion_curves(rec.analysis_id)
     assert parent.shot.traces                               # the analysis wrote one
     QTest.keyClick(w, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
 
@@ -39,13 +41,17 @@ def test_split_then_merge_by_keys(analysed_window, qtbot):
         assert h.poster and os.path.exists(h.poster) and h.poster != parent.shot.poster
         row = w.model.row_of(half.id)
         assert w.model.index(row, COL_POSTER).data(Qt.ItemDataRole.DecorationRole) is not None
-        named = {t for g in h.segments for t in g.tags}
         assert all(g.start_frame >= h.start_frame and g.end_frame <= h.end_frame for g in h.segments)
-        for t in lib.shot(half.id).tag_records:              # an engine's tags: only where its
-            if t.state == "proposed" and t.source != "editor":  # frames still support them
-                assert t.start_frame is not None or t.tag in named
-        assert len(h.traces) == 1 and "Re-analyse to update" in h.traces[0].observation
-    assert "Re-analyse to update" in w.panel.trace.toPlainText()
+        want = read_shot(curves.slice(h.start_frame, h.end_frame))   # the half's own reading
+        geo = {(t.tag, round(t.confidence, 3)) for t in lib.shot(half.id).tag_records
+               if t.source == "geometry"}
+        assert geo == {(t.id, round(t.confidence, 3)) for t in want.tags}
+        assert h.segments == want.segments
+        (trace,) = h.traces                                  # re-read from the stored curves
+        assert trace.source == "geometry"
+        assert trace.observation.startswith(f"Over {h.end_frame - h.start_frame} frames")
+    shown = w.current_record().shot
+    assert f"Over {shown.end_frame - shown.start_frame} frames" in w.panel.trace.toPlainText()
     qtbot.waitUntil(lambda: cut in {int(x) for x in w.timeline.boundaries.xData})
 
     p.seek(s.start_frame + 1)                                # back on the first half: merge

@@ -6,12 +6,14 @@ numbers are in frame order again at once (the later shots of the clip are part o
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from camtag.library import curves as blobs
 from camtag.library.errors import LibraryError
 from camtag.library.ops import Command, shot_row
 from camtag.library.records import Changes
-from camtag.library.rows import marks
+from camtag.library.rows import insert_tag_rows, marks
 from camtag.library.store import Tx
 
 
@@ -58,16 +60,56 @@ def _note_trace(tx: Tx, shot_id: int, text: str) -> None:
                "VALUES (?, 'editor', ?, '', '', '', '[]')", (shot_id, text))
 
 
-def _keep_supported_tags(tx: Tx, shot_id: int) -> None:
+def _keep_supported_tags(tx: Tx, shot_id: int, keep_source: str = "editor") -> None:
     """After a split: an engine's whole-shot tag stays on a half only where that half's segments
     still name it (it described the whole parent); the editor's decisions stay as they are."""
     named: set[str] = set()
     for r in tx.query("SELECT tags FROM segments WHERE shot_id = ?", (shot_id,)):
         named.update((r["tags"] or "").split())            # stored space-separated (rows.py)
     for r in tx.query("SELECT id, tag FROM tags WHERE shot_id = ? AND start_frame IS NULL "
-                      "AND state = 'proposed' AND source != 'editor'", (shot_id,)):
+                      "AND state = 'proposed' AND source NOT IN ('editor', ?)", (shot_id, keep_source)):
         if r["tag"] not in named:
             tx.execute("DELETE FROM tags WHERE id = ?", (r["id"],))
+
+
+def reread(lib, shot_id: int, frame: int) -> tuple:
+    """The motion engine's reading of each half from the analysis' stored curves (as the engine
+    reads a shot), or () when there are none to read (another engine, an old library)."""
+    from camtag.motion.classify import read_shot
+    from camtag.motion.curves import MotionCurves
+
+    try:
+        rec = lib.shot(shot_id)
+        if not rec.start_frame < frame < rec.end_frame:
+            return ()
+        curves = lib.motion_curves(rec.analysis_id)
+        if not isinstance(curves, MotionCurves):
+            return ()
+        return tuple(read_shot(curves.slice(lo, hi)) for lo, hi in
+                     ((rec.start_frame, frame), (frame, rec.end_frame)))
+    except Exception:  # noqa: BLE001 - no reading: the split keeps what it can prove instead
+        return ()
+
+
+def _apply_reading(tx: Tx, shot_id: int, reading, now: str) -> None:
+    """A half's geometric tags, segments, trace and evidence from its own curves; the editor's
+    decisions on geometric tags stay (a re-read tag they decided is not proposed again)."""
+    tx.execute("DELETE FROM tags WHERE shot_id = ? AND source = 'geometry' AND state = 'proposed'",
+               (shot_id,))
+    decided = {r[0] for r in tx.query("SELECT tag FROM tags WHERE shot_id = ? AND source = "
+                                      "'geometry'", (shot_id,))}
+    insert_tag_rows(tx, shot_id, [t for t in reading.tags if t.id not in decided], now)
+    tx.execute("DELETE FROM segments WHERE shot_id = ?", (shot_id,))
+    tx.executemany("INSERT INTO segments (shot_id, start_frame, end_frame, tags, confidence) "
+                   "VALUES (?, ?, ?, ?, ?)", [(shot_id, g.start_frame, g.end_frame,
+                                               " ".join(g.tags), float(g.confidence))
+                                              for g in reading.segments])
+    old = tx.scalar("SELECT data FROM shot_evidence WHERE shot_id = ?", (shot_id,))
+    evidence = {**(blobs.to_plain(blobs.decode(old)) if old is not None else {}),
+                "geometry": reading.evidence}
+    tx.execute("DELETE FROM shot_evidence WHERE shot_id = ?", (shot_id,))
+    tx.execute("INSERT INTO shot_evidence (shot_id, data) VALUES (?, ?)",
+               (shot_id, blobs.encode(evidence)))
 
 
 @dataclass
@@ -80,6 +122,7 @@ class SplitShot(Command):
     shot_id: int
     frame: int
     posters: tuple = (None, None)
+    readings: tuple = ()            # (first, second) motion readings from :func:`reread`
     label = "Split shot"
 
     def affected(self, tx: Tx) -> set[int]:
@@ -109,15 +152,27 @@ class SplitShot(Command):
                        f"FROM {table} WHERE shot_id = ? ORDER BY id", (new, self.shot_id))
         tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
                    "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ?", (new, self.shot_id))
-        had_trace = tx.scalar("SELECT count(*) FROM traces WHERE shot_id = ?", (self.shot_id,), 0)
-        for sid, lo, hi in ((self.shot_id, row["start_frame"], self.frame),
-                            (new, self.frame, row["end_frame"])):
+        reread = len(self.readings) == 2      # geometry re-read from the stored motion curves
+        stale = tx.scalar("SELECT count(*) FROM traces WHERE shot_id = ?"
+                          + (" AND source != 'geometry'" if reread else ""), (self.shot_id,), 0)
+        note = (f"Split from a shot over frames {row['start_frame']}-{row['end_frame']}; "
+                f"{'the model' if reread else 'its'} reasoning described the whole shot. "
+                f"Re-analyse to update.")
+        halves = ((self.shot_id, row["start_frame"], self.frame), (new, self.frame, row["end_frame"]))
+        for n, (sid, lo, hi) in enumerate(halves):
             _clip_children(tx, sid, lo, hi)
-            _keep_supported_tags(tx, sid)
-            if had_trace:
-                _note_trace(tx, sid, f"Split from a shot over frames {row['start_frame']}-"
-                                     f"{row['end_frame']}; its reasoning described the whole shot. "
-                                     f"Re-analyse to update.")
+            if reread:
+                _apply_reading(tx, sid, self.readings[n], now)
+            _keep_supported_tags(tx, sid, "geometry" if reread else "editor")
+            tx.execute("DELETE FROM traces WHERE shot_id = ?", (sid,))
+            if stale:
+                _note_trace(tx, sid, note)
+            if reread:
+                tr = self.readings[n].trace
+                tx.execute("INSERT INTO traces (shot_id, source, observation, reasoning, answer, "
+                           "raw, problems) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (sid, tr.source, tr.observation, tr.reasoning, tr.answer, tr.raw,
+                            json.dumps(list(tr.problems))))
         tags = {r[0] for r in tx.query(f"SELECT tag FROM tags WHERE shot_id IN ({marks(2)})",
                                        (self.shot_id, new))}
         renumbered = _renumber(tx, row["analysis_id"]) - {new}

@@ -281,7 +281,8 @@ class Library:
     def split_shot(self, shot_id: int, frame: int,
                    posters: tuple[Optional[str], Optional[str]] = (None, None)) -> Changes:
         """Split at ``frame``; ``posters`` are the halves' new poster files (None: keep/none)."""
-        return self.apply(cuts.SplitShot(shot_id, frame, tuple(posters)))
+        return self.apply(cuts.SplitShot(shot_id, frame, tuple(posters),
+                                         cuts.reread(self, shot_id, frame)))
 
     def merge_shots(self, shot_id: int) -> Changes:
         """Merge ``shot_id`` with the shot after it."""
