@@ -61,7 +61,9 @@ def test_split_then_merge_by_keys(analysed_window, qtbot):
     assert _numbers(w) == list(range(1, rows + 1))
     merged = lib.shot(rec.id).shot
     assert (merged.start_frame, merged.end_frame) == (s.start_frame, s.end_frame)
-    assert len(merged.traces) <= 1
+    (trace,) = merged.traces                                  # one trace, over the whole shot again
+    assert trace.observation.startswith(f"Over {s.end_frame - s.start_frame} frames")
+    assert merged.segments == read_shot(curves.slice(s.start_frame, s.end_frame)).segments
     qtbot.waitUntil(lambda: cut not in {int(x) for x in w.timeline.boundaries.xData})
 
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)     # undo the merge

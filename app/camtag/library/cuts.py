@@ -72,23 +72,46 @@ def _keep_supported_tags(tx: Tx, shot_id: int, keep_source: str = "editor") -> N
             tx.execute("DELETE FROM tags WHERE id = ?", (r["id"],))
 
 
-def reread(lib, shot_id: int, frame: int) -> tuple:
-    """The motion engine's reading of each half from the analysis' stored curves (as the engine
-    reads a shot), or () when there are none to read (another engine, an old library)."""
+def _read_ranges(lib, analysis_id: int, ranges) -> tuple:
+    """The motion engine's reading of each frame range from the analysis' stored curves (as the
+    engine reads a shot), or () when there are none to read (another engine, an old library)."""
     from camtag.motion.classify import read_shot
     from camtag.motion.curves import MotionCurves
 
     try:
-        rec = lib.shot(shot_id)
-        if not rec.start_frame < frame < rec.end_frame:
-            return ()
-        curves = lib.motion_curves(rec.analysis_id)
+        curves = lib.motion_curves(analysis_id)
         if not isinstance(curves, MotionCurves):
             return ()
-        return tuple(read_shot(curves.slice(lo, hi)) for lo, hi in
-                     ((rec.start_frame, frame), (frame, rec.end_frame)))
-    except Exception:  # noqa: BLE001 - no reading: the split keeps what it can prove instead
+        return tuple(read_shot(curves.slice(lo, hi)) for lo, hi in ranges)
+    except Exception:  # noqa: BLE001 - no reading: the edit keeps what it can prove instead
         return ()
+
+
+def reread(lib, shot_id: int, frame: int) -> tuple:
+    """Readings of the two halves of ``shot_id`` split at ``frame`` (() when none)."""
+    try:
+        rec = lib.shot(shot_id)
+    except LibraryError:
+        return ()
+    if not rec.start_frame < frame < rec.end_frame:
+        return ()
+    return _read_ranges(lib, rec.analysis_id, ((rec.start_frame, frame), (frame, rec.end_frame)))
+
+
+def reread_merge(lib, shot_id: int) -> tuple:
+    """The reading of ``shot_id`` merged with the shot after it (() when none)."""
+    with lib.store.read() as tx:
+        row = tx.one("SELECT * FROM shots WHERE id = ?", (shot_id,))
+        nxt = _neighbour(tx, row, after=True) if row is not None else None
+    if nxt is None:
+        return ()
+    return _read_ranges(lib, row["analysis_id"], ((row["start_frame"], nxt["end_frame"]),))
+
+
+def _insert_trace(tx: Tx, shot_id: int, tr) -> None:
+    tx.execute("INSERT INTO traces (shot_id, source, observation, reasoning, answer, raw, problems) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", (shot_id, tr.source, tr.observation, tr.reasoning,
+                                                tr.answer, tr.raw, json.dumps(list(tr.problems))))
 
 
 def _apply_reading(tx: Tx, shot_id: int, reading, now: str) -> None:
@@ -168,11 +191,7 @@ class SplitShot(Command):
             if stale:
                 _note_trace(tx, sid, note)
             if reread:
-                tr = self.readings[n].trace
-                tx.execute("INSERT INTO traces (shot_id, source, observation, reasoning, answer, "
-                           "raw, problems) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (sid, tr.source, tr.observation, tr.reasoning, tr.answer, tr.raw,
-                            json.dumps(list(tr.problems))))
+                _insert_trace(tx, sid, self.readings[n].trace)
         tags = {r[0] for r in tx.query(f"SELECT tag FROM tags WHERE shot_id IN ({marks(2)})",
                                        (self.shot_id, new))}
         renumbered = _renumber(tx, row["analysis_id"]) - {new}
@@ -194,6 +213,7 @@ class MergeShots(Command):
     """Merge a shot with the one after it (the cut between them goes away)."""
 
     shot_id: int
+    readings: tuple = ()            # (merged,) motion reading from :func:`reread_merge`
     label = "Merge shots"
 
     def affected(self, tx: Tx) -> set[int]:
@@ -218,10 +238,15 @@ class MergeShots(Command):
         self._dedupe_tags(tx, a["id"])
         tx.execute("DELETE FROM shots WHERE id = ?", (b["id"],))
         tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (b["end_frame"], a["id"]))
+        if self.readings:                   # geometry re-read over the merged frames
+            _apply_reading(tx, a["id"], self.readings[0], now)
+            tx.execute("DELETE FROM traces WHERE shot_id = ? AND source = 'geometry'", (a["id"],))
         if tx.scalar("SELECT count(*) FROM traces WHERE shot_id = ?", (a["id"],), 0) > 1:
             _note_trace(tx, a["id"], f"Merged from the shots over frames {a['start_frame']}-"
                                      f"{a['end_frame']} and {b['start_frame']}-{b['end_frame']}; "
                                      f"their reasoning described each part. Re-analyse to update.")
+        if self.readings:
+            _insert_trace(tx, a["id"], self.readings[0].trace)
         renumbered = _renumber(tx, a["analysis_id"])
         if len(notes) > 1:
             tx.execute("UPDATE notes SET body = ?, updated_at = ? WHERE shot_id = ?",

@@ -286,7 +286,7 @@ class Library:
 
     def merge_shots(self, shot_id: int) -> Changes:
         """Merge ``shot_id`` with the shot after it."""
-        return self.apply(cuts.MergeShots(shot_id))
+        return self.apply(cuts.MergeShots(shot_id, cuts.reread_merge(self, shot_id)))
 
     def move_cut(self, shot_id: int, frame: int) -> Changes:
         """Move the cut at the start of ``shot_id`` to ``frame``."""
