@@ -64,7 +64,9 @@ def test_split_merge_and_move_cut(lib):
 
     split = lib.split_shot(a.id, cut)
     (new_id,) = split.added_shots
-    assert split.shots == {a.id}
+    later = {s.id for s in shots[2:]}                 # renumbered at once, in the same undo step
+    assert split.shots == {a.id} | later
+    assert [s.index for s in lib.shots("/footage/A001.mov")] == list(range(len(shots) + 1))
     assert _bounds(lib)[1:3] == [(1, a.start_frame, cut), (2, cut, a.end_frame)]
     first, second = lib.shot(a.id), lib.shot(new_id)
     assert [(t.start_frame, t.end_frame) for t in first.tag_records if t.tag == "tilt_up"] == \

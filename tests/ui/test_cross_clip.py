@@ -95,7 +95,7 @@ def test_moved_file_is_offline_with_relink_and_failed_open_clears(two_clip_windo
     # the library thinks the big clip lives somewhere it no longer is
     with lib.store.write() as tx:
         tx.execute("UPDATE media SET path = ? WHERE id = ?", (str(tmp_path / "gone.mp4"), big.id))
-    w._refresh_sidebar()
+    w.refresh_sidebar()
     item = next(w.sidebar.media_group.child(i) for i in range(w.sidebar.media_group.childCount())
                 if w.sidebar.media_group.child(i).data(0, Qt.ItemDataRole.UserRole + 1) == big.id)
     assert item.text(0).endswith("· offline")

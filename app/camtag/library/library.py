@@ -6,7 +6,7 @@ import json
 import os
 from typing import Iterable, Optional, Sequence
 
-from camtag.library import ops
+from camtag.library import cuts, ops
 from camtag.library.errors import LibraryError, UndoError
 from camtag.library.events import LibraryEvents
 from camtag.library.query_sql import compile_query
@@ -279,16 +279,19 @@ class Library:
                 end_frame: int | None = None) -> Changes:
         return self.apply(ops.AddTag(shot_ids, tag, start_frame, end_frame))
 
-    def split_shot(self, shot_id: int, frame: int) -> Changes:
-        return self.apply(ops.SplitShot(shot_id, frame))
+    def split_shot(self, shot_id: int, frame: int,
+                   posters: tuple[Optional[str], Optional[str]] = (None, None)) -> Changes:
+        """Split at ``frame``; ``posters`` are the halves' new poster files (None: keep/none)."""
+        return self.apply(cuts.SplitShot(shot_id, frame, tuple(posters),
+                                         cuts.reread(self, shot_id, frame)))
 
     def merge_shots(self, shot_id: int) -> Changes:
         """Merge ``shot_id`` with the shot after it."""
-        return self.apply(ops.MergeShots(shot_id))
+        return self.apply(cuts.MergeShots(shot_id, cuts.reread_merge(self, shot_id)))
 
     def move_cut(self, shot_id: int, frame: int) -> Changes:
         """Move the cut at the start of ``shot_id`` to ``frame``."""
-        return self.apply(ops.MoveCut(shot_id, frame))
+        return self.apply(cuts.MoveCut(shot_id, frame))
 
     def edit_note(self, shot_id: int, text: str) -> Changes:
         return self.apply(ops.EditNote(shot_id, text))

@@ -10,9 +10,10 @@ from typing import Iterable
 from camtag.media.errors import MediaError
 
 CHUNK = 1 << 20
+# the one list of what camtag opens: folder scans (CLI and app) and the app's Open dialog use it
 MEDIA_EXTENSIONS = frozenset(
     ".mov .mp4 .m4v .mkv .mxf .avi .webm .mts .m2ts .ts .mpg .mpeg .wmv .flv .3gp .dv .r3d .braw"
-    .split())
+    " .gif".split())
 
 
 @dataclass(frozen=True)

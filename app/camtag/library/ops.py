@@ -23,19 +23,11 @@ def _ids(shot_ids: int | Iterable[int]) -> tuple[int, ...]:
     return (int(shot_ids),) if isinstance(shot_ids, int) else tuple(int(i) for i in shot_ids)
 
 
-def _shot(tx: Tx, shot_id: int):
+def shot_row(tx: Tx, shot_id: int):
     row = tx.one("SELECT * FROM shots WHERE id = ?", (shot_id,))
     if row is None:
         raise LibraryError(f"shot {shot_id} does not exist (deleted or re-analysed)")
     return row
-
-
-def _clip(start, end, lo: int, hi: int):
-    """A tag/segment range clipped to [lo, hi); None when nothing is left; (None, None) stays."""
-    if start is None:
-        return (None, None)
-    s, e = max(start, lo), min(end, hi)
-    return (s, e) if s < e else None
 
 
 class Command:
@@ -63,7 +55,7 @@ class _TagCommand(Command):
 
     def affected(self, tx: Tx) -> set[int]:
         for sid in self.shot_ids:
-            _shot(tx, sid)
+            shot_row(tx, sid)
         return set(self.shot_ids)
 
     def rows(self, tx: Tx, sid: int) -> list:
@@ -145,7 +137,7 @@ class EditNote(Command):
     label = "Edit note"
 
     def affected(self, tx: Tx) -> set[int]:
-        _shot(tx, self.shot_id)
+        shot_row(tx, self.shot_id)
         return {self.shot_id}
 
     def apply(self, tx: Tx, now: str) -> Changes:
@@ -177,7 +169,7 @@ class CollectShots(Command):
 
     def affected(self, tx: Tx) -> set[int]:
         for sid in self.shot_ids:
-            _shot(tx, sid)
+            shot_row(tx, sid)
         return set(self.shot_ids)
 
     def apply(self, tx: Tx, now: str) -> Changes:
@@ -192,161 +184,6 @@ class CollectShots(Command):
                            "ON CONFLICT DO NOTHING", [(row["id"], s) for s in self.shot_ids])
         return Changes(shots=frozenset(self.shot_ids), collections=frozenset({self.collection}),
                        label=self.label)
-
-
-# -- cuts --------------------------------------------------------------------------------------
-def _clip_children(tx: Tx, shot_id: int, lo: int, hi: int) -> None:
-    for table in ("tags", "segments"):
-        for r in tx.query(f"SELECT id, start_frame, end_frame FROM {table} WHERE shot_id = ?",
-                          (shot_id,)):
-            clipped = _clip(r["start_frame"], r["end_frame"], lo, hi)
-            if clipped is None:
-                tx.execute(f"DELETE FROM {table} WHERE id = ?", (r["id"],))
-            elif clipped != (r["start_frame"], r["end_frame"]):
-                tx.execute(f"UPDATE {table} SET start_frame = ?, end_frame = ? WHERE id = ?",
-                           (*clipped, r["id"]))
-
-
-@dataclass
-class SplitShot(Command):
-    """Cut a shot in two at ``frame`` (the first frame of the new second shot)."""
-
-    shot_id: int
-    frame: int
-    label = "Split shot"
-
-    def affected(self, tx: Tx) -> set[int]:
-        row = _shot(tx, self.shot_id)
-        if not row["start_frame"] < self.frame < row["end_frame"]:
-            raise LibraryError(f"cannot split shot {self.shot_id} at frame {self.frame}: it spans "
-                               f"{row['start_frame']}-{row['end_frame']}")
-        return {self.shot_id}
-
-    def apply(self, tx: Tx, now: str) -> Changes:
-        row = _shot(tx, self.shot_id)
-        new = tx.insert(
-            "INSERT INTO shots (analysis_id, media_id, idx, start_frame, end_frame, transition_type, "
-            "transition_start, transition_end, poster) "
-            "VALUES (?, ?, ?, ?, ?, 'cut', ?, ?, NULL) RETURNING id",
-            (row["analysis_id"], row["media_id"], row["idx"], self.frame, row["end_frame"],
-             self.frame, self.frame + 1))
-        tx.execute("INSERT INTO shot_evidence (shot_id, data) SELECT CAST(? AS INTEGER), data "
-                   "FROM shot_evidence WHERE shot_id = ?", (new, self.shot_id))
-        tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (self.frame, self.shot_id))
-        for table, cols in (("tags", "tag, source, state, confidence, reason, start_frame, "
-                                     "end_frame, created_at, changed_at"),
-                            ("segments", "start_frame, end_frame, tags, confidence"),
-                            ("traces", "source, observation, reasoning, answer, raw, problems")):
-            tx.execute(f"INSERT INTO {table} (shot_id, {cols}) SELECT CAST(? AS INTEGER), {cols} "
-                       f"FROM {table} WHERE shot_id = ? ORDER BY id", (new, self.shot_id))
-        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
-                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ?", (new, self.shot_id))
-        _clip_children(tx, self.shot_id, row["start_frame"], self.frame)
-        _clip_children(tx, new, self.frame, row["end_frame"])
-        tags = {r[0] for r in tx.query("SELECT tag FROM tags WHERE shot_id = ?", (new,))}
-        return Changes(shots=frozenset({self.shot_id}), added_shots=frozenset({new}),
-                       tags=frozenset((s, t) for t in tags for s in (self.shot_id, new)),
-                       label=self.label)
-
-
-def _neighbour(tx: Tx, row, after: bool):
-    if after:
-        return tx.one("SELECT * FROM shots WHERE analysis_id = ? AND start_frame >= ? "
-                      "ORDER BY start_frame LIMIT 1", (row["analysis_id"], row["end_frame"]))
-    return tx.one("SELECT * FROM shots WHERE analysis_id = ? AND start_frame < ? "
-                  "ORDER BY start_frame DESC LIMIT 1", (row["analysis_id"], row["start_frame"]))
-
-
-@dataclass
-class MergeShots(Command):
-    """Merge a shot with the one after it (the cut between them goes away)."""
-
-    shot_id: int
-    label = "Merge shots"
-
-    def affected(self, tx: Tx) -> set[int]:
-        nxt = _neighbour(tx, _shot(tx, self.shot_id), after=True)
-        if nxt is None:
-            raise LibraryError(f"shot {self.shot_id} is the last shot; nothing to merge with")
-        self._next = nxt["id"]
-        return {self.shot_id, nxt["id"]}
-
-    def apply(self, tx: Tx, now: str) -> Changes:
-        a, b = _shot(tx, self.shot_id), _shot(tx, self._next)
-        tags = {r[0] for r in tx.query(f"SELECT tag FROM tags WHERE shot_id IN ({marks(2)})",
-                                       (a["id"], b["id"]))}
-        notes = [r["body"] for r in tx.query(
-            f"SELECT n.body FROM notes n JOIN shots s ON s.id = n.shot_id WHERE n.shot_id IN "
-            f"({marks(2)}) ORDER BY s.start_frame", (a["id"], b["id"]))]
-        for table in ("tags", "segments", "traces"):
-            tx.execute(f"UPDATE {table} SET shot_id = ? WHERE shot_id = ?", (a["id"], b["id"]))
-        tx.execute("INSERT INTO collection_shots (collection_id, shot_id) SELECT collection_id, "
-                   "CAST(? AS INTEGER) FROM collection_shots WHERE shot_id = ? ON CONFLICT DO NOTHING",
-                   (a["id"], b["id"]))
-        self._dedupe_tags(tx, a["id"])
-        tx.execute("DELETE FROM shots WHERE id = ?", (b["id"],))
-        tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (b["end_frame"], a["id"]))
-        if len(notes) > 1:
-            tx.execute("UPDATE notes SET body = ?, updated_at = ? WHERE shot_id = ?",
-                       ("\n".join(notes), now, a["id"]))
-        elif notes:
-            tx.execute("INSERT INTO notes (shot_id, body, updated_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT (shot_id) DO NOTHING", (a["id"], notes[0], now))
-        return Changes(shots=frozenset({a["id"]}), removed_shots=frozenset({b["id"]}),
-                       tags=frozenset((a["id"], t) for t in tags),
-                       notes=frozenset({a["id"]}) if notes else frozenset(), label=self.label)
-
-    @staticmethod
-    def _dedupe_tags(tx: Tx, shot_id: int) -> None:
-        """One whole-shot row per (tag, source): the editor's latest decision wins, best confidence."""
-        groups: dict[tuple, list] = {}
-        for r in tx.query("SELECT * FROM tags WHERE shot_id = ? AND start_frame IS NULL ORDER BY id",
-                          (shot_id,)):
-            groups.setdefault((r["tag"], r["source"]), []).append(r)
-        for rows in groups.values():
-            if len(rows) < 2:
-                continue
-            decided = [r for r in rows if r["state"] != "proposed"]
-            keep = max(decided, key=lambda r: r["changed_at"] or "") if decided else rows[0]
-            best = max(r["confidence"] for r in rows)
-            tx.execute("UPDATE tags SET confidence = ? WHERE id = ?", (best, keep["id"]))
-            others = [r["id"] for r in rows if r["id"] != keep["id"]]
-            tx.execute(f"DELETE FROM tags WHERE id IN ({marks(len(others))})", others)
-
-
-@dataclass
-class MoveCut(Command):
-    """Move the cut at the start of ``shot_id`` to ``frame`` (its previous shot grows or shrinks)."""
-
-    shot_id: int
-    frame: int
-    label = "Move cut"
-
-    def affected(self, tx: Tx) -> set[int]:
-        b = _shot(tx, self.shot_id)
-        a = _neighbour(tx, b, after=False)
-        if a is None or a["end_frame"] != b["start_frame"]:
-            raise LibraryError(f"shot {self.shot_id} has no shot right before it; no cut to move")
-        if not a["start_frame"] < self.frame < b["end_frame"]:
-            raise LibraryError(f"cannot move the cut to frame {self.frame}: it must stay inside "
-                               f"{a['start_frame'] + 1}-{b['end_frame'] - 1}")
-        self._prev = a["id"]
-        return {a["id"], b["id"]}
-
-    def apply(self, tx: Tx, now: str) -> Changes:
-        a, b = _shot(tx, self._prev), _shot(tx, self.shot_id)
-        delta = self.frame - b["start_frame"]
-        tr = (b["transition_type"], b["transition_start"], b["transition_end"])
-        if tr[0] in (None, "cut"):
-            tr = ("cut", self.frame, self.frame + 1)
-        else:
-            tr = (tr[0], tr[1] + delta, tr[2] + delta)
-        tx.execute("UPDATE shots SET end_frame = ? WHERE id = ?", (self.frame, a["id"]))
-        tx.execute("UPDATE shots SET start_frame = ?, transition_type = ?, transition_start = ?, "
-                   "transition_end = ? WHERE id = ?", (self.frame, *tr, b["id"]))
-        _clip_children(tx, a["id"], a["start_frame"], self.frame)
-        _clip_children(tx, b["id"], self.frame, b["end_frame"])
-        return Changes(shots=frozenset({a["id"], b["id"]}), label=self.label)
 
 
 # -- undo stack ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QInputDialog
 
 from camtag.library import LibraryError
+from camtag.ui.split_posters import write_posters
 
 if TYPE_CHECKING:
     from camtag.ui.main_window import MainWindow
@@ -51,8 +52,17 @@ class EditorOps(QObject):
 
     def split_shot(self) -> None:
         rec = self.win.current_record()
-        if rec is not None:
-            self.run("split_shot", rec.id, self.win.player.position)
+        lib = self.win.bridge.lib
+        if rec is None or lib is None:
+            return
+        frame, s = self.win.player.position, rec.shot
+        if not s.start_frame < frame < s.end_frame:
+            self.run("split_shot", rec.id, frame)       # the library says why not
+            return
+        media = lib.find_media(rec.media_id)
+        folder = lib.poster_dir(media) if media is not None else None
+        posters = write_posters(folder, self.win.media, [(s.start_frame, frame), (frame, s.end_frame)])
+        self.run("split_shot", rec.id, frame, tuple(posters))
 
     def merge_shot(self) -> None:
         rec = self.win.current_record()

@@ -3,6 +3,8 @@ and wires them to the library, the analysis queue and the action table.
 
 Layout: toolbar (open, search, export, settings, ?), notifications, then a vertical splitter:
 [sidebar | player | reasoning panel] over the motion timeline over [Shots | Queue] tabs.
+Construction and wiring live in window_setup, reactions to analyses and the queue in
+window_events, editor operations in editing, dialogs and opening media in media_actions.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ import os
 from bisect import bisect_right
 from typing import Optional
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QProgressBar,
-                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QWidget)
 
 from camtag.library import LibraryError, ShotRecord
 from camtag.model import MediaInfo
 from camtag.taxonomy import translate_query
 from camtag.timebase import nominal_fps
-from camtag.ui import media_actions, workspace
+from camtag.ui import media_actions, window_events, window_setup, workspace
 from camtag.ui.analysis_queue import AnalysisQueue
 from camtag.ui.library_bridge import LibraryBridge
 from camtag.ui.notifications import NotificationArea
@@ -30,15 +31,15 @@ from camtag.ui.reasoning_panel import ReasoningPanel
 from camtag.ui.editing import EditorOps
 from camtag.ui.resources import icon
 from camtag.ui.review import ReviewController
-from camtag.ui.search_bar import SearchBar
+from camtag.ui.search_bar import SearchBar, search_completions
 from camtag.ui.settings import AppSettings, save_settings
-from camtag.ui.shortcuts import ActionBinder, HoldTracker
+from camtag.ui.shortcuts import ActionBinder
 from camtag.ui.shot_browser import ShotBrowser
 from camtag.ui.shot_model import ShotTableModel
 from camtag.ui.shot_scope import ShotScope
 from camtag.ui.sidebar import Sidebar
 from camtag.ui.timeline import MotionTimeline
-from camtag.ui.workers import run_in_thread, wait_for_workers
+from camtag.ui.workers import wait_for_workers
 
 
 class MainWindow(QMainWindow):
@@ -71,146 +72,26 @@ class MainWindow(QMainWindow):
         self.timeline = MotionTimeline(self)
         self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self, self.model)
         self.sidebar = Sidebar(self)
-        self.search = SearchBar(self._check_query, self, self._translate, self.completions())
+        self.search = SearchBar(self.check_query, self, self.translate, search_completions(taxonomy))
         self.review = ReviewController(self)
         self.ops = EditorOps(self)
         self.queue = AnalysisQueue(lambda: self.bridge.lib, lambda: self.settings, self)
         self.queue_panel = QueuePanel(self.queue, self)
         self.queue_panel.set_engine(settings.engine)
-        self._build_layout()
-        self._connect()
-        self._bind_actions()
+        window_setup.build_layout(self)
+        window_setup.connect(self)
+        window_setup.bind_actions(self)
         self.browser.set_view(settings.browser_view)
         self.open_library(library_url if library_url is not None else settings.library_url)
-        self._restore_geometry()
+        self._sized = workspace.restore_layout(self)
         QTimer.singleShot(300, self.check_engines)     # after the first paint
-
-    # -- layout ----------------------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        bar = QToolBar("Main", self)
-        bar.setObjectName("mainToolbar")
-        bar.setMovable(False)
-        for action_id, name in (("file.open", "add-file"), ("file.add_folder", "add-folder")):
-            self.binder[action_id].setIcon(icon(name))
-            bar.addAction(self.binder[action_id])
-        bar.addSeparator()
-        bar.addWidget(self.search)
-        bar.addSeparator()
-        for action_id, name in (("edit.undo", "undo"), ("edit.redo", "redo"),
-                                ("file.export", "export"), ("app.settings", "settings"),
-                                ("app.cheat_sheet", "help")):
-            self.binder[action_id].setIcon(icon(name))
-            bar.addAction(self.binder[action_id])
-        self.addToolBar(bar)
-
-        top = self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        top.addWidget(self.sidebar)
-        top.addWidget(self.player_widget)
-        top.addWidget(self.panel)
-        top.setStretchFactor(1, 1)
-        top.setSizes([230, 860, 380])
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.browser, "Shots")
-        self.tabs.addTab(self.queue_panel, "Analysis queue")
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(top)
-        self.splitter.addWidget(self.timeline)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.setSizes([470, 150, 300])
-        self.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 4)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
-        layout.addWidget(self.notifications)
-        layout.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
-        self.status_label = QLabel("", self)
-        self.progress = QProgressBar(self)
-        self.progress.setMinimumWidth(260)           # room for "name: 42%", not clipped
-        self.progress.setMaximumWidth(360)
-        self.progress.setRange(0, 1000)
-        self.progress.hide()
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.resize(1440, 920)
-
-    def _connect(self) -> None:
-        p = self.player
-        p.position_changed.connect(self._on_position)
-        p.state_changed.connect(lambda: self.timeline.set_marks(p.mark_in, p.mark_out))
-        p.failed.connect(lambda text: self.notify("warning", f"Playback: {text}"))
-        self.player_widget.time_display_changed.connect(self._time_display_changed)
-        self.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
-        self.browser.shot_selected.connect(self.go_to_shot)
-        self.browser.menu_requested.connect(self.review.show_menu)
-        self.scope.records_changed.connect(self._records_changed)
-        self.scope.results_changed.connect(self._results_changed)
-        self.scope.search_failed.connect(lambda text: self.notify("warning", f"Search: {text}"))
-        self.search.query_changed.connect(self.scope.set_query)
-        self.search.save_requested.connect(self.ops.save_search)
-        self.sidebar.scope_selected.connect(self._scope_selected)
-        self.sidebar.delete_requested.connect(self.ops.delete_collection)
-        self.panel.confirm_requested.connect(lambda sid, tag: self.run_op("confirm_tag", sid, tag))
-        self.panel.reject_requested.connect(lambda sid, tag: self.run_op("reject_tag", sid, tag))
-        self.panel.add_requested.connect(self.ops.add_tag)
-        self.panel.note_requested.connect(lambda sid, text: self.run_op("edit_note", sid, text))
-        self.bridge.media_changed.connect(lambda _ids: self._refresh_sidebar())
-        self.bridge.collections_changed.connect(lambda _n: self._refresh_sidebar())
-        self.bridge.analysis_started.connect(self._analysis_started)
-        self.bridge.analysis_finished.connect(self._analysis_finished)
-        self.bridge.undo_changed.connect(self.ops.undo_changed)
-        self.bridge.changed_externally.connect(self.scope.reload)
-        self.queue.notice.connect(self.notify)
-        self.queue.item_changed.connect(self._queue_progress)
-        self.queue.file_finished.connect(self._file_finished)
-        self.queue_panel.add_files_requested.connect(self.choose_files)
-        self.queue_panel.add_folder_requested.connect(self.choose_folder)
-        self.queue_panel.engine_changed.connect(self._engine_changed)
-
-    def _bind_actions(self) -> None:
-        b, p = self.binder, self.player
-        handlers = {
-            "play.toggle": p.toggle_play, "play.reverse": p.shuttle_reverse,
-            "play.stop": p.pause, "play.forward": p.shuttle_forward,
-            "play.reverse_slow": lambda: p.shuttle_reverse(slow=True),
-            "play.forward_slow": lambda: p.shuttle_forward(slow=True),
-            "play.in_out": p.play_in_out,
-            "step.back": lambda: p.step(-1), "step.forward": lambda: p.step(1),
-            "step.back_second": lambda: p.step_seconds(-1),
-            "step.forward_second": lambda: p.step_seconds(1),
-            "shot.previous": p.previous_shot, "shot.next": p.next_shot,
-            "go.start": p.go_start, "go.end": p.go_end,
-            "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
-            "mark.shot": self.mark_shot, "go.timecode": self.player_widget.start_goto,
-            "view.fit_timeline": self.timeline.fit,
-            "time.cycle": self.player_widget.cycle_time_display,
-            "tag.confirm": self.review.confirm, "tag.reject": self.review.reject,
-            "tag.swap_opposite": lambda: self.review.replace("opposite"),
-            "tag.swap_twin": lambda: self.review.replace("confusable"),
-            "review.start": self.review.start, "review.stop": self.review.stop,
-            "tag.add": self.panel.start_add, "tag.previous": lambda: self.panel.move_highlight(-1),
-            "tag.next": lambda: self.panel.move_highlight(1), "shot.note": self.panel.start_note,
-            "shot.split": self.ops.split_shot, "shot.merge": self.ops.merge_shot,
-            "edit.undo": self.ops.undo, "edit.redo": self.ops.redo,
-            "search.focus": self.search.focus, "view.toggle_grid": self.browser.toggle_view,
-            "file.open": self.choose_files, "file.add_folder": self.choose_folder,
-            "file.export": self.show_export, "queue.cancel": self.queue.cancel,
-            "app.settings": self.show_settings, "app.cheat_sheet": self.show_cheat_sheet,
-            "app.quit": self.close,
-        }
-        for action_id, handler in handlers.items():
-            b.bind(action_id, handler)
-        b["edit.undo"].setEnabled(False)
-        b["edit.redo"].setEnabled(False)
-        self.k_hold = HoldTracker(b, "play.stop", lambda held: setattr(p, "k_held", held), self)
-        QApplication.instance().installEventFilter(self.k_hold)
 
     # -- helpers ---------------------------------------------------------------------------------
     def color_of(self, tag: str) -> str:
         return self.taxonomy.color(tag) if self.taxonomy is not None else "#808080"
+
+    def display_name(self, tag: str) -> str:
+        return self.taxonomy.display_name(tag) if self.taxonomy is not None else tag
 
     def tag_ids(self) -> list[str]:
         return self.taxonomy.ids() if self.taxonomy is not None else []
@@ -219,32 +100,19 @@ class MainWindow(QMainWindow):
         self.notifications.notify(level, text)
         self.status_label.setText(text if len(text) < 160 else text[:157] + "…")
 
-    def _check_query(self, query: str) -> None:
+    def check_query(self, query: str) -> None:
         if self.bridge.lib is not None:
             self.bridge.lib.check_query(query)
 
-    def _translate(self, text: str):
+    def translate(self, text: str):
         return translate_query(text, self.taxonomy) if self.taxonomy is not None else None
-
-    def completions(self) -> list[tuple[str, str]]:
-        """(word to insert, what the popup shows) for the search bar's autocomplete."""
-        out = []
-        if self.taxonomy is not None:
-            for t in self.taxonomy.tags:
-                out.append((t.id, f"{t.id}  —  {t.name}"))
-            for phrase, ids in sorted(self.taxonomy.phrases().items()):
-                if " " not in phrase and phrase not in ids:
-                    out.append((phrase, f"{phrase}  →  " + ", ".join(map(self.taxonomy.display_name, ids))))
-        for field in ("duration>", "confidence>", "note:", "media:", "collection:", "state:", "source:"):
-            out.append((field, field))
-        return out
 
     # -- library ---------------------------------------------------------------------------------
     def open_library(self, url: Optional[str]) -> None:
         self.bridge.open(url or None)
         if self.bridge.problem:
             self.notify("error", self.bridge.problem)
-        self._refresh_sidebar()
+        self.refresh_sidebar()
         self.scope.show_media(self.media_id)
 
     def switch_library(self, url: Optional[str]) -> None:
@@ -260,7 +128,7 @@ class MainWindow(QMainWindow):
         if self.media is not None:
             self.open_media_file(self.media.path, analyse=False)
 
-    def _refresh_sidebar(self) -> None:
+    def refresh_sidebar(self) -> None:
         lib = self.bridge.lib
         if lib is None:
             return
@@ -281,7 +149,7 @@ class MainWindow(QMainWindow):
         self.sidebar.set_media(media, self.media_id)
         self.sidebar.set_collections(collections, counts)
 
-    def _scope_selected(self, kind: str, value) -> None:
+    def scope_selected(self, kind: str, value) -> None:
         self.review.stop()
         if kind == "all":
             self.scope.show_all()
@@ -328,8 +196,8 @@ class MainWindow(QMainWindow):
                 self.browser.reset_sort()
             self.scope.show_media(media_id)
         else:
-            self._records_changed(None)
-        self._load_curves()
+            self.records_changed(None)
+        self.load_curves()
         self.setWindowTitle(f"camtag — {os.path.basename(info.path)}")
         if media_id is not None and self.scope.kind == "media":
             self.sidebar.select_media(media_id)
@@ -351,21 +219,6 @@ class MainWindow(QMainWindow):
         self.panel.show_shot(None, None)
         self.setWindowTitle("camtag")
 
-    def _load_curves(self) -> None:
-        lib, media_id = self.bridge.lib, self.media_id
-        if lib is None or media_id is None:
-            return
-        media = lib.find_media(media_id)
-        if media is None or media.current_analysis_id is None:
-            return
-        try:
-            curves = lib.motion_curves(media.current_analysis_id)
-        except Exception as exc:  # noqa: BLE001 - curves are a view; shots still work
-            self.notify("warning", f"Motion curves could not be read ({exc}); shots are unaffected.")
-            return
-        if curves is not None and hasattr(curves, "to_arrays"):
-            self.timeline.set_curves(curves)
-
     def clip_records(self) -> list[ShotRecord]:
         """The open clip's shots, whatever the browser shows (a search, another clip's collection)."""
         if self.media_id is None:
@@ -379,7 +232,7 @@ class MainWindow(QMainWindow):
         except LibraryError:
             return []
 
-    def _records_changed(self, _ids) -> None:
+    def records_changed(self, _ids) -> None:
         records = self.clip_records()
         self._media_records = records
         self._starts = [r.shot.start_frame for r in records]
@@ -387,63 +240,17 @@ class MainWindow(QMainWindow):
         self.timeline.set_boundaries([s for s in self._starts if s > 0])
         self.timeline.set_segments(self.band_segments(records))
         self._current_shot = None
-        self._on_position(self.player.position)
+        self.on_position(self.player.position)
 
-    def band_segments(self, records) -> list[tuple[int, int, str]]:
-        """The timeline's colour bands, following the editor: a segment whose tag was rejected takes
-        the shot's leading tag (confirmed or added ones included) instead."""
-        out = []
-        for r in records:
-            effective = {t.id for t in r.shot.tags}
-            lead = self.model.lead_tag(r)
-            for g in r.shot.segments:
-                tag = next((t for t in g.tags if t in effective), lead.id if lead else None)
-                out.append((g.start_frame, g.end_frame, self.color_of(tag) if tag else "#555555"))
-        return out
+    def band_segments(self, records) -> list[tuple[int, int, str, str, str]]:
+        return window_events.band_segments(self, records)
 
-    def _results_changed(self) -> None:
+    def results_changed(self) -> None:
         self._current_shot = None               # re-select the playhead's shot if it is shown
-        self._on_position(self.player.position)
-
-    def _analysis_started(self, record) -> None:
-        if record.media_id == self.media_id and record.id != self.scope.analysis_id:
-            self.scope.show_media(self.media_id, record.id)
-
-    def _analysis_finished(self, record) -> None:
-        if record.media_id != self.media_id:
-            self._refresh_sidebar()
-            return
-        lib = self.bridge.lib
-        media = lib.find_media(record.media_id) if lib else None
-        if media is not None and media.info is not None:
-            self.media = media.info
-        self.scope.refresh_media_infos(override=(self.media_id, self.media))
-        self.scope.show_media(self.media_id)
-        self._load_curves()
-        self._refresh_sidebar()
-
-    def _file_finished(self, path: str, status: str) -> None:
-        self.progress.setVisible(self.queue.busy)
-        if status in ("done", "up to date"):
-            self.notify("info", f"{os.path.basename(path)}: analysis {status}.")
-        elif status == "cancelled":
-            self.notify("info", f"{os.path.basename(path)}: analysis stopped; Resume in the queue "
-                                f"continues where it stopped.")
-        if self.media is not None and os.path.abspath(path) == os.path.abspath(self.media.path):
-            self.scope.show_media(self.media_id)
-            self._load_curves()
-
-    def _queue_progress(self, row: int) -> None:
-        busy = self.queue.busy
-        self.progress.setVisible(busy)
-        if busy and row == self.queue.running_row:
-            item = self.queue.items[row]
-            self.progress.setValue(int(1000 * self.queue.fractions.get(row, 0.0)))
-            name = item.name if len(item.name) <= 28 else item.name[:12] + "…" + item.name[-14:]
-            self.progress.setFormat(f"{name}: %p%")
+        self.on_position(self.player.position)
 
     # -- position <-> shots ----------------------------------------------------------------------
-    def _on_position(self, frame: int) -> None:
+    def on_position(self, frame: int) -> None:
         self.timeline.set_position(frame, follow=True)
         i = bisect_right(self._starts, frame) - 1
         records = self._media_records
@@ -500,7 +307,8 @@ class MainWindow(QMainWindow):
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open media", os.path.dirname(
-            self.settings.recent_files[0]) if self.settings.recent_files else "")
+            self.settings.recent_files[0]) if self.settings.recent_files else "",
+            media_actions.open_filter())
         if paths:
             self.open_paths(paths)
 
@@ -523,31 +331,14 @@ class MainWindow(QMainWindow):
         return sheet
 
     def check_engines(self) -> None:
-        settings = self.settings.reasoner_settings()
-        from camtag.ui.engines import engine_states
+        window_events.check_engines(self)
 
-        self.keep_worker(run_in_thread(lambda: engine_states(settings), self._engines_checked))
+    def load_curves(self) -> None:
+        window_events.load_curves(self)
 
     def keep_worker(self, worker) -> None:
         """Hold a reference while a short worker runs (its results arrive as queued signals)."""
         self._workers = self._workers[-31:] + [worker]
-
-    def _engines_checked(self, states: dict) -> None:
-        self.engine_states = states
-        self.queue_panel.set_engine_states(states)
-
-    def _engine_changed(self, name: str) -> None:
-        self.settings.engine = name
-        state = self.engine_states.get(name)
-        if state and state != "ok":
-            self.notify("warning", f"{name}: {state}. Analysis keeps geometric tags until that is fixed "
-                                   f"(Settings → Engine).")
-        self.save()
-
-    def _time_display_changed(self, mode: str) -> None:
-        self.settings.time_display = mode
-        self.timeline.axis.picture = None
-        self.timeline.axis.update()
 
     # -- drag and drop, closing ------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -559,9 +350,6 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_paths(paths)
             event.acceptProposedAction()
-
-    def _restore_geometry(self) -> None:
-        self._sized = workspace.restore_layout(self)
 
     def showEvent(self, event) -> None:  # noqa: N802 - first show: share the height by ratio
         super().showEvent(event)

@@ -11,12 +11,19 @@ import os
 from typing import TYPE_CHECKING
 
 from camtag.library import LibraryError
+from camtag.library.media_files import MEDIA_EXTENSIONS
 from camtag.media.errors import MediaError
 from camtag.ui.shot_model import SHOT_ROLE
 from camtag.ui.workers import run_in_thread
 
 if TYPE_CHECKING:
     from camtag.ui.main_window import MainWindow
+
+
+def open_filter() -> str:
+    """The Open dialog's filter: the same extensions a folder scan picks up, then any file."""
+    return ("Media files (" + " ".join(f"*{e}" for e in sorted(MEDIA_EXTENSIONS)) + ");;"
+            "All files (*)")
 
 
 def open_paths(win: "MainWindow", paths: list[str]) -> None:
@@ -28,7 +35,8 @@ def open_paths(win: "MainWindow", paths: list[str]) -> None:
                             f"again with Ctrl+O.")
     if folders:
         added = win.queue.add_paths(folders)
-        win.notify("info", f"{len([i for i in added if i.status == 'queued'])} file(s) from "
+        queued = [i for i in added if i.status in ("queued", "running")]   # the first one starts
+        win.notify("info", f"{len(queued)} file(s) from "
                            f"{len(folders)} folder(s) queued for analysis.")
         win.tabs.setCurrentWidget(win.queue_panel)
     for i, path in enumerate(files):

@@ -220,3 +220,17 @@ class SearchBar(QWidget):
             self.field.clearFocus()
             return
         super().keyPressEvent(event)
+
+
+def search_completions(taxonomy) -> list[tuple[str, str]]:
+    """(word to insert, what the popup shows) for the search bar's autocomplete."""
+    out = []
+    if taxonomy is not None:
+        for t in taxonomy.tags:
+            out.append((t.id, f"{t.id}  —  {t.name}"))
+        for phrase, ids in sorted(taxonomy.phrases().items()):
+            if " " not in phrase and phrase not in ids:
+                out.append((phrase, f"{phrase}  →  " + ", ".join(map(taxonomy.display_name, ids))))
+    for field in ("duration>", "confidence>", "note:", "media:", "collection:", "state:", "source:"):
+        out.append((field, field))
+    return out

@@ -10,13 +10,15 @@ drag pans; the axis is labelled in source timecode.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from html import escape
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 CURVES = (("pan", "#54a0ff", "pan %/s"), ("tilt", "#1dd1a1", "tilt %/s"),
           ("zoom", "#ff9f43", "zoom %/s"), ("roll", "#c56cf0", "roll °/s"))
@@ -92,6 +94,15 @@ class MotionTimeline(QWidget):
         self.lane.hide()
         self.plot.addItem(self.lane, ignoreBounds=True)
         self._segments: list = []
+        self._bands: tuple[list, list, list] = ([], [], [])     # starts, ends, tooltips
+        self.lane_y = (0.0, 0.0)
+        self.plot.scene().sigMouseMoved.connect(self._hovered)
+        self.key = QLabel(self)                 # colour key of the bands: ■ Pan Right  ■ Static …
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        self.key.setToolTip("Colour key of the movement bands under the curves (hover a band for "
+                            "its range and confidence)")
+        self.key.setStyleSheet("font-size: 8pt; color: #aab2bf; padding-left: 4px")
+        self.key.hide()
         self.marks = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(84, 160, 255, 40),
                                          pen=pg.mkPen("#54a0ff"))
         self.marks.setZValue(-5)
@@ -111,7 +122,9 @@ class MotionTimeline(QWidget):
         self._boundary_frames = np.empty(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.key)
         self.setMinimumHeight(120)
 
     # -- data ------------------------------------------------------------------------------------
@@ -182,18 +195,20 @@ class MotionTimeline(QWidget):
         ys = np.tile(np.array([lo, hi]), len(xs) // 2)
         self.boundaries.setData(xs, ys)
 
-    def set_segments(self, segments: Sequence[tuple[int, int, str]]) -> None:
-        """(start, end exclusive, colour) per sub-shot segment, drawn as one image strip (one
-        column per frame up to LANE_COLUMNS, so thousands of segments cost one drawImage)."""
+    def set_segments(self, segments: Sequence[tuple]) -> None:
+        """(start, end exclusive, colour[, key name, tooltip]) per sub-shot segment, drawn as one
+        image strip (one column per frame up to LANE_COLUMNS, so thousands of segments cost one
+        drawImage); the names make the colour key, the tooltips show when a band is hovered."""
         self._segments = list(segments)
+        self._set_key_and_tips(self._segments)
         if not segments:
             self.lane.hide()
             return
         n = max(1, self.frames)
         cols = min(n, LANE_COLUMNS)
         centers = (np.arange(cols) + 0.5) * (n / cols)
-        starts = np.array([s for s, _e, _c in segments], dtype=np.float64)
-        ends = np.array([e for _s, e, _c in segments], dtype=np.float64)
+        starts = np.array([g[0] for g in segments], dtype=np.float64)
+        ends = np.array([g[1] for g in segments], dtype=np.float64)
         order = np.argsort(starts)
         starts, ends = starts[order], ends[order]
         colors = np.array([QColor(segments[i][2]).getRgb() for i in order], dtype=np.uint8)
@@ -207,7 +222,36 @@ class MotionTimeline(QWidget):
         lo, hi = self.y_range
         lane = (hi - lo) * 0.08
         self.lane.setRect(0, lo + lane * 0.15, n, lane)
+        self.lane_y = (lo + lane * 0.15, lo + lane * 1.15)
         self.lane.show()
+
+    def _set_key_and_tips(self, segments: list) -> None:
+        ordered = sorted((g for g in segments if len(g) >= 5), key=lambda g: g[0])
+        self._bands = ([g[0] for g in ordered], [g[1] for g in ordered], [g[4] for g in ordered])
+        key = dict.fromkeys((g[3], g[2]) for g in ordered)
+        self.key.setText("&nbsp;&nbsp;".join(
+            f"<span style='color:{escape(c)}'>■</span>&nbsp;{escape(name)}"
+            for name, c in sorted(key, key=lambda k: k[0].lower())))
+        self.key.setVisible(bool(key))
+        self.plot.setToolTip("")
+
+    def band_tip(self, frame: int) -> str:
+        """The tooltip of the band over ``frame`` ("" where there is none)."""
+        starts, ends, tips = self._bands
+        i = bisect_right(starts, frame) - 1
+        return tips[i] if i >= 0 and frame < ends[i] else ""
+
+    def _hovered(self, pos) -> None:
+        tip = ""
+        if self.lane.isVisible() and self.vb.sceneBoundingRect().contains(pos):
+            p = self.vb.mapSceneToView(pos)
+            lo, hi = self.lane_y
+            (_x0, _x1), (y0, y1) = self.vb.viewRange()
+            slack = (y1 - y0) * 0.02                   # the lane is thin: a little slack around it
+            if lo - slack <= p.y() <= hi + slack:
+                tip = self.band_tip(int(p.x()))
+        if tip != self.plot.toolTip():
+            self.plot.setToolTip(tip)
 
     def set_marks(self, mark_in: Optional[int], mark_out: Optional[int]) -> None:
         if mark_in is None and mark_out is None:
