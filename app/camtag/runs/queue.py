@@ -81,7 +81,8 @@ def batch_job(lib: "Library", items: list[QueueItem], request: AnalysisRequest |
     cancel = cancel or CancelToken()
     request = request or AnalysisRequest()
     total = len(items)
-    order, deadline = list(range(total)), {}
+    order = list(range(total))
+    deadline: dict[int, float] = {}        # item index -> when to stop waiting for its holder
     while order:
         i = order.pop(0)
         item = items[i]
