@@ -109,23 +109,8 @@ def _open_app(clip: str, library: str | None, quit_after: float | None) -> int:
         print("the results are written above (`camtag doctor` checks the rest)")
         return 1
     try:
-        from camtag.ui.app import build_window, create_application
         from camtag.ui.app import run as run_app
     except ImportError as exc:
         print(f"the app cannot start here ({exc}); results are written above")
         return 1
-    if quit_after is None:
-        return int(run_app(clip, library) or 0)
-    from PySide6.QtCore import QTimer
-
-    app = create_application()
-    window = build_window(clip, library)
-    window.show()
-
-    def done() -> None:
-        print(f"app window shown: {window.isVisible()} ({app.platformName()})", flush=True)
-        window.close()
-        app.quit()
-
-    QTimer.singleShot(int(quit_after * 1000), done)
-    return int(app.exec() or 0)
+    return int(run_app(clip, library, quit_after=quit_after) or 0)

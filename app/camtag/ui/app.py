@@ -93,10 +93,19 @@ def _screenshot_when_done(app: QApplication, window, out: str, timeout_s: float)
 
 
 def run(path: Optional[str] = None, library_url: Optional[str] = None,
-        screenshot: Optional[str] = None, timeout_s: float = 600.0) -> int:
+        screenshot: Optional[str] = None, timeout_s: float = 600.0,
+        quit_after: Optional[float] = None) -> int:
+    """Open the app; ``quit_after`` seconds: say whether the window was shown, then close (tests)."""
     app = create_application()
     window = build_window(path, library_url)
     window.show()
     if screenshot:
         _screenshot_when_done(app, window, os.path.abspath(screenshot), timeout_s)
-    return int(app.exec())
+    if quit_after is not None:
+        def done() -> None:
+            print(f"app window shown: {window.isVisible()} ({app.platformName()})", flush=True)
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(quit_after * 1000), done)
+    return int(app.exec() or 0)
