@@ -5,13 +5,24 @@ the time display and the timeline's bands (colour, key name, tooltip)."""
 from __future__ import annotations
 
 import os
-from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
+
+import shiboken6
 
 from camtag.ui.workers import run_in_thread
 
 if TYPE_CHECKING:
     from camtag.ui.main_window import MainWindow
+
+
+def bound(func: Callable[..., None], win: "MainWindow") -> Callable[..., None]:
+    """``func(win, *args)`` as a slot that does nothing once the window is gone (a background
+    worker or a longer-lived object may report after a window closed; a plain partial has no
+    receiver for Qt to disconnect)."""
+    def slot(*args) -> None:
+        if shiboken6.isValid(win):
+            func(win, *args)
+    return slot
 
 
 def analysis_started(win: "MainWindow", record) -> None:
@@ -97,7 +108,7 @@ def check_engines(win: "MainWindow") -> None:
     from camtag.ui.engines import engine_states
 
     win.keep_worker(run_in_thread(lambda: engine_states(settings),
-                                   partial(engines_checked, win)))
+                                   bound(engines_checked, win)))
 
 
 def band_segments(win: "MainWindow", records) -> list[tuple[int, int, str, str, str]]:

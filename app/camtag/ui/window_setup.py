@@ -3,7 +3,6 @@ its parts; and the action table's handlers (one place that says what each key do
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -75,7 +74,7 @@ def connect(win: "MainWindow") -> None:
     p.position_changed.connect(win.on_position)
     p.state_changed.connect(lambda: win.timeline.set_marks(p.mark_in, p.mark_out))
     p.failed.connect(lambda text: win.notify("warning", f"Playback: {text}"))
-    win.player_widget.time_display_changed.connect(partial(window_events.time_display_changed, win))
+    win.player_widget.time_display_changed.connect(window_events.bound(window_events.time_display_changed, win))
     win.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
     win.browser.shot_selected.connect(win.go_to_shot)
     win.browser.menu_requested.connect(win.review.show_menu)
@@ -92,16 +91,16 @@ def connect(win: "MainWindow") -> None:
     win.panel.note_requested.connect(lambda sid, text: win.run_op("edit_note", sid, text))
     win.bridge.media_changed.connect(lambda _ids: win.refresh_sidebar())
     win.bridge.collections_changed.connect(lambda _n: win.refresh_sidebar())
-    win.bridge.analysis_started.connect(partial(window_events.analysis_started, win))
-    win.bridge.analysis_finished.connect(partial(window_events.analysis_finished, win))
+    win.bridge.analysis_started.connect(window_events.bound(window_events.analysis_started, win))
+    win.bridge.analysis_finished.connect(window_events.bound(window_events.analysis_finished, win))
     win.bridge.undo_changed.connect(win.ops.undo_changed)
     win.bridge.changed_externally.connect(win.scope.reload)
     win.queue.notice.connect(win.notify)
-    win.queue.item_changed.connect(partial(window_events.queue_progress, win))
-    win.queue.file_finished.connect(partial(window_events.file_finished, win))
+    win.queue.item_changed.connect(window_events.bound(window_events.queue_progress, win))
+    win.queue.file_finished.connect(window_events.bound(window_events.file_finished, win))
     win.queue_panel.add_files_requested.connect(win.choose_files)
     win.queue_panel.add_folder_requested.connect(win.choose_folder)
-    win.queue_panel.engine_changed.connect(partial(window_events.engine_changed, win))
+    win.queue_panel.engine_changed.connect(window_events.bound(window_events.engine_changed, win))
 
 
 def bind_actions(win: "MainWindow") -> None:
