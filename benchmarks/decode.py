@@ -48,6 +48,12 @@ FILES = {
 }
 
 
+def encode(out, stream, frame) -> None:
+    """Encode one frame (None: flush the encoder) and mux what comes out."""
+    for packet in stream.encode(frame):
+        out.mux(packet)
+
+
 def _canvas(width: int, height: int, seed: int) -> np.ndarray:
     """A textured BGR picture (blurred noise at several scales plus shapes), larger than the frame."""
     import cv2
@@ -117,11 +123,8 @@ def make_file(name: str, seconds: float) -> Path:
                 bx = (k * 4 * step) % (width - width // 5)
                 cv2.rectangle(img, (bx, height // 3), (bx + width // 5, height // 3 + height // 4),
                               (30, 200, 240), -1)
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            encode(out, stream, av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24"))
+        encode(out, stream, None)
     os.replace(tmp, path)
     return path
 
@@ -207,10 +210,8 @@ def make_huge(side: int = 16000, frames: int = 2) -> Path:
             frame = av.VideoFrame(side, side, "yuv420p")
             for plane, value in zip(frame.planes, (90 + 10 * i, 128, 128)):
                 plane.update(bytes([value]) * plane.buffer_size)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            encode(out, stream, frame)
+        encode(out, stream, None)
     os.replace(tmp, path)
     return path
 
