@@ -13,7 +13,7 @@ from camtag.media.frames import ShotFrame, data_uri, sample_shot_frames
 from camtag.media.probe import probe
 from camtag.model import Shot
 from camtag.reasoner import ModelFileError, ReasonerError, create, reason_job
-from camtag.reasoner.llamacpp_backend import context_size, longest_prompt_tokens
+from camtag.reasoner.llamacpp_backend import TEMPLATE_TOKENS, context_size, longest_prompt_tokens
 from camtag.reasoner.parse import parse
 from camtag.reasoner.base import FramesTooMany
 from camtag.reasoner.prompts import binary
@@ -50,9 +50,11 @@ def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, c
         assert (p.letter, p.meaning, p.format_ok) == ("B", "yes", True)
         assert reply.prompt_tokens and reply.completion_tokens == 13 and not reply.problems
         assert reply.letter_probs["B"] > 0.99
-        budget = b.budget
-        assert b.n_ctx == context_size(budget.max_frames, budget.max_tokens_per_frame, 64,
-                                       longest_prompt_tokens(str(scripted[0]))) and not b.gpu
+        budget, longest = b.budget, longest_prompt_tokens(str(scripted[0]))
+        # one question's context + (suffix + answer) for each further parallel branch
+        assert b.parallel == 18 and not b.gpu
+        assert b.n_ctx == context_size(budget.max_frames, budget.max_tokens_per_frame, 64, longest) \
+            + 17 * (longest + TEMPLATE_TOKENS + 64)
     finally:
         b.close()
 
@@ -60,7 +62,7 @@ def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, c
 def test_per_frame_token_cap_keeps_big_frames_inside_the_context(scripted):
     # budget 36 tokens a frame, context sized for 8 of those; frames sent at 448x252
     # (144 tokens each) only fit because mtmd caps each image at the preset's tokens
-    b = backend(scripted, max_pixels=36 * 784, max_frames=8)
+    b = backend(scripted, max_pixels=36 * 784, max_frames=8, parallel_questions=1)
     rng = np.random.default_rng(1)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (252, 448, 3), dtype=np.uint8)) for i in range(8)]
     try:
@@ -71,54 +73,69 @@ def test_per_frame_token_cap_keeps_big_frames_inside_the_context(scripted):
         b.close()
 
 
-def test_one_prefill_per_shot_gives_the_same_answers_as_prefilling_per_question(tmp_path):
+def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
     """A random (unscripted) model: its output depends on every cached frame token and position,
-    so identical text with and without reuse means the cut-back cache is exactly the prefix."""
+    so identical text batched, one after another and with a prefill per question means each
+    branch saw exactly the prefix and its own question."""
     import llama_cpp
 
-    pair = write_tiny_gguf(tmp_path, seed=3)
+    pair = write_tiny_gguf(tmp_path, seed=5)     # a seed whose answers differ between the questions
     rng = np.random.default_rng(2)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (112, 168, 3), dtype=np.uint8)) for i in range(4)]
-    questions = [binary("Pan_Left"), binary("Move_Left"), binary("Static")]
-    texts, work, evaluated = {}, {}, {}
-    for reuse in (True, False):
-        b = backend(pair, max_new_tokens=12, prefix_reuse=reuse)
+    questions = [binary(q) for q in ("Pan_Left", "Move_Left", "Static", "Zoom_In", "Roll_Clockwise")]
+    runs = {"batched": {}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False}}
+    texts, work, evaluated, lengths = {}, {}, {}, {}
+    for name, over in runs.items():
+        b = backend(pair, max_new_tokens=12, **over)
         try:
             b.load()
             before = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
-            texts[reuse] = [r.text for r in b.ask_all(frames, questions)]
+            replies = list(b.ask_all(frames, questions))
             after = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
-            evaluated[reuse] = (after.n_p_eval + after.n_eval) - (before.n_p_eval + before.n_eval)
-            work[reuse] = dict(b.work)
-            if reuse:   # the stock chat handler (greedy, no penalty) sees the same prompt
+            texts[name] = [r.text for r in replies]
+            lengths[name] = [r.completion_tokens for r in replies]
+            evaluated[name] = (after.n_p_eval + after.n_eval) - (before.n_p_eval + before.n_eval)
+            work[name], n_batch = dict(b.work), b._llm.n_batch
+            if name == "batched":   # the stock chat handler (greedy, no penalty) sees the same prompt
                 stock = b._llm.create_chat_completion(
                     messages=[{"role": "user", "content": [
                         *({"type": "image_url", "image_url": {"url": data_uri(f)}} for f in frames),
                         {"type": "text", "text": questions[0].text}]}],
                     max_tokens=12, temperature=0.0, top_k=1, repeat_penalty=1.0)
-                assert stock["choices"][0]["message"]["content"].startswith(texts[True][0][:20])
+                assert stock["choices"][0]["message"]["content"].startswith(texts[name][0][:20])
         finally:
             b.close()
-    assert texts[True] == texts[False] and all(texts[True])
-    prefix = work[True]["prefix_tokens"]
-    assert work[True]["prefills"] == 1 and work[False]["prefills"] == 3
-    assert work[False]["prefix_tokens"] == 3 * prefix and work[True]["images"] == 4
+    assert texts["batched"] == texts["sequential"] == texts["no reuse"] and all(texts["batched"])
+    assert len(set(texts["batched"])) > 1                       # the questions did reach the model apart
+    w = work["batched"]
+    prefix = w["prefix_tokens"]
+    assert w["prefills"] == 1 and work["sequential"]["prefills"] == 1 and work["no reuse"]["prefills"] == 5
+    assert work["no reuse"]["prefix_tokens"] == 5 * prefix and w["images"] == 4
     assert prefix >= 4 * 24                                      # 168x112 -> 6x4 tokens a frame
-    # llama.cpp's own counters: the prefix once per shot, not once per question
-    suffixes = work[True]["suffix_tokens"] + work[True]["decoded_tokens"]
-    assert evaluated[True] <= 1.1 * (prefix + suffixes)
-    assert evaluated[False] - evaluated[True] >= 2 * prefix * 0.9
+    # calls that wait on each other: the suffixes in n_batch pieces, then one step per answer token
+    longest = max(lengths["batched"])
+    assert w["decode_calls"] <= -(-w["suffix_tokens"] // n_batch) + longest
+    assert work["sequential"]["decode_calls"] >= sum(lengths["sequential"])      # one question at a time
+    # llama.cpp's own counters: the prefix once per shot, nothing evaluated twice
+    for name in ("batched", "sequential"):
+        assert evaluated[name] <= 1.1 * (prefix + work[name]["suffix_tokens"] + work[name]["decoded_tokens"])
+    assert evaluated["no reuse"] - evaluated["batched"] >= 4 * prefix * 0.9
 
 
 def test_letter_probabilities_follow_the_models_logits(tmp_path, clip_frames):
     p_yes = {}
+    questions = [binary(q) for q in ("Zoom_In", "Move_In", "Static")]
     for margin in (0.5, 2.0):
         pair = write_tiny_gguf(tmp_path / str(margin), reply=SCRIPTED_REPLY, letter_margin=margin)
-        b = backend(pair)
-        try:
-            p_yes[margin] = b.ask(clip_frames[1][:2], binary("Zoom_In")).letter_probs["B"]
-        finally:
-            b.close()
+        probs = []
+        for parallel in (3, 1):         # decoded together, then one after another
+            b = backend(pair, parallel_questions=parallel)
+            try:
+                probs.append([r.letter_probs["B"] for r in b.ask_all(clip_frames[1][:2], questions)])
+            finally:
+                b.close()
+        assert probs[0] == pytest.approx(probs[1], abs=1e-4)
+        p_yes[margin] = probs[0][0]
     assert p_yes[0.5] == pytest.approx(1 / (1 + np.exp(-0.5)), abs=0.02)
     assert p_yes[2.0] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=0.02)
 

@@ -61,7 +61,7 @@ class Reply:
 def new_work() -> dict[str, int]:
     """A backend's running counters of the work it did (``Backend.work``)."""
     return {"shots": 0, "prefills": 0, "images": 0, "prefix_tokens": 0, "suffix_tokens": 0,
-            "decoded_tokens": 0, "questions": 0}
+            "decoded_tokens": 0, "questions": 0, "decode_calls": 0}
 
 
 @runtime_checkable

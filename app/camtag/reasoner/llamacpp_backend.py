@@ -2,13 +2,15 @@
 
 Frames go in as separate images (CamReasoner's evaluation path), one user turn, images first,
 then the O-T-A text, greedy decoding, stopping at ``</answer>``. One prefill per shot: the
-system turn and the frames are evaluated once (mtmd encodes each image once); for each question
-the KV cache is cut back to the end of that prefix (``llama_memory_seq_rm`` through
-``Llama.eval``) and only the question's suffix and its answer are evaluated. The logits of the
-step that writes the answer letter give the letter probabilities (:mod:`decoding`).
+system turn and the frames are evaluated once (mtmd encodes each image once) into sequence 0;
+the questions then branch from that prefix as parallel sequences of one unified KV cache and
+are decoded together, one ``llama_decode`` a step (:mod:`llamacpp_batch`; setting
+``parallel_questions``, default 18, 1 = one question after another). The logits of the step
+that writes the answer letter give the letter probabilities (:mod:`decoding`).
 
 All layers are offloaded when the build supports GPU offload (CUDA, Metal, Vulkan, HIP). The
-context is sized from frames × image tokens + the longest question + answer, and each image is
+context is sized from frames × image tokens + (the longest question + answer) per parallel
+sequence, and each image is
 capped at the preset's token count (``image_max_tokens``, which the stock handler does not
 expose; this uses the handler's private ``_mtmd_cpp``/``_create_bitmap_from_bytes``, hence the
 pinned, tested version range).
@@ -30,14 +32,13 @@ from camtag.media.frames import ShotFrame
 from camtag.reasoner import decoding
 from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, FramesTooMany, ReasonerError, Reply, new_work
 from camtag.reasoner.inputs import budget_from_settings, image_bytes
+from camtag.reasoner.llamacpp_batch import DEFAULT_PARALLEL, Branch, context_defaults, group_sizes, run_group
 from camtag.reasoner.model_files import check_gguf_pair
 from camtag.reasoner.prompts import Question
 
 from camtag.reasoner.llamacpp_support import (  # noqa: F401  (re-exported)
     MIN_VERSION, TESTED_BELOW, TEMPLATE_TOKENS, context_size, frames_handler_class, llama_cpp_status,
     longest_prompt_tokens, quiet_native_logs)
-
-TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
 
 
 class LlamaCppBackend:
@@ -48,6 +49,8 @@ class LlamaCppBackend:
         self.budget = budget_from_settings(self.settings)
         self.max_new_tokens = int(self.settings.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
         self.reuse = bool(self.settings.get("prefix_reuse", True))
+        self.parallel = max(1, int(self.settings.get("parallel_questions", DEFAULT_PARALLEL))) if self.reuse else 1
+        self._prefix_cells = 0
         self.work = new_work()
         self._llm = None
         self._handler = None
@@ -109,15 +112,21 @@ class LlamaCppBackend:
         threads = self.settings.get("n_threads")
         kw = {"n_threads": int(threads), "n_threads_batch": int(threads)} if threads else {}
         try:
+            import llama_cpp
+
             self._longest_suffix = longest_prompt_tokens(model) + TEMPLATE_TOKENS   # upper bound
+            self.parallel = min(self.parallel, int(llama_cpp.llama_max_parallel_sequences()))
             self.n_ctx = int(self.settings.get("n_ctx") or context_size(
-                self.budget.max_frames, tokens, self.max_new_tokens, self._longest_suffix - TEMPLATE_TOKENS))
+                self.budget.max_frames, tokens, self.max_new_tokens, self._longest_suffix - TEMPLATE_TOKENS)
+                + (self.parallel - 1) * (self._longest_suffix + self.max_new_tokens))
             handler = frames_handler_class()(
                 clip_model_path=mmproj, image_max_tokens=tokens, verbose=verbose, use_gpu=self.gpu,
                 merge_frames=bool(self.settings.get("merge_frames", False)))
-            self._llm = Llama(model_path=model, chat_handler=handler, n_ctx=self.n_ctx,
-                              n_gpu_layers=int(self.settings.get("n_gpu_layers", -1)) if self.gpu else 0,
-                              seed=0, verbose=verbose, no_perf=False, **kw)
+            with context_defaults(n_seq_max=self.parallel, kv_unified=True):    # branches share the prefix
+                self._llm = Llama(model_path=model, chat_handler=handler, n_ctx=self.n_ctx,
+                                  n_gpu_layers=int(self.settings.get("n_gpu_layers", -1)) if self.gpu else 0,
+                                  seed=0, verbose=verbose, no_perf=False, **kw)
+            self.parallel = min(self.parallel, int(llama_cpp.llama_n_seq_max(self._llm._ctx.ctx)))
             handler._init_mtmd_context(self._llm)
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
             self._llm = None
@@ -206,61 +215,45 @@ class LlamaCppBackend:
         self.work["prefills"] += 1
         self.work["images"] += len(frames)
         self.work["prefix_tokens"] += cells
+        self._prefix_cells = cells
         return llm.n_tokens
 
     # -- questions -----------------------------------------------------------
     def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
         self.load()
         self.work["shots"] += 1
-        start_pos = None
-        for question in questions:
+        start_pos, done = None, 0
+        while done < len(questions):
             start = time.perf_counter()
             try:
                 if start_pos is None or not self.reuse:
                     start_pos = self._prefill(frames)
-                reply = self._answer(start_pos, question)
+                branches = [self._branch(q) for q in questions[done:]]
+                size = group_sizes([len(b.suffix) for b in branches], self.n_ctx - self._prefix_cells,
+                                   self.max_new_tokens, self.parallel)[0]
+                branches = branches[:size]
+                run_group(self._llm, start_pos, branches, eog=self._eog, max_new_tokens=self.max_new_tokens,
+                          work=self.work, detokenize=self._detokenize)
             except ReasonerError:
                 raise
             except (ValueError, RuntimeError, MemoryError) as exc:
                 raise _explain_run_error(exc) from None
-            reply.seconds = time.perf_counter() - start
-            yield reply
+            self._llm.n_tokens = start_pos
+            seconds = (time.perf_counter() - start) / len(branches)
+            for b in branches:
+                yield Reply(b.text, seconds, start_pos + len(b.suffix), len(b.out), letter_probs=b.watch.probs,
+                            problems=tuple(b.problems))
+            done += len(branches)
 
     def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
         return next(iter(self.ask_all(frames, [question])))
 
-    def _answer(self, start_pos: int, question: Question) -> Reply:
-        import llama_cpp
-        import numpy as np
+    def _branch(self, question: Question) -> Branch:
+        suffix = self._llm.tokenize((question.text + self._tail).encode("utf-8"), add_bos=False, special=True)
+        return Branch(suffix, decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters]))
 
-        llm = self._llm
-        llm.n_tokens = start_pos                       # Llama.eval drops the cache past this position
-        suffix = llm.tokenize((question.text + self._tail).encode("utf-8"), add_bos=False, special=True)
-        llm.eval(suffix)
-        self.work["suffix_tokens"] += len(suffix)
-        self.work["questions"] += 1
-        n_vocab = llm.n_vocab()
-        watch = decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters])
-        out: list[int] = []
-        text, problems = "", []
-        while True:
-            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(n_vocab,))
-            tok = int(np.argmax(logits))
-            watch.step(text, logits, tok)
-            if tok in self._eog:
-                break
-            out.append(tok)
-            text = llm.detokenize(out[-TAIL_TOKENS:]).decode("utf-8", "ignore")    # O(1) a step
-            if decoding.finished(text):
-                break
-            if len(out) >= self.max_new_tokens:
-                problems.append(f"no </answer> within {self.max_new_tokens} tokens")
-                break
-            llm.eval([tok])
-            self.work["decoded_tokens"] += 1
-        text = llm.detokenize(out).decode("utf-8", "ignore")
-        return Reply(text, 0.0, start_pos + len(suffix), len(out), letter_probs=watch.probs,
-                     problems=tuple(problems))
+    def _detokenize(self, tokens: list[int]) -> str:
+        return self._llm.detokenize(tokens).decode("utf-8", "ignore")
 
     def close(self) -> None:
         if self._llm is not None:
