@@ -256,26 +256,27 @@ def work_counts() -> list[str]:
              "suffix ~720 tokens where Qwen's BPE makes ~150):"]
     with tempfile.TemporaryDirectory() as tmp:
         model, mmproj = write_tiny_gguf(tmp, seed=1)
-        for reuse in (True, False):
+        runs = (("questions decoded together", {}), ("one after another", {"parallel_questions": 1}),
+                ("prefill per question (anchor)", {"prefix_reuse": False}))
+        for label, over in runs:
             b = create("llamacpp", {"model_path": str(model), "mmproj_path": str(mmproj), "n_threads": 1,
-                                    "max_new_tokens": 8, "prefix_reuse": reuse})
+                                    "max_new_tokens": 8, **over})
             b.load()
             p0 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
             t0 = time.perf_counter()
-            for _ in b.ask_all(frames, qs):
-                pass
+            longest = max(r.completion_tokens or 0 for r in b.ask_all(frames, qs))
             secs = time.perf_counter() - t0
             p1 = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
-            w = dict(b.work)
+            w, n_batch = dict(b.work), b._llm.n_batch
             b.close()
             evaluated = (p1.n_p_eval + p1.n_eval) - (p0.n_p_eval + p0.n_eval)
             once = w["prefix_tokens"] // w["prefills"]
             ideal = once + w["suffix_tokens"] + w["decoded_tokens"]
-            lines.append(f"  {'one prefill per shot' if reuse else 'prefill per question (anchor)':<32} "
-                         f"images encoded {w['images']:>3} (frames 8), prefills {w['prefills']:>2}, "
+            lines.append(f"  {label:<30} images encoded {w['images']:>3} (frames 8), prefills {w['prefills']:>2}, "
                          f"prefix {once} tokens, suffixes {w['suffix_tokens']}, decoded {w['decoded_tokens']}; "
                          f"llama.cpp evaluated {evaluated} = {evaluated / ideal:.2f} x (prefix once + suffixes + "
-                         f"decoded); {secs:.2f} s on this CPU")
+                         f"decoded); question llama_decode calls {w['decode_calls']} (suffixes / n_batch "
+                         f"{-(-w['suffix_tokens'] // n_batch)} + longest answer {longest}); {secs:.2f} s on this CPU")
     return lines
 
 
@@ -284,35 +285,51 @@ def work_counts() -> list[str]:
 #   (tg128); ggml-org/llama.cpp discussion #15013 "Performance of llama.cpp on NVIDIA CUDA".
 # - M2 Max (38-core GPU), llama.cpp Metal, LLaMA-7B Q4_0: prompt ~671 tokens/s (pp512), generation
 #   ~66 tokens/s (tg128); ggml-org/llama.cpp discussion #4167 "Performance of llama.cpp on Apple Silicon".
+# - Batched decode step (the questions decoded together, one token each): RTX 4090, llama 8B Q4_0,
+#   ubatch 15 -> 1,738 tokens/s (ggml-org/llama.cpp PR #15131 table), i.e. 8.6 ms a step for 15
+#   sequences vs 5.6 ms for one (tg128 above): x1.55. No published M2 Max figure: the same ratio assumed.
+# - Cost of the cached context a step reads: RTX 4090, llama 8B Q4_0, one token at depth 32,768 ->
+#   98 tokens/s (ggml-org/llama.cpp PR #17505 table) vs 180 at depth 0: +0.14 us a cached token a step;
+#   M2 Max scaled by memory bandwidth (1,008 vs 400 GB/s).
 # - Vision tower: Qwen2.5-VL ViT ~0.67 B parameters -> ~1.3 GFLOP per 14x14 patch (4 patches a token);
 #   throughput assumed 40 % of dense FP16 peak: RTX 4090 165 TFLOPS -> 66, M2 Max 13.6 -> 5.4 TFLOPS.
 # - Answer length: ~300 tokens of observation/think/answer (CamReasoner's samples average ~1,026
 #   characters, shared/reference/camreasoner.md section 5); each question's suffix ~150 tokens.
-DEVICES = {"RTX 4090": (14000.0, 180.0, 66e12), "M2 Max": (671.0, 66.0, 5.4e12)}
+DEVICES = {"RTX 4090": (14000.0, 180.0, 66e12, 1.0), "M2 Max": (671.0, 66.0, 5.4e12, 1008 / 400)}
 ANSWER_TOKENS, SUFFIX_TOKENS, SYSTEM_TOKENS = 300, 150, 30
-BATCH_DECODE_SLOWDOWN = 1.3   # one decode step for 15 sequences vs one (memory-bound at this batch size)
+BATCH15_STEP = (15 / 1738) / (1 / 180)          # one decode step for 15 sequences vs one
+DEPTH_S = (1 / 98.14 - 1 / 180) / 32768          # seconds a cached token adds to a step (RTX 4090)
+
+
+def step_seconds(tg: float, kv_scale: float, n_seq: int, depth: float) -> float:
+    """One decode step for ``n_seq`` sequences together over ``depth`` cached tokens."""
+    batch = 1 + (BATCH15_STEP - 1) * min(n_seq - 1, 14) / 14 if n_seq > 1 else 1.0
+    return batch / tg + depth * DEPTH_S * kv_scale
 
 
 def cost_table() -> list[str]:
     lines = ["cost per shot (projection from cited constants; a 10-s 1080p shot at 1 fps):",
-             f"  {'preset':<6} {'mode':<9} {'frames':>6} {'tok/frame':>9} {'prefill':>8} {'decode':>7}"
-             + "".join(f" {d + ' seq':>14} {d + ' batch':>14}" for d in DEVICES)]
+             f"  {'preset':<6} {'mode':<14} {'frames':>6} {'tok/frame':>9} {'prefill':>8} {'steps seq':>9} "
+             f"{'batch':>5}" + "".join(f" {d + ' seq':>14} {d + ' batch':>14}" for d in DEVICES)]
     for name in PRESETS:
         b = budget_from_settings({"preset": name})
         frames = min(b.max_frames, 10)
         w, h = b.size_for(1920, 1080)
         per = (w // 28) * (h // 28)
-        for mode, n_q in (("plan", 3), ("thorough", 15)):
-            prefill = SYSTEM_TOKENS + frames * per + n_q * SUFFIX_TOKENS
-            decode = n_q * ANSWER_TOKENS
+        for mode, n_q in (("plan", 3), ("thorough", 15), ("thorough+setup", 18)):
+            prefix = SYSTEM_TOKENS + frames * per
+            prefill = prefix + n_q * SUFFIX_TOKENS
             cells = []
-            for pp, tg, flops in DEVICES.values():
+            for pp, tg, flops, kv_scale in DEVICES.values():
                 fixed = frames * per * 4 * 1.3e9 / flops + prefill / pp
-                cells.append(f"{fixed + decode / tg:>13.1f}s")
-                cells.append(f"{fixed + ANSWER_TOKENS * BATCH_DECODE_SLOWDOWN / tg:>13.1f}s")
-            lines.append(f"  {name:<6} {mode:<9} {frames:>6} {per:>9} {prefill:>8} {decode:>7} " + " ".join(cells))
-    lines.append("  seq = questions decoded one after another from the cached prefix (the in-process backends "
-                 "today); batch = the questions decoded together (llama-server -np 15 / vLLM with prefix caching)")
+                seq = n_q * ANSWER_TOKENS * step_seconds(tg, kv_scale, 1, prefix + SUFFIX_TOKENS + ANSWER_TOKENS / 2)
+                together = ANSWER_TOKENS * step_seconds(tg, kv_scale, n_q, prefix + n_q * (SUFFIX_TOKENS + ANSWER_TOKENS / 2))
+                cells += [f"{fixed + seq:>13.1f}s", f"{fixed + together:>13.1f}s"]
+            lines.append(f"  {name:<6} {mode:<14} {frames:>6} {per:>9} {prefill:>8} {n_q * ANSWER_TOKENS:>9} "
+                         f"{ANSWER_TOKENS:>5} " + " ".join(cells))
+    lines.append("  seq = questions decoded one after another from the cached prefix (parallel_questions=1, the "
+                 "transformers backend); batch = decoded together, one step a token for all questions (the llamacpp "
+                 "backend's default, llama-server -np N, vLLM)")
     return lines
 
 
