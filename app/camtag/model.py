@@ -154,7 +154,7 @@ QUESTION_MODES = ("plan", "thorough")
 REASONER_KEYS = ("model_path", "mmproj_path", "hf_model_dir", "server_url", "server_model",
                  "allow_cpu", "n_threads", "n_gpu_layers", "n_ctx", "device", "quantization",
                  "preset", "prefix_reuse", "calibration", "experimental_dominant",
-                 "server_parallel", "server_logprobs")
+                 "server_parallel", "server_logprobs", "setup_questions", "parallel_questions")
 
 
 class RequestError(ValueError):

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 FAMILIES = ("steadiness", "rotation", "intrinsic", "translation", "circular", "tracking", "speed",
-            "complexity", "other")
+            "complexity", "other", "setup")    # setup: EXPERIMENTAL camera set-up (model only)
 GEOMETRY = ("direct", "parallax", "hint", "none")
 MOVEMENT_FAMILIES = ("rotation", "intrinsic", "translation", "circular", "tracking")
 DEFAULT_MIN_CONFIDENCE = 0.5        # a bare tag in a search matches at this confidence or more
@@ -162,8 +162,8 @@ def parse_taxonomy(text: str, source: str = "taxonomy.toml") -> Taxonomy:
         if geometry not in GEOMETRY:
             raise TaxonomyError(f"{where}: geometry must be one of {', '.join(GEOMETRY)}")
         label = e.get("label", "")
-        if label and not label.startswith("cam_motion."):
-            raise TaxonomyError(f"{where}: label must be a cam_motion.* id")
+        if label and not label.startswith(("cam_motion.", "cam_setup.")):
+            raise TaxonomyError(f"{where}: label must be a cam_motion.* or cam_setup.* id")
         synonyms = e.get("synonyms", [])
         if not isinstance(synonyms, list) or not all(isinstance(w, str) and w.strip() for w in synonyms):
             raise TaxonomyError(f"{where}: synonyms must be a list of non-empty strings")

@@ -33,6 +33,7 @@ def run(args) -> int:
     from camtag.evaluation.runner import analyse_geometric, evaluate, format_report, model_analyser
     from camtag.outputs import check_output, output_policy
     from camtag.reasoner import calibration
+    from camtag.reasoner.setup_questions import BY_KEY
 
     cal = None
     if args.calibration:
@@ -44,19 +45,21 @@ def run(args) -> int:
         inputs = (args.labels, args.calibration or "")
         with output_policy(args.force, inputs) as policy:
             check_output(args.fit_calibration, policy)
-    analyse = analyse_geometric
-    if args.engine != "geometric":
-        settings = {"server_url": args.server_url} if args.server_url else {}
-        try:
-            analyse = model_analyser(args.engine, settings)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-
     labels = load_labels(args.labels, args.videos)
     if not labels.items:
         for p in labels.problems:
             print(f"camtag eval: {p}", file=sys.stderr)
         raise UserError(f"no usable labels in {args.labels}")
+
+    analyse = analyse_geometric
+    if args.engine != "geometric":
+        settings = {"server_url": args.server_url} if args.server_url else {}
+        if any(i.task in BY_KEY for i in labels.items):      # set-up labels: ask those questions too
+            settings["setup_questions"] = True
+        try:
+            analyse = model_analyser(args.engine, settings)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
 
     def progress(video: str) -> None:
         if not args.quiet:

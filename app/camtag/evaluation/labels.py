@@ -21,13 +21,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from camtag.motion.primitives import task_key
+from camtag.motion.primitives import task_key as motion_task_key
+from camtag.reasoner.setup_questions import task_key as setup_task_key
+
+
+def task_key(text: str) -> str | None:
+    """A motion primitive's canonical task, else an (experimental) camera set-up question key."""
+    return motion_task_key(text) or setup_task_key(text)
 
 
 @dataclass(frozen=True)
 class LabelItem:
     video: str           # resolved path
-    task: str            # canonical CameraBench task
+    task: str            # canonical CameraBench task (or set-up label name, e.g. shot_size_is_wide)
     label: bool          # True = Yes
     where: str           # "file:line" for messages
 

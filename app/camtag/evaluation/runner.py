@@ -12,6 +12,7 @@ from camtag.evaluation.labels import LabelSet
 from camtag.evaluation.metrics import Bin, TaskScore, macro_ap, reliability, task_score
 from camtag.model import Shot
 from camtag.motion.primitives import BY_TAG, BY_TASK, TASKS, Decision, decide_shot
+from camtag.reasoner import setup_questions
 from camtag.reasoner.calibration import Calibration, sigmoid
 
 ENGINES = ("geometric", "llamacpp", "transformers", "server", "auto")
@@ -95,11 +96,14 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
     each P(yes) before scoring, the way fusion applies it to a model's answers."""
     problems = list(labels.problems)
     decisions: dict[str, Decision] = {}
+    setup: dict[str, dict[str, float]] = {}       # video -> set-up question key -> P(yes)
     for video in labels.videos():
         if progress:
             progress(video)
         try:
-            decisions[video] = decide_shot(analyse(video))
+            shot = analyse(video)
+            decisions[video] = decide_shot(shot)
+            setup[video] = setup_questions.p_yes(shot)
         except Exception as exc:                       # one bad clip must not stop the rest
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{os.path.basename(video)}: could not be analysed ({first})")
@@ -107,9 +111,15 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
         decisions = {v: replace(d, probabilities={t: calibrated(calibration, BY_TASK[t].tag, p)
                                                   for t, p in d.probabilities.items()})
                      for v, d in decisions.items()}
-    items = [i for i in labels.items if i.video in decisions]
+    for v, d in decisions.items():                   # set-up answers ride along with the motion ones
+        decisions[v] = replace(d, probabilities={**d.probabilities, **setup[v]})
+    unasked = [i for i in labels.items if i.video in decisions and i.task not in decisions[i.video].probabilities]
+    if unasked:
+        problems.append(f"{len(unasked)} camera set-up label(s) not scored: the engine did not ask the set-up "
+                        "questions (a model engine with the reasoner setting setup_questions)")
+    items = [i for i in labels.items if i.video in decisions and i not in unasked]
     scores, all_y, all_p, pairs = [], [], [], []
-    for task in TASKS:
+    for task in TASKS + tuple(p.split for p in setup_questions.SETUP):
         mine = [i for i in items if i.task == task]
         if not mine:
             continue
@@ -118,7 +128,8 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
         scores.append(task_score(task, y, p))
         all_y += y
         all_p += p
-        pairs += [(BY_TASK[task].tag, pi, yi) for pi, yi in zip(p, y)]
+        tag = BY_TASK[task].tag if task in BY_TASK else setup_questions.BY_KEY[task].tag
+        pairs += [(tag, pi, yi) for pi, yi in zip(p, y)]
     bins, ece = reliability(all_y, all_p)
     confusions, counts = [], Counter()
     for i in items:

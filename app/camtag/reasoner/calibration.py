@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from camtag.reasoner.prompts import PRIMITIVES
+from camtag.reasoner.setup_questions import BY_TAG as SETUP_TAGS
 
 SCHEMA = "camtag.calibration/1"
 EPS = 1e-4
@@ -68,7 +69,7 @@ def from_json(data: object) -> Calibration:
     prims = data.get("primitives")
     if not isinstance(prims, dict):
         raise ValueError("'primitives' must be an object")
-    known = {p.tag for p in PRIMITIVES}
+    known = {p.tag for p in PRIMITIVES} | set(SETUP_TAGS)       # set-up: experimental questions
     out = {}
     for tag, v in prims.items():
         if tag not in known:

@@ -25,7 +25,7 @@ import math
 from typing import Sequence
 
 from camtag.model import Shot, Tag, Trace
-from camtag.reasoner import prompts
+from camtag.reasoner import prompts, setup_questions
 from camtag.reasoner.calibration import Calibration, identity
 from camtag.reasoner.parse import ParsedOutput
 from camtag.reasoner.plan import CONFIDENT, TWINS
@@ -82,7 +82,7 @@ def answer_logit(q: Question, p: ParsedOutput, probs: dict | None, cal: Calibrat
         tag = p.meaning
         x = _logit(GUESSED_WEIGHT if p.guessed else ANSWER_WEIGHT["choice"])
         return (tag, x, f"{q.key} (experimental): {tag}") if tag in prompts.BY_TAG else None
-    said = f"{q.key}: {p.meaning}"
+    said = f"{q.key}{' (experimental set-up)' if q.tag in setup_questions.BY_TAG else ''}: {p.meaning}"
     if probs:
         p_yes = sum(v for letter, v in probs.items() if q.meaning(letter) == "yes")
         x = cal.logit(q.tag, p_yes)

@@ -55,6 +55,7 @@ def reason_job(media: MediaInfo, shots: Sequence[Shot], backend: Backend, *, mod
     settings = backend.settings or {}
     budget = backend.budget
     dominant = bool(settings.get("experimental_dominant"))
+    setup = bool(settings.get("setup_questions"))
     try:
         cal = calibration.load(settings.get("calibration"))
         cal_note = []
@@ -91,7 +92,7 @@ def reason_job(media: MediaInfo, shots: Sequence[Shot], backend: Backend, *, mod
                 result[i] = with_error(shot, f"frames: {exc}", model_id, mode)
                 yield Progress(done, total, f"shot {shot.index}: no frames ({exc.reason})", result[i])
                 continue
-            questions = question_plan.questions(shot, mode, experimental_dominant=dominant)
+            questions = question_plan.questions(shot, mode, experimental_dominant=dominant, setup=setup)
             before = dict(backend.work)
             answers, error, fatal_now, notes = ask_shot(backend, shot_frames, questions, cancel)
             if fatal_now:

@@ -12,13 +12,14 @@ text tokens plus the answer; the questions do not depend on each other.
 
 The old 15-option "dominant movement" question (texts invented by camtag, never seen by the
 model) is not in any default plan; ``settings["experimental_dominant"]`` adds it first,
-labelled experimental in the trace.
+labelled experimental in the trace. ``settings["setup_questions"]`` adds the EXPERIMENTAL camera
+set-up questions (:mod:`setup_questions`: shot size, angle, height) as further branches.
 """
 
 from __future__ import annotations
 
 from camtag.model import Shot
-from camtag.reasoner import prompts
+from camtag.reasoner import prompts, setup_questions
 from camtag.reasoner.prompts import Question
 
 MODES = ("plan", "thorough")
@@ -60,14 +61,18 @@ def plan_tags(shot: Shot, mode: str = "plan") -> list[str]:
     return sorted(wanted, key=ORDER.__getitem__)
 
 
-def questions(shot: Shot, mode: str = "plan", *, experimental_dominant: bool = False) -> list[Question]:
+def questions(shot: Shot, mode: str = "plan", *, experimental_dominant: bool = False,
+              setup: bool = False) -> list[Question]:
     """The shot's questions, independent of each other, all asked from the same frames."""
     out = [prompts.binary(prompts.BY_TAG[t].split) for t in plan_tags(shot, mode)]
     if experimental_dominant:
         out.insert(0, prompts.dominant())
+    if setup:
+        out += setup_questions.questions()
     return out
 
 
-def plan_cost(shot: Shot | None, mode: str) -> int:
+def plan_cost(shot: Shot | None, mode: str, *, setup: bool = False) -> int:
     """Questions (answer generations) per shot."""
-    return 15 if mode == "thorough" or shot is None else len(plan_tags(shot, mode))
+    n = 15 if mode == "thorough" or shot is None else len(plan_tags(shot, mode))
+    return n + (len(setup_questions.SETUP) if setup else 0)
