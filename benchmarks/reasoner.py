@@ -288,6 +288,8 @@ def work_counts() -> list[str]:
 # - Batched decode step (the questions decoded together, one token each): RTX 4090, llama 8B Q4_0,
 #   ubatch 15 -> 1,738 tokens/s (ggml-org/llama.cpp PR #15131 table), i.e. 8.6 ms a step for 15
 #   sequences vs 5.6 ms for one (tg128 above): x1.55. No published M2 Max figure: the same ratio assumed.
+#   Past 16 sequences: a step for 32 took 1.04 x one for 16 (LLaMA-7B, ggml-org/llama.cpp
+#   examples/batched-bench/README.md sample table: 465 vs 242 tokens/s), extrapolated linearly.
 # - Cost of the cached context a step reads: RTX 4090, llama 8B Q4_0, one token at depth 32,768 ->
 #   98 tokens/s (ggml-org/llama.cpp PR #17505 table) vs 180 at depth 0: +0.14 us a cached token a step;
 #   M2 Max scaled by memory bandwidth (1,008 vs 400 GB/s).
@@ -304,6 +306,7 @@ DEPTH_S = (1 / 98.14 - 1 / 180) / 32768          # seconds a cached token adds t
 def step_seconds(tg: float, kv_scale: float, n_seq: int, depth: float) -> float:
     """One decode step for ``n_seq`` sequences together over ``depth`` cached tokens."""
     batch = 1 + (BATCH15_STEP - 1) * min(n_seq - 1, 14) / 14 if n_seq > 1 else 1.0
+    batch *= 1 + 0.04 * max(0, n_seq - 16) / 16
     return batch / tg + depth * DEPTH_S * kv_scale
 
 
@@ -316,7 +319,7 @@ def cost_table() -> list[str]:
         frames = min(b.max_frames, 10)
         w, h = b.size_for(1920, 1080)
         per = (w // 28) * (h // 28)
-        for mode, n_q in (("plan", 3), ("thorough", 15), ("thorough+setup", 18)):
+        for mode, n_q in (("plan", 3), ("thorough", 15), ("thorough+setup", 35)):
             prefix = SYSTEM_TOKENS + frames * per
             prefill = prefix + n_q * SUFFIX_TOKENS
             cells = []

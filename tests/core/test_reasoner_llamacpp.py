@@ -52,9 +52,9 @@ def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, c
         assert reply.letter_probs["B"] > 0.99
         budget, longest = b.budget, longest_prompt_tokens(str(scripted[0]))
         # one question's context + (suffix + answer) for each further parallel branch
-        assert b.parallel == 18 and not b.gpu
+        assert b.parallel == 15 and not b.gpu
         assert b.n_ctx == context_size(budget.max_frames, budget.max_tokens_per_frame, 64, longest) \
-            + 17 * (longest + TEMPLATE_TOKENS + 64)
+            + 14 * (longest + TEMPLATE_TOKENS + 64)
     finally:
         b.close()
 

@@ -5,7 +5,7 @@ then the O-T-A text, greedy decoding, stopping at ``</answer>``. One prefill per
 system turn and the frames are evaluated once (mtmd encodes each image once) into sequence 0;
 the questions then branch from that prefix as parallel sequences of one unified KV cache and
 are decoded together, one ``llama_decode`` a step (:mod:`llamacpp_batch`; setting
-``parallel_questions``, default 18, 1 = one question after another). The logits of the step
+``parallel_questions``, default 15, +20 with ``setup_questions``; 1 = one question after another). The logits of the step
 that writes the answer letter give the letter probabilities (:mod:`decoding`).
 
 All layers are offloaded when the build supports GPU offload (CUDA, Metal, Vulkan, HIP). The
@@ -35,6 +35,7 @@ from camtag.reasoner.inputs import budget_from_settings, image_bytes
 from camtag.reasoner.llamacpp_batch import DEFAULT_PARALLEL, Branch, context_defaults, group_sizes, run_group
 from camtag.reasoner.model_files import check_gguf_pair
 from camtag.reasoner.prompts import Question
+from camtag.reasoner.setup_questions import SETUP
 
 from camtag.reasoner.llamacpp_support import (  # noqa: F401  (re-exported)
     MIN_VERSION, TESTED_BELOW, TEMPLATE_TOKENS, context_size, frames_handler_class, llama_cpp_status,
@@ -49,7 +50,8 @@ class LlamaCppBackend:
         self.budget = budget_from_settings(self.settings)
         self.max_new_tokens = int(self.settings.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
         self.reuse = bool(self.settings.get("prefix_reuse", True))
-        self.parallel = max(1, int(self.settings.get("parallel_questions", DEFAULT_PARALLEL))) if self.reuse else 1
+        default = DEFAULT_PARALLEL + (len(SETUP) if self.settings.get("setup_questions") else 0)
+        self.parallel = max(1, int(self.settings.get("parallel_questions", default))) if self.reuse else 1
         self._prefix_cells = 0
         self.work = new_work()
         self._llm = None

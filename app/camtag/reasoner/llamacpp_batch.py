@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 from camtag.reasoner import decoding
 
 TAIL_TOKENS = 24          # generated tokens re-read each step to spot </answer> and the answer letter
-DEFAULT_PARALLEL = 18     # thorough's 15 binary questions + the 3 camera set-up questions in one group
+DEFAULT_PARALLEL = 15     # thorough's 15 binary questions in one group (+ the set-up ones when asked)
 
 
 @dataclass
