@@ -64,6 +64,42 @@ def test_lossless_frames_are_png():
     assert image_bytes(frame, False)[1] == "image/jpeg"
 
 
+def test_eval_frames_never_pass_through_the_jpeg_cache():
+    """The eval preset's frames reach the model exactly as decoded: the decode-pass frame cache
+    keeps nothing for a lossless budget (even when another consumer asks for thumbnails), the
+    sampler seeks instead, and the PNG sent decodes back to the same pixels."""
+    import cv2
+
+    from camtag.media.decode import Decoder, FrameSpec
+    from camtag.media.frames import FrameCache
+    from camtag.media.probe import probe
+    from camtag.model import Shot
+
+    from reasoner_support import media_path
+
+    media = probe(media_path("camera", "camerabench_3pxrECZYEAA.2.3.gif"))
+    shot = Shot(0, 0, 45)
+    frames = {}
+    for preset in ("eval", "fast"):
+        budget = budget_from_settings({"preset": preset, "max_frames": 3})
+        cache = FrameCache(media, budget)
+        spec = cache.spec.merged(FrameSpec(small_size=None, thumb_width=240, thumb_every=1))   # posters
+        for frame in Decoder(media.path, spec, sar=media.sar, rotation=media.rotation):
+            cache.consume(frame)
+        assert bool(cache.frames) == (preset == "fast")
+        with FrameSampler(media, budget, cache=cache) as cached, FrameSampler(media, budget) as seeking:
+            a, b = cached.frames(shot), seeking.frames(shot)
+        assert [f.index for f in a] == [f.index for f in b] and len(a) == 3
+        frames[preset] = (a, b)
+    a, b = frames["eval"]
+    assert all(np.array_equal(x.image, y.image) and not x.jpeg for x, y in zip(a, b))   # exact pixels
+    png, mime = image_bytes(a[0], budget_from_settings({"preset": "eval"}).lossless)
+    back = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    assert mime == "image/png" and np.array_equal(back, a[0].image)
+    a, b = frames["fast"]                  # fast keeps the cache's JPEG: close, not exact
+    assert all(x.jpeg for x in a) and not all(np.array_equal(x.image, y.image) for x, y in zip(a, b))
+
+
 def test_letter_probability_handles_fused_bracket_tokens():
     assert decoding.answer_context("<observation>x</observation><think>y</think><answer") == "open"
     assert decoding.answer_context("...</think>\n<answer> ") == "closed"

@@ -36,6 +36,7 @@ class FrameBudget:
     min_frames: int = 2
     max_side: int = 448
     max_pixels: int = 448 * 252
+    lossless: bool = False         # the model must see exact pixels (eval preset): no JPEG cache
 
     @classmethod
     def from_settings(cls, settings: dict | None) -> "FrameBudget":
@@ -100,6 +101,8 @@ class FrameCache:
     reasoner then reads each shot's frames from memory instead of seeking and decoding again
     (about 25 kB a frame: ~90 MB for an hour at 1 fps). Frames come from the decoder's
     display-corrected thumbnails; shots whose 1-fps grid holds too few frames fall back to seeking.
+    A ``lossless`` budget (the reasoner's eval preset) keeps nothing: its frames are always
+    decoded exactly by seeking, never passed through JPEG.
     """
 
     NAME = "model_frames"
@@ -116,11 +119,13 @@ class FrameCache:
         thumb_w = self.out_size[1] if media.rotation % 180 else self.out_size[0]   # width before rotation
         self.spec = FrameSpec(small_size=None, thumb_width=(thumb_w + 1) // 2 * 2, thumb_every=self.every,
                               exact=True)
+        if self.budget.lossless:     # JPEG would change the pixels: keep nothing, the sampler seeks
+            self.spec = FrameSpec(small_size=None)
         self.frames: dict[int, tuple[Fraction, bytes]] = {}
         self._due = 0
 
     def consume(self, frame) -> None:
-        if frame.thumb is None or frame.index < self._due:
+        if self.budget.lossless or frame.thumb is None or frame.index < self._due:
             return
         import cv2
 

@@ -80,8 +80,7 @@ class PresetBudget(FrameBudget):
     frame samplers and the decode-pass frame cache call :meth:`size_for`)."""
 
     preset: str = DEFAULT_PRESET
-    min_pixels: int = MIN_PIXELS
-    lossless: bool = False
+    min_pixels: int = MIN_PIXELS        # (lossless, from FrameBudget: eval's frames skip the JPEG cache)
 
     def size_for(self, width: int, height: int) -> tuple[int, int]:
         h, w = smart_resize(int(height), int(width), FACTOR, self.min_pixels, self.max_pixels)
