@@ -330,9 +330,9 @@ def cost_table() -> list[str]:
                 cells += [f"{fixed + seq:>13.1f}s", f"{fixed + together:>13.1f}s"]
             lines.append(f"  {name:<6} {mode:<14} {frames:>6} {per:>9} {prefill:>8} {n_q * ANSWER_TOKENS:>9} "
                          f"{ANSWER_TOKENS:>5} " + " ".join(cells))
-    lines.append("  seq = questions decoded one after another from the cached prefix (parallel_questions=1, the "
-                 "transformers backend); batch = decoded together, one step a token for all questions (the llamacpp "
-                 "backend's default, llama-server -np N, vLLM)")
+    lines.append("  seq = questions decoded one after another from the cached prefix (parallel_questions=1); batch = "
+                 "decoded together, one step a token for all questions (the llamacpp and transformers backends' "
+                 "default, llama-server -np N, vLLM)")
     return lines
 
 

@@ -62,16 +62,18 @@ def test_one_prefill_per_shot_matches_generate_and_prefilling_per_question(tmp_p
     import torch
     from PIL import Image
 
-    rnd = write_tiny_hf(tmp_path / "random", seed=5)
+    rnd = write_tiny_hf(tmp_path / "random", seed=8)       # a seed whose answers differ between questions
     questions = [binary("Pan_Left"), binary("Zoom_In"), binary("Static")]
-    texts, work, seen = {}, {}, {}
-    for reuse in (True, False):
-        b = create("transformers", {"hf_model_dir": str(rnd), "n_threads": 1, "max_new_tokens": 10,
-                                    "prefix_reuse": reuse})
+    texts, work, seen, lengths = {}, {}, {}, {}
+    # True: batched over the cached prefix (default); "one by one": cached prefix, one question at a time
+    for reuse in (True, False, "one by one"):
+        over = {"parallel_questions": 1} if reuse == "one by one" else {"prefix_reuse": reuse}
+        b = create("transformers", {"hf_model_dir": str(rnd), "n_threads": 1, "max_new_tokens": 10, **over})
         try:
-            texts[reuse] = [r.text for r in b.ask_all(frames, questions)]
+            replies = list(b.ask_all(frames, questions))
+            texts[reuse], lengths[reuse] = [r.text for r in replies], [r.completion_tokens for r in replies]
             work[reuse], seen[reuse] = dict(b.work), b.vision_images
-            if reuse:
+            if reuse is True:
                 prompt = b._processor.apply_chat_template(
                     [{"role": "user", "content": [*({"type": "image"} for _ in frames),
                                                   {"type": "text", "text": questions[1].text}]}],
@@ -84,8 +86,12 @@ def test_one_prefill_per_shot_matches_generate_and_prefilling_per_question(tmp_p
                 assert ref.startswith(texts[True][1]) or texts[True][1].startswith(ref)
         finally:
             b.close()
-    assert texts[True] == texts[False] and all(texts[True])
-    assert work[True]["prefills"] == 1 and work[False]["prefills"] == 3
+    assert texts[True] == texts[False] == texts["one by one"] and all(texts[True])
+    assert len(set(texts[True])) > 1                          # each row answered its own question
+    assert work[True]["prefills"] == work["one by one"]["prefills"] == 1 and work[False]["prefills"] == 3
+    # forward calls that wait on each other: 1 for the suffixes, then one a step of the longest answer
+    assert work[True]["decode_calls"] <= 1 + max(lengths[True])
+    assert work["one by one"]["decode_calls"] >= sum(lengths["one by one"])
     assert work[False]["prefix_tokens"] == 3 * work[True]["prefix_tokens"]
     assert seen[True] == len(frames) and seen[False] == 3 * len(frames)      # vision tower runs
 
@@ -94,11 +100,16 @@ def test_letter_probabilities_follow_the_models_logits(tmp_path, frames):
     p_yes = {}
     for margin in (0.5, 2.0):
         folder = write_tiny_hf(tmp_path / str(margin), reply=SCRIPTED_REPLY, letter_margin=margin)
-        b = create("transformers", {"hf_model_dir": str(folder), **FAST})
-        try:
-            p_yes[margin] = b.ask(frames[:2], binary("Zoom_In")).letter_probs["B"]
-        finally:
-            b.close()
+        probs = []
+        for parallel in (3, 1):                    # decoded together, then one after another
+            b = create("transformers", {"hf_model_dir": str(folder), **FAST, "parallel_questions": parallel})
+            try:
+                qs = [binary("Zoom_In"), binary("Move_In"), binary("Static")]
+                probs.append([r.letter_probs["B"] for r in b.ask_all(frames[:2], qs)])
+            finally:
+                b.close()
+        assert probs[0] == pytest.approx(probs[1], abs=1e-4)
+        p_yes[margin] = probs[0][0]
     assert p_yes[0.5] == pytest.approx(1 / (1 + math.exp(-0.5)), abs=0.02)
     assert p_yes[2.0] == pytest.approx(1 / (1 + math.exp(-2.0)), abs=0.02)
 

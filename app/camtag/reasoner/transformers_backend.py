@@ -12,8 +12,10 @@ Frames go in as separate images at the preset's size, like CamReasoner's own eva
 as one video). One prefill per shot: the system turn and the frames are run once (the vision
 tower encodes each frame once) and their ``past_key_values`` kept; each question cuts the cache
 back to the prefix (``DynamicCache.crop``) and runs only its own suffix and answer, with the
-M-RoPE position offset (``rope_deltas``) of the prefix. Greedy decoding in a plain loop that
-stops at ``</answer>`` and reads the answer letter's probability from the logits.
+M-RoPE position offset (``rope_deltas``) of the prefix. The questions run as one batch over that
+prefix and their answers are decoded in lock-step (:mod:`transformers_batch`; setting
+``parallel_questions``, 1 = one after another); greedy decoding stops each at ``</answer>`` and
+reads the answer letter's probability from the logits.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from camtag.reasoner.base import DEFAULT_MAX_NEW_TOKENS, FramesTooMany, Reasoner
 from camtag.reasoner.inputs import MIN_PIXELS, budget_from_settings
 from camtag.reasoner.model_files import check_hf_folder
 from camtag.reasoner.prompts import Question
+from camtag.reasoner.transformers_batch import Branch, run_group
 
 MIN_TRANSFORMERS = (4, 49)
 DTYPE_KEYWORD_FROM = (4, 56)       # from_pretrained(dtype=...) before that it is torch_dtype=
@@ -79,11 +82,6 @@ def device_plan(torch, settings: dict) -> dict:
     return {"device": "cpu", "dtype": torch.float32, "four_bit": False, "why": "CPU, float32 (slow for 7B)"}
 
 
-def _mrope(positions):
-    """Text positions as Qwen2.5-VL's (3, batch 1, length) M-RoPE ids (same value on every axis)."""
-    return positions.view(1, 1, -1).repeat(3, 1, 1)
-
-
 class TransformersBackend:
     name = "transformers"
 
@@ -92,6 +90,9 @@ class TransformersBackend:
         self.budget = budget_from_settings(self.settings)
         self.max_new_tokens = int(self.settings.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
         self.reuse = bool(self.settings.get("prefix_reuse", True))
+        # questions decoded together (one batch over the cached prefix); 1 = one after another
+        self.parallel = max(1, int(self.settings.get("parallel_questions", 64))) if self.reuse else 1
+        self._pad_id = 0
         self.work = new_work()
         self.vision_images = 0                 # images the vision tower encoded (counted by a hook)
         self._model = None
@@ -187,6 +188,8 @@ class TransformersBackend:
         ends = (tok.eos_token_id, *(tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")))
         self._eos = {i for i in ends
                      if isinstance(i, int) and i >= 0 and i != tok.unk_token_id}
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        self._pad_id = int(pad) if isinstance(pad, int) and pad >= 0 else 0   # masked out, never attended
         visual = self._model.visual if hasattr(self._model, "visual") else self._model.model.visual
         visual.register_forward_hook(self._count_vision, with_kwargs=True)
 
@@ -231,16 +234,29 @@ class TransformersBackend:
 
     def ask_all(self, frames: Sequence[ShotFrame], questions: Sequence[Question]) -> Iterator[Reply]:
         self.load()
+        import copy
+
         import torch
 
         self.work["shots"] += 1
-        state = None
-        for question in questions:
+        tok = self._processor.tokenizer
+        state, done = None, 0
+        while done < len(questions):
             start = time.perf_counter()
+            group = list(questions[done:done + self.parallel])
             try:
                 if state is None or not self.reuse:
                     state = self._prefill(frames)
-                reply = self._answer(state, question)
+                cache, n_prefix, tail, delta = state
+                more = self.reuse and done + len(group) < len(questions)
+                branches = [Branch(tok.encode(q.text + tail, add_special_tokens=False),
+                                   decoding.LetterWatch(self._letters, [letter for letter, _ in q.letters]))
+                            for q in group]
+                run_group(self._model, self._cache_kw, copy.deepcopy(cache) if more else cache, n_prefix, delta,
+                          branches, eos=self._eos, pad_id=self._pad_id, max_new_tokens=self.max_new_tokens,
+                          work=self.work, detokenize=lambda ids: tok.decode(ids, skip_special_tokens=True))
+                if not more:
+                    state = None
             except torch.cuda.OutOfMemoryError:
                 state = None
                 torch.cuda.empty_cache()
@@ -249,50 +265,14 @@ class TransformersBackend:
             except (RuntimeError, ValueError, IndexError) as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise ReasonerError(f"transformers generation failed: {first[:300]}", fatal=False) from None
-            reply.seconds = time.perf_counter() - start
-            yield reply
+            seconds = (time.perf_counter() - start) / len(group)
+            for b in branches:
+                yield Reply(b.text, seconds, n_prefix + len(b.suffix), len(b.out), letter_probs=b.watch.probs,
+                            problems=tuple(b.problems))
+            done += len(group)
 
     def ask(self, frames: Sequence[ShotFrame], question: Question) -> Reply:
         return next(iter(self.ask_all(frames, [question])))
-
-    def _answer(self, state, question: Question) -> Reply:
-        import torch
-
-        cache, n_prefix, tail, delta = state
-        excess = cache.get_seq_length() - n_prefix
-        if excess > 0:                          # back to the shot's prefix (frames stay encoded);
-            cache.crop(-excess)                 # a negative count removes tokens in 4.x and 5.x alike
-        tok = self._processor.tokenizer
-        suffix = tok.encode(question.text + tail, add_special_tokens=False)
-        device = self._model.device
-        ids = torch.tensor([suffix], device=device)
-        pos = torch.arange(n_prefix, n_prefix + len(suffix), device=device)
-        cache, logits = self._forward(cache, input_ids=ids, cache_position=pos, position_ids=_mrope(pos + delta))
-        self.work["suffix_tokens"] += len(suffix)
-        self.work["questions"] += 1
-        watch = decoding.LetterWatch(self._letters, [letter for letter, _ in question.letters])
-        out: list[int] = []
-        text, problems = "", []
-        n = n_prefix + len(suffix)
-        while True:
-            nxt = int(torch.argmax(logits))
-            watch.step(text, logits.cpu().numpy(), nxt)
-            if nxt in self._eos:
-                break
-            out.append(nxt)
-            text = tok.decode(out[-24:], skip_special_tokens=True)       # the tail: O(1) a step
-            if decoding.finished(text):
-                break
-            if len(out) >= self.max_new_tokens:
-                problems.append(f"no </answer> within {self.max_new_tokens} tokens")
-                break
-            step = torch.tensor([n], device=device)
-            cache, logits = self._forward(cache, input_ids=torch.tensor([[nxt]], device=device),
-                                          cache_position=step, position_ids=_mrope(step + delta))
-            n += 1
-            self.work["decoded_tokens"] += 1
-        text = tok.decode(out, skip_special_tokens=True)
-        return Reply(text, 0.0, n_prefix + len(suffix), len(out), letter_probs=watch.probs, problems=tuple(problems))
 
     def close(self) -> None:
         had = self._model is not None
