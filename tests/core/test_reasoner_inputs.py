@@ -152,3 +152,13 @@ def test_calibration_file_and_fit(tmp_path):
     assert fitted.temperature > 2 and abs(fitted.offset) < 0.3
     assert calibration.sigmoid(fitted.logit(0.95)) == pytest.approx(0.7, abs=0.05)
     assert calibration.fit([]).scale("pan_left") == calibration.Scale()
+
+
+def test_question_groups_fit_the_free_context_and_the_parallel_cap():
+    from camtag.reasoner.llamacpp_batch import group_sizes
+
+    assert group_sizes([100, 100, 100], 450, 50, 8) == [3]            # 3 x (100 + 50) cells fit
+    assert group_sizes([100, 100, 100], 300, 50, 8) == [2, 1]
+    assert group_sizes([100, 100, 100], 10_000, 50, 2) == [2, 1]      # n_seq_max
+    assert group_sizes([100, 100], 10, 50, 8) == [1, 1]               # always one (the prefill checks that fit)
+    assert group_sizes([], 100, 50, 8) == []

@@ -83,7 +83,8 @@ def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
     rng = np.random.default_rng(2)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (112, 168, 3), dtype=np.uint8)) for i in range(4)]
     questions = [binary(q) for q in ("Pan_Left", "Move_Left", "Static", "Zoom_In", "Roll_Clockwise")]
-    runs = {"batched": {}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False}}
+    runs = {"batched": {}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False},
+            "in pairs": {"parallel_questions": 2}}           # groups of 2, 2, 1 from the same prefix
     texts, work, evaluated, lengths = {}, {}, {}, {}
     for name, over in runs.items():
         b = backend(pair, max_new_tokens=12, **over)
@@ -105,7 +106,8 @@ def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
                 assert stock["choices"][0]["message"]["content"].startswith(texts[name][0][:20])
         finally:
             b.close()
-    assert texts["batched"] == texts["sequential"] == texts["no reuse"] and all(texts["batched"])
+    assert texts["batched"] == texts["sequential"] == texts["no reuse"] == texts["in pairs"] and all(texts["batched"])
+    assert work["in pairs"]["prefills"] == 1
     assert len(set(texts["batched"])) > 1                       # the questions did reach the model apart
     w = work["batched"]
     prefix = w["prefix_tokens"]

@@ -66,8 +66,9 @@ def test_one_prefill_per_shot_matches_generate_and_prefilling_per_question(tmp_p
     questions = [binary("Pan_Left"), binary("Zoom_In"), binary("Static")]
     texts, work, seen, lengths = {}, {}, {}, {}
     # True: batched over the cached prefix (default); "one by one": cached prefix, one question at a time
-    for reuse in (True, False, "one by one"):
-        over = {"parallel_questions": 1} if reuse == "one by one" else {"prefix_reuse": reuse}
+    for reuse in (True, False, "one by one", "in pairs"):      # in pairs: groups of 2 and 1, one prefill
+        over = ({"parallel_questions": 1} if reuse == "one by one" else {"parallel_questions": 2}
+                if reuse == "in pairs" else {"prefix_reuse": reuse})
         b = create("transformers", {"hf_model_dir": str(rnd), "n_threads": 1, "max_new_tokens": 10, **over})
         try:
             replies = list(b.ask_all(frames, questions))
@@ -86,7 +87,8 @@ def test_one_prefill_per_shot_matches_generate_and_prefilling_per_question(tmp_p
                 assert ref.startswith(texts[True][1]) or texts[True][1].startswith(ref)
         finally:
             b.close()
-    assert texts[True] == texts[False] == texts["one by one"] and all(texts[True])
+    assert texts[True] == texts[False] == texts["one by one"] == texts["in pairs"] and all(texts[True])
+    assert work["in pairs"]["prefills"] == 1 and seen["in pairs"] == len(frames)
     assert len(set(texts[True])) > 1                          # each row answered its own question
     assert work[True]["prefills"] == work["one by one"]["prefills"] == 1 and work[False]["prefills"] == 3
     # forward calls that wait on each other: 1 for the suffixes, then one a step of the longest answer
