@@ -127,7 +127,10 @@ class LlamaCppBackend:
             with context_defaults(n_seq_max=self.parallel, kv_unified=True):    # branches share the prefix
                 self._llm = Llama(model_path=model, chat_handler=handler, n_ctx=self.n_ctx,
                                   n_gpu_layers=int(self.settings.get("n_gpu_layers", -1)) if self.gpu else 0,
-                                  seed=0, verbose=verbose, no_perf=False, **kw)
+                                  seed=0, verbose=verbose, no_perf=False,
+                                  # flash attention on a GPU: no n_kv x n_ubatch score matrix for long
+                                  # frame prefixes (the cost table's cached-context constant assumes it)
+                                  flash_attn=bool(self.settings.get("flash_attn", self.gpu)), **kw)
             self.parallel = min(self.parallel, int(llama_cpp.llama_n_seq_max(self._llm._ctx.ctx)))
             handler._init_mtmd_context(self._llm)
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
