@@ -122,8 +122,10 @@ def run_group(llm, start: int, branches: Sequence[Branch], *, eog: set[int], max
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
 
-    def row(i: int):
-        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy()
+    def row(i: int, keep: bool = False):
+        """Logits of batch row ``i``: a view, valid until the next decode, unless ``keep``."""
+        view = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,))
+        return view.copy() if keep else view
 
     batch = _Batch(max(n_batch, len(branches)))
     try:
@@ -134,8 +136,8 @@ def run_group(llm, start: int, branches: Sequence[Branch], *, eog: set[int], max
             rows = flat[at:at + n_batch]
             decode(rows)
             for i, (_, _, s, last) in enumerate(rows):
-                if last:
-                    logits[s] = row(i)
+                if last:                                 # a later chunk's decode overwrites it
+                    logits[s] = row(i, keep=True)
         for b in branches:
             work["suffix_tokens"] += len(b.suffix)
             work["questions"] += 1
@@ -162,7 +164,7 @@ def run_group(llm, start: int, branches: Sequence[Branch], *, eog: set[int], max
             decode(feed)
             work["decoded_tokens"] += len(feed)
             for i, (_, _, s, _) in enumerate(feed):
-                logits[s] = row(i)
+                logits[s] = row(i)                       # read before the next decode
                 pos[s] += 1
             live = [s for _, _, s, _ in feed]
     finally:

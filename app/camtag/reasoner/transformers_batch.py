@@ -65,7 +65,8 @@ def run_group(model, cache_kw: str, cache, n_prefix: int, delta: int, branches: 
 
     cache, logits = forward(ids, pos, torch.arange(n_prefix, n_prefix + width, device=device))
     rows = list(range(n))                                        # batch row -> branch
-    last = [logits[i, len(b.suffix) - 1].float() for i, b in enumerate(branches)]
+    ends = torch.tensor([len(b.suffix) - 1 for b in branches], device=device)
+    last = logits[torch.arange(n, device=device), ends].float()     # (rows, vocab)
     nxt_pos = [n_prefix + len(b.suffix) for b in branches]
     for b in branches:
         work["suffix_tokens"] += len(b.suffix)
@@ -73,10 +74,13 @@ def run_group(model, cache_kw: str, cache, n_prefix: int, delta: int, branches: 
     step = n_prefix + width
     while rows:
         keep, feed = [], []
+        chosen = torch.argmax(last, dim=-1).tolist()              # one device sync a step
         for k, s in enumerate(rows):
             b = branches[s]
-            tok = int(torch.argmax(last[k]))
-            b.watch.step(b.text, last[k].cpu().numpy(), tok)
+            tok = int(chosen[k])
+            # the full logits row leaves the device only at the step that may write the letter
+            wanted = b.watch.probs is None and decoding.answer_context(b.text) is not None
+            b.watch.step(b.text, last[k].cpu().numpy() if wanted else None, tok)
             if tok in eos:
                 continue
             b.out.append(tok)
@@ -102,7 +106,7 @@ def run_group(model, cache_kw: str, cache, n_prefix: int, delta: int, branches: 
         work["decoded_tokens"] += len(rows)
         for s in rows:
             nxt_pos[s] += 1
-        last = [logits[k, -1].float() for k in range(len(rows))]
+        last = logits[:, -1].float()
         step += 1
     for b in branches:
         b.text = detokenize(b.out)
