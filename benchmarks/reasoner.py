@@ -257,7 +257,7 @@ def work_counts() -> list[str]:
              "suffix ~720 tokens where Qwen's BPE makes ~150):"]
     with tempfile.TemporaryDirectory() as tmp:
         model, mmproj = write_tiny_gguf(tmp, seed=1)
-        runs = (("questions decoded together", {}), ("one after another", {"parallel_questions": 1}),
+        runs = (("questions decoded together", {"parallel_questions": 15}), ("one after another", {"parallel_questions": 1}),
                 ("prefill per question (anchor)", {"prefix_reuse": False}))
         for label, over in runs:
             b = create("llamacpp", {"model_path": str(model), "mmproj_path": str(mmproj), "n_threads": 1,

@@ -40,7 +40,7 @@ def backend(pair, **over):
 
 
 def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, clip_frames):
-    b = backend(scripted)
+    b = backend(scripted, parallel_questions=15)
     assert b.availability() == "ok"
     try:
         reply = b.ask(clip_frames[1], binary("Pan_Left"))
@@ -62,11 +62,12 @@ def test_scripted_model_answers_in_the_trained_format_on_real_frames(scripted, c
 def test_per_frame_token_cap_keeps_big_frames_inside_the_context(scripted):
     # budget 36 tokens a frame, context sized for 8 of those; frames sent at 448x252
     # (144 tokens each) only fit because mtmd caps each image at the preset's tokens
-    b = backend(scripted, max_pixels=36 * 784, max_frames=8, parallel_questions=1)
+    b = backend(scripted, max_pixels=36 * 784, max_frames=8)   # CPU: one question at a time by default
     rng = np.random.default_rng(1)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (252, 448, 3), dtype=np.uint8)) for i in range(8)]
     try:
         assert b.ask(frames, binary("Static")).text == SCRIPTED_REPLY
+        assert b.parallel == 1 and not b.gpu
         assert b.n_ctx < 8 * 144 + longest_prompt_tokens(str(scripted[0]))      # uncapped would not fit
         assert b.work["prefix_tokens"] <= 8 * 36 + 64
     finally:
@@ -83,7 +84,7 @@ def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
     rng = np.random.default_rng(2)
     frames = [ShotFrame(i, i, rng.integers(0, 255, (112, 168, 3), dtype=np.uint8)) for i in range(4)]
     questions = [binary(q) for q in ("Pan_Left", "Move_Left", "Static", "Zoom_In", "Roll_Clockwise")]
-    runs = {"batched": {}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False},
+    runs = {"batched": {"parallel_questions": 15}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False},
             "in pairs": {"parallel_questions": 2}}           # groups of 2, 2, 1 from the same prefix
     texts, work, evaluated, lengths = {}, {}, {}, {}
     for name, over in runs.items():

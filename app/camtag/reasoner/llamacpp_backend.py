@@ -5,7 +5,9 @@ then the O-T-A text, greedy decoding, stopping at ``</answer>``. One prefill per
 system turn and the frames are evaluated once (mtmd encodes each image once) into sequence 0;
 the questions then branch from that prefix as parallel sequences of one unified KV cache and
 are decoded together, one ``llama_decode`` a step (:mod:`llamacpp_batch`; setting
-``parallel_questions``, default 15, +20 with ``setup_questions``; 1 = one question after another). The logits of the step
+``parallel_questions``, default 15, +20 with ``setup_questions``, when the layers are offloaded
+to a GPU; 1 = one question after another, the default on the CPU, where every branch step attends
+the whole shared cache and one after another measured 2.3× faster on the tiny model). The logits of the step
 that writes the answer letter give the letter probabilities (:mod:`decoding`).
 
 All layers are offloaded when the build supports GPU offload (CUDA, Metal, Vulkan, HIP). The
@@ -110,6 +112,8 @@ class LlamaCppBackend:
         verbose = bool(self.settings.get("verbose", False))
         quiet_native_logs(verbose)
         self.gpu = gpu and int(self.settings.get("n_gpu_layers", -1)) != 0
+        if not self.gpu and "parallel_questions" not in self.settings:
+            self.parallel = 1          # on the CPU branches decoded together are slower (see above)
         tokens = self.budget.max_tokens_per_frame
         threads = self.settings.get("n_threads")
         kw = {"n_threads": int(threads), "n_threads_batch": int(threads)} if threads else {}
