@@ -104,3 +104,63 @@ def test_a_bad_calibration_file_is_one_line(labelled, tmp_path, capsys):
     assert main(["eval", str(labelled), "--quiet", "--calibration", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "temperature must be > 0" in err[0]
+
+
+@pytest.fixture()
+def model_engine(labelled, monkeypatch):
+    """A model engine whose answers go through the real fusion: an over-confident P(yes) (0.97
+    for "yes", 0.03 for "no") that follows the same tagged/true table as above. Records the
+    settings the engine was made with; ``seen[0]["logprobs"] = False`` makes it a server that
+    gives letters only."""
+    from camtag.reasoner import fusion, prompts
+    from camtag.reasoner.parse import ParsedOutput
+
+    seen: list[dict] = [{"logprobs": True}]
+
+    def analyser(engine: str, settings: dict | None = None):
+        seen.append(dict(settings or {}))
+        cal = calibration.load((settings or {}).get("calibration"))
+
+        def analyse(path: str) -> Shot:
+            pan_tag, _, tilt_tag, _ = _truth(int(Path(path).stem[1:]))
+            answers, probs = [], []
+            for split, yes in (("Pan_Left", pan_tag), ("Tilt_Up", tilt_tag)):
+                q = prompts.binary(split)
+                letter = "B" if yes else "A"                 # binary format: A. No / B. Yes
+                answers.append((q, ParsedOutput(raw="", letter=letter, meaning=q.meaning(letter),
+                                                format_ok=True)))
+                probs.append({letter: 0.97, "A" if yes else "B": 0.03} if seen[0]["logprobs"] else None)
+            return fusion.fuse(Shot(0, 0, 10, tags=(Tag("stable", 0.9),)), answers, probs=probs,
+                               calibration=cal, engine=engine)
+        return analyse
+
+    monkeypatch.setattr(runner, "model_analyser", analyser)
+    return labelled, seen
+
+
+def test_a_model_engine_is_fitted_to_the_models_own_p_yes(model_engine, tmp_path, capsys):
+    labelled, seen = model_engine
+    out_file = tmp_path / "model-cal.json"
+    assert main(["eval", str(labelled), "--quiet", "--engine", "llamacpp", "--fit-calibration", str(out_file)]) == 0
+    before = capsys.readouterr().out
+    assert "the model's own P(yes), before fusion, over 80 answers" in before
+    cal = calibration.load(str(out_file))
+    assert cal.scale("pan_left").temperature > 1.5 and cal.scale("tilt_up").temperature > 1.0
+
+    # read back by fusion (the engine's 'calibration' setting), not applied again on top of it
+    assert main(["eval", str(labelled), "--quiet", "--engine", "llamacpp", "--calibration", str(out_file)]) == 0
+    after = capsys.readouterr().out
+    assert seen[-1]["calibration"] == str(out_file)
+    assert _ece(after) < _ece(before) / 2
+
+
+def test_a_model_without_probabilities_has_nothing_to_fit(model_engine, tmp_path, capsys):
+    labelled, seen = model_engine
+    seen[0]["logprobs"] = False
+    out_file = tmp_path / "none.json"
+    assert main(["eval", str(labelled), "--quiet", "--engine", "llamacpp", "--fit-calibration",
+                 str(out_file)]) == 1
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
+    assert len(err) == 1 and "nothing to fit" in err[0] and not out_file.exists()
+    assert "macro AP" in cap.out                         # the scores were still printed

@@ -64,6 +64,31 @@ class Report:
     decisions: dict[str, Decision] = field(default_factory=dict)
     n_items: int = 0
     pairs: list[tuple[str, float, bool]] = field(default_factory=list)   # (tag, P(yes), label)
+    # (tag, the model's own P(yes) from its answer letter's probabilities, label): what fusion's
+    # calibration file maps; empty for the geometric engine or a model that gave no probabilities
+    model_pairs: list[tuple[str, float, bool]] = field(default_factory=list)
+
+
+def model_p_yes(shot: Shot) -> dict[str, float]:
+    """Tag id -> the model's own P(yes) for each binary question it answered with letter
+    probabilities, as fusion recorded them (``evidence["reasoner"]["answers"]``), before any
+    calibration. Answers read from a letter alone (a server without logprobs) are left out."""
+    from camtag.reasoner import prompts
+
+    rec = (shot.evidence or {}).get("reasoner") or {}
+    out: dict[str, float] = {}
+    for a in rec.get("answers") or ():
+        if not isinstance(a, dict) or a.get("kind") != "binary" or not isinstance(a.get("letter_probs"), dict):
+            continue
+        key = a.get("question")
+        if key in prompts.BY_SPLIT:
+            q = prompts.binary(key)
+        elif key in setup_questions.BY_KEY:
+            q = setup_questions.question(key)
+        else:
+            continue
+        out[q.tag] = sum(float(v) for letter, v in a["letter_probs"].items() if q.meaning(letter) == "yes")
+    return out
 
 
 def _said(d: Decision) -> str:
@@ -97,6 +122,7 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
     problems = list(labels.problems)
     decisions: dict[str, Decision] = {}
     setup: dict[str, dict[str, float]] = {}       # video -> set-up question key -> P(yes)
+    raw: dict[str, dict[str, float]] = {}         # video -> tag -> the model's own P(yes)
     for video in labels.videos():
         if progress:
             progress(video)
@@ -104,6 +130,7 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
             shot = analyse(video)
             decisions[video] = decide_shot(shot)
             setup[video] = setup_questions.p_yes(shot)
+            raw[video] = model_p_yes(shot)
         except Exception as exc:                       # one bad clip must not stop the rest
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{os.path.basename(video)}: could not be analysed ({first})")
@@ -130,6 +157,9 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
         all_p += p
         tag = BY_TASK[task].tag if task in BY_TASK else setup_questions.BY_KEY[task].tag
         pairs += [(tag, pi, yi) for pi, yi in zip(p, y)]
+    model_pairs = [(tag, raw[i.video][tag], i.label) for i in items
+                   for tag in [BY_TASK[i.task].tag if i.task in BY_TASK else setup_questions.BY_KEY[i.task].tag]
+                   if tag in raw[i.video]]
     bins, ece = reliability(all_y, all_p)
     confusions, counts = [], Counter()
     for i in items:
@@ -143,7 +173,7 @@ def evaluate(labels: LabelSet, analyse: Callable[[str], Shot] = analyse_geometri
                           f"the engine said {_said(d)}")
     summary = [f"{n} × {task} {kind}, answered {said}" for (task, kind, said), n in counts.most_common()]
     return Report(scores, macro_ap(scores), bins, ece, summary + confusions, problems, decisions,
-                  len(items), pairs)
+                  len(items), pairs, model_pairs)
 
 
 def _f(x: float, pct: bool = True) -> str:
