@@ -300,10 +300,6 @@ class MainWindow(QMainWindow):
         row = self.model.row_of(self._current_shot)
         return self.model.record(row) if row is not None else None
 
-    # -- editor operations (see editing.EditorOps) ----------------------------------------------
-    def run_op(self, name: str, *args):
-        return self.ops.run(name, *args)
-
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open media", os.path.dirname(
@@ -376,6 +372,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         QApplication.instance().removeEventFilter(self.k_hold)
         self.save()
+        self.ops.runner.finish()                    # the last edits are applied, not dropped
         self.queue.cancel()
         self.player.close()
         wait_for_workers(10000)
