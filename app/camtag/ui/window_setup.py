@@ -117,7 +117,7 @@ def bind_actions(win: "MainWindow") -> None:
         "shot.previous": p.previous_shot, "shot.next": p.next_shot,
         "go.start": p.go_start, "go.end": p.go_end,
         "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
-        "mark.shot": win.mark_shot, "go.timecode": win.player_widget.start_goto,
+        "mark.shot": lambda: mark_shot(win), "go.timecode": win.player_widget.start_goto,
         "view.fit_timeline": win.timeline.fit,
         "time.cycle": win.player_widget.cycle_time_display,
         "tag.confirm": win.review.confirm, "tag.reject": win.review.reject,
@@ -140,3 +140,12 @@ def bind_actions(win: "MainWindow") -> None:
     b["edit.redo"].setEnabled(False)
     win.k_hold = HoldTracker(b, "play.stop", lambda held: setattr(p, "k_held", held), win)
     QApplication.instance().installEventFilter(win.k_hold)
+
+
+def mark_shot(win: "MainWindow") -> None:
+    """In and out on the shot at the playhead (X, as an NLE marks a clip)."""
+    rec = win.current_record()
+    if rec is not None:
+        p = win.player
+        p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
+        p.state_changed.emit()
