@@ -74,3 +74,34 @@ def test_background_calls_report_on_the_gui_thread(qapp, qtbot):
     assert sorted(seen) == [("done", 42, True), ("failed", "no such file", True)]
     assert workers[0] is not threading.main_thread()
     assert not any(k.running for k in keep)
+
+
+def test_moving_on_while_the_clip_is_read_keeps_panel_and_shot_together(two_clip_window, clip, qtbot,
+                                                                         monkeypatch):
+    """Review mode steps to the next result while the jumped-to clip's shots are still being
+    read: the shot a verdict applies to is the one the panel shows."""
+    w = two_clip_window
+    lib = w.bridge.lib
+    big = lib.find_media(os.path.abspath(clip))
+    first, second = lib.shots(big)[1:3]
+    gate = threading.Event()
+    shots = Library.shots
+
+    def slow(self, media):
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(10)                                   # a slow disk
+        return shots(self, media)
+    monkeypatch.setattr(Library, "shots", slow)
+    w.sidebar.scope_selected.emit("all", None)
+    qtbot.waitUntil(lambda: w.model.row_of(second.id) is not None, timeout=5000)
+    w.go_to_shot(w.model.record(w.model.row_of(first.id)))
+    assert w.media_id == big.id and w.current_record().id == first.id
+    w.go_to_shot(w.model.record(w.model.row_of(second.id)))     # the clip is still being read
+    assert w.current_record().id == second.id and w.panel.record.id == second.id
+    tag = w.panel.current_tag()
+    QTest.keyClick(w, Qt.Key.Key_C)
+    gate.set()
+    qtbot.waitUntil(lambda: w.ops.runner.idle and w.timeline.boundaries.xData is not None
+                    and len(w.timeline.boundaries.xData) > 0, timeout=5000)
+    assert lib.shot(second.id).tag_state(tag) == "confirmed"
+    assert w.current_record().id == second.id and w.panel.record.id == second.id

@@ -307,6 +307,8 @@ class MainWindow(QMainWindow):
             return
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
+        if self._loading is not None:               # the clip's shots are still being read
+            self._current_shot = rec.id
         if self.panel.record is None or self.panel.record.id != rec.id:
             self.panel.show_shot(rec, self.media)
 
@@ -339,10 +341,7 @@ class MainWindow(QMainWindow):
         return media_actions.show_settings(self)
 
     def show_cheat_sheet(self):
-        from camtag.ui.cheat_sheet import CheatSheet
-
-        sheet = CheatSheet(self.binder.keys, self)
-        return sheet.show() or sheet
+        return window_setup.cheat_sheet(self)
 
     def check_engines(self) -> None:
         window_events.check_engines(self)

@@ -149,3 +149,12 @@ def mark_shot(win: "MainWindow") -> None:
         p = win.player
         p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
         p.state_changed.emit()
+
+
+def cheat_sheet(win: "MainWindow"):
+    """The shortcut sheet (?), shown beside the window; imported on first use."""
+    from camtag.ui.cheat_sheet import CheatSheet
+
+    sheet = CheatSheet(win.binder.keys, win)
+    sheet.show()
+    return sheet

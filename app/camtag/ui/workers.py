@@ -98,11 +98,16 @@ class BackgroundCall(QObject):
         try:
             value = self.func()
         except Exception as exc:  # noqa: BLE001 - handed to the caller on the GUI thread
-            self.running = False
-            self.errored.emit(exc)
-            return
+            self._report(self.errored, exc)
+        else:
+            self._report(self.returned, value)
+
+    def _report(self, signal, value) -> None:
         self.running = False
-        self.returned.emit(value)
+        try:
+            signal.emit(value)
+        except RuntimeError:        # the handle was deleted with the app meanwhile: nobody listens
+            pass
 
 
 def run_in_thread(func: Callable[[], object], on_done: Callable[[object], None],
