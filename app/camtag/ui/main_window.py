@@ -39,7 +39,7 @@ from camtag.ui.shot_model import ShotTableModel
 from camtag.ui.shot_scope import ShotScope
 from camtag.ui.sidebar import Sidebar
 from camtag.ui.timeline import MotionTimeline
-from camtag.ui.workers import run_in_thread, wait_for_workers
+from camtag.ui.workers import wait_for_workers
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +58,6 @@ class MainWindow(QMainWindow):
         self._media_records: list[ShotRecord] = []
         self._current_shot: Optional[int] = None
         self._jump: Optional[ShotRecord] = None      # a result in another clip, shown once it opens
-        self._loading: Optional[int] = None          # the clip whose shots are being read
         self._workers: list = []
 
         self.binder = ActionBinder(self, settings.shortcuts)
@@ -177,7 +176,7 @@ class MainWindow(QMainWindow):
     def show_media(self, info: MediaInfo, media_id: Optional[int], keep_scope: bool = False) -> None:
         """Called on the GUI thread once the clip is probed. Opening a clip shows its shots,
         unfiltered and in order; jumping to a search result keeps the result list."""
-        jump, self._jump, self._loading = self._jump, None, None
+        jump, self._jump = self._jump, None
         if jump is not None and jump.media_id != media_id:
             jump = None
         self.media, self.media_id = info, media_id
@@ -197,8 +196,6 @@ class MainWindow(QMainWindow):
                 self.search.set_query("")           # a new clip starts unfiltered, in order
                 self.browser.reset_sort()
             self.scope.show_media(media_id)
-        elif jump is not None and media_id is not None:
-            self._read_clip_records(media_id, jump)
         else:
             self.records_changed(None)
         self.load_curves()
@@ -211,7 +208,7 @@ class MainWindow(QMainWindow):
 
     def clear_media(self) -> None:
         """A failed open: nothing of the previous clip stays on screen as if it were this one."""
-        self._jump, self._loading = None, None
+        self._jump = None
         self.player.pause()
         self.media, self.media_id = None, None
         self.player_widget.view.clear("Open a clip (Ctrl+O) or drop files here")
@@ -236,27 +233,8 @@ class MainWindow(QMainWindow):
         except LibraryError:
             return []
 
-    def _read_clip_records(self, media_id: int, jump: ShotRecord) -> None:
-        """A result in another clip: its shot shows at once; the clip's shots (cuts and bands on
-        the timeline, shot keys) are read off the GUI thread and shown when they arrive."""
-        lib = self.bridge.lib
-        self._loading, self._current_shot = media_id, jump.id
-
-        def read() -> list[ShotRecord]:
-            media = lib.find_media(media_id) if lib is not None else None
-            return lib.shots(media) if media is not None else []
-        def arrived(_win, records) -> None:
-            if self._loading == media_id and self.media_id == media_id:
-                self._show_records(records)
-
-        self.keep_worker(run_in_thread(read, window_events.bound(arrived, self),
-                                       window_events.bound(lambda w, _e: arrived(w, []), self)))
-
     def records_changed(self, _ids) -> None:
-        self._show_records(self.clip_records())
-
-    def _show_records(self, records: list[ShotRecord]) -> None:
-        self._loading = None
+        records = self.clip_records()
         self._media_records = records
         self._starts = [r.shot.start_frame for r in records]
         self.player.set_shot_starts(self._starts)
@@ -269,16 +247,12 @@ class MainWindow(QMainWindow):
         return window_events.band_segments(self, records)
 
     def results_changed(self) -> None:
-        if self._loading is not None and self._current_shot is not None:   # a jump's shot stays
-            return self.browser.select_shot(self._current_shot)
         self._current_shot = None               # re-select the playhead's shot if it is shown
         self.on_position(self.player.position)
 
     # -- position <-> shots ----------------------------------------------------------------------
     def on_position(self, frame: int) -> None:
         self.timeline.set_position(frame, follow=True)
-        if self._loading is not None:               # the jump's shot stays until the clip's are in
-            return
         i = bisect_right(self._starts, frame) - 1
         records = self._media_records
         rec = records[i] if 0 <= i < len(records) else None
@@ -307,8 +281,6 @@ class MainWindow(QMainWindow):
             return
         self.player.pause()
         self.player.seek(rec.shot.start_frame)
-        if self._loading is not None:               # the clip's shots are still being read
-            self._current_shot = rec.id
         if self.panel.record is None or self.panel.record.id != rec.id:
             self.panel.show_shot(rec, self.media)
 
