@@ -50,3 +50,25 @@ def test_the_window_opens_without_superqt_or_cuda_python(tmp_path):
     line = [x for x in out.stdout.splitlines() if x.startswith("LOADED")]
     assert line, out.stderr[-800:]
     assert line[0] == "LOADED []"
+
+
+def test_timeline_axes_repaint_from_their_cache(analysed_window, monkeypatch):
+    """A repaint that changes no axis (a playhead move) does not redraw the axes' labels."""
+    w = analysed_window
+    calls: list[str] = []
+    for name, axis in w.timeline.plot.getPlotItem().axes.items():
+        paint = axis["item"].paint
+
+        def counting(*args, _name=name, _paint=paint):
+            calls.append(_name)
+            return _paint(*args)
+        monkeypatch.setattr(axis["item"], "paint", counting)
+    view = w.timeline.plot.viewport()
+    w.timeline.axis.picture = None                  # as a new clip or time display does
+    w.timeline.axis.update()
+    view.repaint()
+    assert "bottom" in calls                        # a changed axis is drawn again
+    calls.clear()
+    w.timeline.set_position(w.player.position + 1)  # the playhead moves: axes come from the cache
+    view.repaint()
+    assert calls == []

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QApplication, QLabel, QProgressBar, QSplitter, QTabWidget, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QGraphicsItem, QLabel, QProgressBar, QSplitter,
+                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.ui import window_events
 from camtag.ui.resources import icon
@@ -46,6 +46,10 @@ def build_layout(win: "MainWindow") -> None:
     win.splitter = QSplitter(Qt.Orientation.Vertical, win)
     win.splitter.addWidget(top)
     win.splitter.addWidget(win.timeline)
+    # pyqtgraph replays each axis' QPicture on every repaint of the view (~25 ms a frame on a busy
+    # machine, e.g. for each playhead move); a cached pixmap is redrawn only when the axis changes
+    for axis in win.timeline.plot.getPlotItem().axes.values():
+        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     win.splitter.addWidget(win.tabs)
     win.splitter.setSizes([470, 150, 300])
     win.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
