@@ -264,7 +264,9 @@ def main() -> int:
                           f"{os.environ.get('QT_QPA_PLATFORM', 'default')}", "",
                           *report(args.shots, str(SHOTS_DIR / "pyscenedetect_issue-195-aspect-ratio.mp4"),
                                   ANCHOR_START, baseline=args.baseline_app),
-                          "", "Command: `PYTHONPATH=app python benchmarks/app.py --library --append`."])
+                          "", "Command: `PYTHONPATH=app python benchmarks/app.py --library "
+                          + (f"--baseline-app {args.baseline_app} " if args.baseline_app else "")
+                          + "--append`."])
         print(text)
         if args.append:
             from _common import append_results

@@ -14,6 +14,9 @@ import numpy  # noqa: E402,F401  isort: skip
 import camtag.library  # noqa: E402,F401  isort: skip
 import camtag.media.probe  # noqa: E402,F401  isort: skip
 import camtag.taxonomy  # noqa: E402,F401  isort: skip
+import camtag.export  # noqa: E402,F401  isort: skip
+import camtag.runs  # noqa: E402,F401  isort: skip
+import camtag.runs.queue  # noqa: E402,F401  isort: skip
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
