@@ -6,8 +6,8 @@ start (same interpreter, same platform plugin), PyAV decoding the same frames wi
 and the same timeline with 2k samples.
 
     PYTHONPATH=app python benchmarks/app.py [--starts 3] [--append]
-    PYTHONPATH=app python benchmarks/app.py --library [--shots 100000] [--append]   (issue 19,
-        see benchmarks/app_library.py: 100k shots in 500 clips)
+    PYTHONPATH=app python benchmarks/app.py --library [--shots 100000] [--baseline-app DIR]
+        [--append]   (issue 19, see benchmarks/app_library.py: 100k shots in 500 clips)
 
 Runs on the offscreen Qt platform unless DISPLAY is set (then the real one, e.g. Xvfb).
 """
@@ -250,6 +250,8 @@ def main() -> int:
     ap.add_argument("--append", action="store_true", help="append the table to benchmarks/RESULTS.md")
     ap.add_argument("--library", action="store_true", help="only the big-library workflows (issue 19)")
     ap.add_argument("--shots", type=int, default=100_000, help="shots in the big library")
+    ap.add_argument("--baseline-app", default=None,
+                    help="with --library: another checkout's app/ folder, measured in the same run")
     args = ap.parse_args()
     from media_paths import SHOTS_DIR
 
@@ -261,8 +263,10 @@ def main() -> int:
                           f"load average {os.getloadavg()[0]:.1f} (shared machine) · Qt platform "
                           f"{os.environ.get('QT_QPA_PLATFORM', 'default')}", "",
                           *report(args.shots, str(SHOTS_DIR / "pyscenedetect_issue-195-aspect-ratio.mp4"),
-                                  ANCHOR_START),
-                          "", "Command: `PYTHONPATH=app python benchmarks/app.py --library --append`."])
+                                  ANCHOR_START, baseline=args.baseline_app),
+                          "", "Command: `PYTHONPATH=app python benchmarks/app.py --library "
+                          + (f"--baseline-app {args.baseline_app} " if args.baseline_app else "")
+                          + "--append`."])
         print(text)
         if args.append:
             from _common import append_results

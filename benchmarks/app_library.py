@@ -10,9 +10,12 @@ Measures, against anchors in the same run:
   that one shot from the library;
 - reviewing 100 shots with the keyboard: keys pressed per shot (and ms per shot).
 
-The 500 clips are links to one real clip, so the player opens real media.
+The 500 clips are links to one real clip, so the player opens real media. The app runs in child
+processes with a bytecode cache (in the benchmark's cache folder, as an installed app has one),
+whatever ``PYTHONDONTWRITEBYTECODE`` says. ``--baseline-app DIR`` (another checkout's ``app/``
+folder, e.g. from ``git archive``) is measured in the same run, interleaved, for a before/after.
 
-    PYTHONPATH=app python benchmarks/app.py --library [--shots 100000] [--append]
+    PYTHONPATH=app python benchmarks/app.py --library [--shots 100000] [--baseline-app DIR] [--append]
 """
 
 from __future__ import annotations
@@ -89,6 +92,39 @@ def build_library(n_shots: int, clip: str) -> tuple[str, list[str]]:
     return path, links
 
 
+def _app_env(env: dict, app_dir: str) -> dict:
+    """``env`` running the app from ``app_dir``, with a bytecode cache of its own."""
+    import hashlib
+
+    out = dict(env, PYTHONPATH=app_dir,
+               PYTHONPYCACHEPREFIX=os.path.join(CACHE, "pycache",
+                                                hashlib.sha1(app_dir.encode()).hexdigest()[:10]))
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _open_once(env: dict, lib_path: str, shot_id: int, cpu: list | None = None) -> tuple[float, int]:
+    t0, c0 = time.time(), _children_cpu()
+    out = subprocess.run([sys.executable, "-c", OPEN_LAST, lib_path], capture_output=True,
+                         text=True, env=env, timeout=300).stdout
+    if cpu is not None:
+        cpu.append(_children_cpu() - c0)        # all the process' threads, start to exit
+    line = [x for x in out.splitlines() if x.startswith("SHOWN")]
+    if not line:
+        raise RuntimeError(f"the app did not start: {out[-400:]}")
+    _, shown, rows, sel, kind = line[0].split()
+    if int(sel) != shot_id or kind != "all":
+        raise RuntimeError(f"last state not restored: shot {sel} scope {kind}")
+    return float(shown) - t0, int(rows)
+
+
 def _config(folder: str, **state) -> dict:
     os.makedirs(folder, exist_ok=True)
     data = {"detector": "adaptive", "engine": "geometry", **state}
@@ -97,20 +133,23 @@ def _config(folder: str, **state) -> dict:
     return dict(os.environ, CAMTAG_CONFIG_DIR=folder)
 
 
-def open_at_last_state(lib_path: str, links: list[str], runs: int, anchor_code: str) -> dict:
+def open_at_last_state(lib_path: str, links: list[str], runs: int, anchor_code: str,
+                       app_dir: str, baseline: str | None = None) -> dict:
     from camtag.library import open_library
 
     with open_library(lib_path) as lib:
         media = lib.find_media(links[len(links) // 2])
         shot = lib.shots(media)[PER_MEDIA // 2]
-    env = _config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"), last_media=media.path,
-                  last_scope="all", last_shot=shot.id)
-    env["PYTHONPATH"] = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app")
-    times, anchors, empties, rows = [], [], [], 0
-    empty_env = _config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"))
-    empty_env["PYTHONPATH"] = env["PYTHONPATH"]
+    state = _config(tempfile.mkdtemp(prefix="camtag-bench-cfg-"), last_media=media.path,
+                    last_scope="all", last_shot=shot.id)
+    env = _app_env(state, app_dir)
+    base_env = _app_env(state, baseline) if baseline else None
+    times, anchors, empties, before, rows = [], [], [], [], 0
+    cpu: list[float] = []
+    before_cpu: list[float] = []
+    empty_env = _app_env(_config(tempfile.mkdtemp(prefix="camtag-bench-cfg-")), app_dir)
     empty_lib = os.path.join(tempfile.mkdtemp(prefix="camtag-bench-empty-"), "library.sqlite")
-    for _ in range(runs + 1):                     # the first run warms the file cache
+    for _ in range(runs + 1):                     # the first run warms the file and bytecode caches
         t0 = time.time()
         out = subprocess.run([sys.executable, "-c", OPEN_LAST, empty_lib], capture_output=True,
                              text=True, env=empty_env, timeout=300).stdout
@@ -119,19 +158,14 @@ def open_at_last_state(lib_path: str, links: list[str], runs: int, anchor_code: 
         out = subprocess.run([sys.executable, "-c", anchor_code], capture_output=True, text=True,
                              env=env, timeout=120).stdout
         anchors.append(float(out.split("SHOWN")[1].split()[0]) - t0)
-        t0 = time.time()
-        out = subprocess.run([sys.executable, "-c", OPEN_LAST, lib_path], capture_output=True,
-                             text=True, env=env, timeout=300).stdout
-        line = [x for x in out.splitlines() if x.startswith("SHOWN")]
-        if not line:
-            raise RuntimeError(f"the app did not start: {out[-400:]}")
-        _, shown, rows, sel, kind = line[0].split()
-        if int(sel) != shot.id or kind != "all":
-            raise RuntimeError(f"last state not restored: shot {sel} scope {kind}")
-        times.append(float(shown) - t0)
-        rows = int(rows)
+        if base_env is not None:
+            before.append(_open_once(base_env, lib_path, shot.id, before_cpu)[0])
+        seconds, rows = _open_once(env, lib_path, shot.id, cpu)
+        times.append(seconds)
     return {"app": statistics.median(times[1:]), "anchor": statistics.median(anchors[1:]),
-            "empty": statistics.median(empties[1:]), "rows": rows}
+            "empty": statistics.median(empties[1:]), "rows": rows, "cpu": statistics.median(cpu[1:]),
+            "before": statistics.median(before[1:]) if before else None,
+            "before_cpu": statistics.median(before_cpu[1:]) if before_cpu else None}
 
 
 def in_app(lib_path: str, links: list[str]) -> dict:
@@ -149,6 +183,10 @@ def in_app(lib_path: str, links: list[str]) -> dict:
     QTest.qWaitForWindowExposed(w)
     app.processEvents()
     lib, out = w.bridge.lib, {}
+    end = time.monotonic() + 60                  # steady state: the start-up engine check (which
+    while not w.engine_states and time.monotonic() < end:   # imports model runtimes) is done
+        app.processEvents()
+        time.sleep(0.01)
 
     # search as you type: every keystroke applied at once (no debounce) and painted
     field = w.search.field
@@ -213,11 +251,33 @@ def in_app(lib_path: str, links: list[str]) -> dict:
         QTest.keyClick(w, Qt.Key.Key_C)
         keys += 1
         app.processEvents()
+    runner = getattr(w.ops, "runner", None)      # edits run off the GUI thread (issue 15)
+    while runner is not None and not runner.idle:
+        app.processEvents()
     review_s = time.perf_counter() - t0
     done = sum(1 for sid, tag in reviewed if lib.shot(sid).tag_state(tag) == "confirmed")
     out["review"] = {"shots": n, "keys": keys, "confirmed": done, "ms_per_shot": review_s / max(1, n) * 1000}
     w.close()
     app.processEvents()
+    return out
+
+
+def in_app_process(lib_path: str, links: list[str], app_dir: str) -> dict:
+    """``in_app`` in a child process running the app from ``app_dir``."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--in-app", lib_path],
+                         capture_output=True, text=True, timeout=900,
+                         env=_app_env(dict(os.environ, CAMTAG_BENCH_LINKS=json.dumps(links)), app_dir))
+    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+    if not line:
+        raise RuntimeError(f"the in-app run failed: {(out.stdout + out.stderr)[-600:]}")
+    return json.loads(line[0][len("RESULT "):])
+
+
+def _merged(runs: list[dict]) -> dict:
+    """The samples of several in-app runs together (the review: the last run's)."""
+    out = {key: [x for r in runs for x in r[key]] for key, value in runs[0].items()
+           if isinstance(value, list)}
+    out["review"] = runs[-1]["review"]
     return out
 
 
@@ -234,12 +294,20 @@ def _row(label, times, anchor, cpu, target_ms) -> str:
             f"≤ {target_ms} | {'yes' if med * 1000 <= target_ms else 'NO'} |")
 
 
-def report(n_shots: int, clip: str, anchor_code: str, runs: int = 2) -> list[str]:
+def report(n_shots: int, clip: str, anchor_code: str, runs: int = 2,
+           baseline: str | None = None) -> list[str]:
+    app_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app")
     t0 = time.perf_counter()
     lib_path, links = build_library(n_shots, clip)
     built = time.perf_counter() - t0
-    start = open_at_last_state(lib_path, links, runs, anchor_code)
-    inner = in_app(lib_path, links)
+    start = open_at_last_state(lib_path, links, runs if not baseline else 2 * runs, anchor_code,
+                               app_dir, baseline)
+    if baseline:                                  # interleaved, twice each: the load varies
+        pairs = [(in_app_process(lib_path, links, os.path.abspath(baseline)),
+                  in_app_process(lib_path, links, app_dir)) for _ in range(2)]
+        old, inner = _merged([p[0] for p in pairs]), _merged([p[1] for p in pairs])
+    else:
+        old, inner = None, in_app_process(lib_path, links, app_dir)
     lines = [f"Library: {start['rows']} shots over {len(links)} clips (built or reused in {built:.0f} s).",
              "",
              "| workflow | seconds | anchor: bare QMainWindow start (s) | anchor: camtag app on an "
@@ -261,4 +329,30 @@ def report(n_shots: int, clip: str, anchor_code: str, runs: int = 2) -> list[str
                   f"**{rv['keys'] / max(1, rv['shots']):.2f} keys per shot** (target ≤ 2: "
                   f"{'yes' if rv['keys'] / max(1, rv['shots']) <= 2 else 'NO'}); {rv['confirmed']} of "
                   f"{rv['shots']} confirmed as intended; {rv['ms_per_shot']:.0f} ms per shot."]
+    if old is not None:
+        med = statistics.median
+        lines += ["", f"Before/after in the same run (before: `{baseline}`; cold starts interleaved, "
+                      f"in-app runs alternated twice each). CPU is the process' own time (all its "
+                      f"threads), which the machine's load disturbs far less than wall time:", "",
+                  "| median | before | after | after / before |", "|---|---:|---:|---:|",
+                  f"| open at last state, wall (s) | {start['before']:.2f} | {start['app']:.2f} | "
+                  f"{start['app'] / start['before']:.2f} |",
+                  f"| open at last state, CPU (s) | {start['before_cpu']:.2f} | {start['cpu']:.2f} | "
+                  f"{start['cpu'] / start['before_cpu']:.2f} |"]
+        for label, key in (("search keystroke, wall (ms)", "typing"),
+                           ("search keystroke, CPU (ms)", "typing_cpu"),
+                           ("jump to a result in another clip, wall (ms)", "jumps"),
+                           ("jump to a result in another clip, CPU (ms)", "jump_cpu")):
+            a, b = med(old[key]) * 1000, med(inner[key]) * 1000
+            lines.append(f"| {label} | {a:.0f} | {b:.0f} | {b / a:.2f} |")
+        lines.append(f"| review, ms per shot | {old['review']['ms_per_shot']:.0f} | "
+                     f"{rv['ms_per_shot']:.0f} | {rv['ms_per_shot'] / old['review']['ms_per_shot']:.2f} |")
     return lines
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--in-app"]:
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print("RESULT " + json.dumps(in_app(sys.argv[2], json.loads(os.environ["CAMTAG_BENCH_LINKS"]))),
+          flush=True)
+    os._exit(0)

@@ -11,6 +11,11 @@ from camtag.ui.actions import PRESETS, conflicts, habit_clashes, preset_keys
 from camtag.ui.shot_model import COL_CONFIDENCE, COL_MOVEMENT, SHOT_ROLE
 
 
+
+def _settle(w, qtbot) -> None:
+    """Wait until the editor ops asked for so far have run (they run off the GUI thread)."""
+    qtbot.waitUntil(lambda: w.ops.runner.idle, timeout=5000)
+
 def _type(widget, text: str) -> None:
     for ch in text:
         QTest.keyClick(widget, ch)
@@ -78,12 +83,14 @@ def test_verdicts_on_a_selection_without_resorting(analysed_window, qtbot):
     assert w.panel.current_tag() == tag                      # moves lead the panel too
 
     QTest.keyClick(w, Qt.Key.Key_C)
+    _settle(w, qtbot)
     ids = [order[r] for r in rows]
     assert all(lib.shot(i).tag_state(tag) == "confirmed" for i in ids)
     assert _shown_ids(w) == order                            # nothing moved under the cursor
     assert table.currentIndex().row() == rows[0]
     assert w.binder["edit.undo"].text() == f"Undo Confirm {tag}"
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)     # one step for both
+    _settle(w, qtbot)
     assert all(lib.shot(i).tag_state(tag) == "proposed" for i in ids)
 
     menu = w.review.build_menu()                             # the right-click menu
@@ -91,6 +98,7 @@ def test_verdicts_on_a_selection_without_resorting(analysed_window, qtbot):
     name = w.taxonomy.display_name(tag)
     assert texts[:2] == [f"Confirm “{name}” on 2 shots", f"Reject “{name}” on 2 shots"]
     menu.actions()[1].trigger()
+    _settle(w, qtbot)
     assert all(lib.shot(i).tag_state(tag) == "rejected" for i in ids)
     assert header.sortIndicatorSection() == COL_CONFIDENCE
 
@@ -113,6 +121,7 @@ def test_review_mode_one_key_per_shot_and_twin_swap(analysed_window, qtbot):
         QTest.keyClick(w, Qt.Key.Key_C)                      # confirm and move on: one key
         keys += 1
     assert keys / n <= 2
+    _settle(w, qtbot)
     for i in order[:n]:
         lead = confs[order.index(i)]
         if lead is not None:
@@ -124,6 +133,7 @@ def test_review_mode_one_key_per_shot_and_twin_swap(analysed_window, qtbot):
     twin = w.taxonomy.get(lead.id).confusable
     if twin:
         QTest.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ShiftModifier)
+        _settle(w, qtbot)
         assert lib.shot(rec.id).tag_state(lead.id) == "rejected"
         assert lib.shot(rec.id).tag_state(twin) in ("confirmed", "added")
     QTest.keyClick(w, Qt.Key.Key_Escape)
@@ -142,6 +152,7 @@ def test_display_names_moves_first_and_push_in(analysed_window, qtbot):
     QTest.keyClick(w, Qt.Key.Key_T)
     _type(w.panel.add_field, "push in")
     QTest.keyClick(w.panel.add_field, Qt.Key.Key_Return)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state("dolly_in") == "added"
     row = model.row_of(rec.id)
     rec = model.record(row)
@@ -234,6 +245,7 @@ def test_manual_collection_filled_from_the_context_menu(analysed_window, qtbot):
     sub = next(a.menu() for a in menu.actions() if a.menu() is not None)
     assert sub.title() == "Add 1 shot(s) to collection"
     next(a for a in sub.actions() if a.text() == "Picks").trigger()
+    _settle(w, qtbot)
     assert lib.collection_ids("Picks") == [rec.id]
     qtbot.waitUntil(lambda: w.sidebar.manual_group.child(0).text(0) == "Picks  (1)", timeout=3000)
 

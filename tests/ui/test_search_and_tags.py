@@ -7,6 +7,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 
+
+def _settle(w, qtbot) -> None:
+    """Wait until the editor ops asked for so far have run (they run off the GUI thread)."""
+    qtbot.waitUntil(lambda: w.ops.runner.idle, timeout=5000)
+
 def _type(widget, text: str) -> None:
     for ch in text:
         QTest.keyClick(widget, ch)
@@ -73,15 +78,19 @@ def test_keyboard_tag_edits_undo_and_redo(analysed_window, qtbot):
     assert lib.shot(rec.id).tag_state(tag) == "proposed"
 
     QTest.keyClick(w, Qt.Key.Key_C)                      # confirm
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state(tag) == "confirmed"
     assert "✓ confirmed" in w.panel.tags.currentItem().text(3)
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state(tag) == "proposed"
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state(tag) == "confirmed"
 
     QTest.keyClick(w, Qt.Key.Key_Delete)                 # reject: gone from the browser chips
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state(tag) == "rejected"
     row = w.model.row_of(rec.id)
     chips = [c[0] for c in w.model.tag_chips(w.model.record(row))]
@@ -91,10 +100,13 @@ def test_keyboard_tag_edits_undo_and_redo(analysed_window, qtbot):
     assert w.panel.add_field.hasFocus()
     _type(w.panel.add_field, "dolly_in")
     QTest.keyClick(w.panel.add_field, Qt.Key.Key_Return)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state("dolly_in") == "added"
     assert "dolly_in" in [c[0] for c in w.model.tag_chips(w.model.record(w.model.row_of(rec.id)))]
     assert w.binder["edit.undo"].text() == "Undo Add dolly_in"
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state("dolly_in") is None
     QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _settle(w, qtbot)
     assert lib.shot(rec.id).tag_state(tag) == "confirmed"

@@ -3,7 +3,8 @@
 Library events fire on whatever thread made the change (an analysis worker, say); the Qt signals
 here are delivered on the GUI thread (queued across threads), so widgets are only ever touched
 there. When the configured library cannot be opened, a temporary one is used for the session and
-the reason is kept in :attr:`problem` for a notification.
+the reason is kept in :attr:`problem` for a notification. Changes made by an editor op
+(camtag.ui.ops) are not re-emitted: the op's returned Changes refresh the window, once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from camtag.library import Library, LibraryError, MediaRecord, open_library
+from camtag.ui.ops import in_operation
 
 
 class LibraryBridge(QObject):
@@ -50,16 +52,25 @@ class LibraryBridge(QObject):
             self.temporary = True
         self.lib = lib
         ev = lib.events
-        ev.shots_did_change.connect(self.shots_changed.emit)
+        ev.shots_did_change.connect(self._shots_did_change)
         ev.media_did_change.connect(self.media_changed.emit)
         ev.analysis_did_start.connect(self.analysis_started.emit)
         ev.analysis_did_finish.connect(self.analysis_finished.emit)
-        ev.collections_did_change.connect(self.collections_changed.emit)
+        ev.collections_did_change.connect(self._collections_did_change)
         ev.undo_did_change.connect(self.undo_changed.emit)
         ev.library_did_change_externally.connect(self.changed_externally.emit)
         lib.poll_external_changes()
         self._poll.start()
         return lib
+
+    # an editor op's own changes come back as its returned Changes (camtag.ui.ops): one refresh
+    def _shots_did_change(self, changes) -> None:
+        if not in_operation():
+            self.shots_changed.emit(changes)
+
+    def _collections_did_change(self, names) -> None:
+        if not in_operation():
+            self.collections_changed.emit(names)
 
     def _poll_external(self) -> None:
         if self.lib is not None:

@@ -84,7 +84,8 @@ class MainWindow(QMainWindow):
         self.browser.set_view(settings.browser_view)
         self.open_library(library_url if library_url is not None else settings.library_url)
         self._sized = workspace.restore_layout(self)
-        QTimer.singleShot(300, self.check_engines)     # after the first paint
+        QTimer.singleShot(1500, self.check_engines)    # well after the first paint: it imports
+                                                        # the model runtimes (GIL-heavy)
 
     # -- helpers ---------------------------------------------------------------------------------
     def color_of(self, tag: str) -> str:
@@ -287,22 +288,11 @@ class MainWindow(QMainWindow):
         """Show ``rec`` once its clip opens, keeping the browser's scope and search."""
         self._jump = rec
 
-    def mark_shot(self) -> None:
-        rec = self.current_record()
-        if rec is not None:
-            p = self.player
-            p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
-            p.state_changed.emit()
-
     def current_record(self) -> Optional[ShotRecord]:
         if self._current_shot is None:
             return None
         row = self.model.row_of(self._current_shot)
         return self.model.record(row) if row is not None else None
-
-    # -- editor operations (see editing.EditorOps) ----------------------------------------------
-    def run_op(self, name: str, *args):
-        return self.ops.run(name, *args)
 
     # -- dialogs and settings (see media_actions) ------------------------------------------------
     def choose_files(self) -> None:
@@ -313,8 +303,7 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Add a folder to the analysis queue")
-        if path:
+        if path := QFileDialog.getExistingDirectory(self, "Add a folder to the analysis queue"):
             self.open_paths([path])
 
     def show_export(self):
@@ -324,11 +313,7 @@ class MainWindow(QMainWindow):
         return media_actions.show_settings(self)
 
     def show_cheat_sheet(self):
-        from camtag.ui.cheat_sheet import CheatSheet
-
-        sheet = CheatSheet(self.binder.keys, self)
-        sheet.show()
-        return sheet
+        return window_setup.cheat_sheet(self)
 
     def check_engines(self) -> None:
         window_events.check_engines(self)
@@ -376,6 +361,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         QApplication.instance().removeEventFilter(self.k_hold)
         self.save()
+        self.ops.runner.finish()                    # the last edits are applied, not dropped
         self.queue.cancel()
         self.player.close()
         wait_for_workers(10000)

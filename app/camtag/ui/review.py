@@ -5,7 +5,8 @@ carries it, as one undoable step. R replaces each selected shot's leading tag wi
 direction, Shift+R with its confusable twin (pan ↔ truck, tilt ↔ pedestal, zoom ↔ dolly).
 
 Review mode (Ctrl+R) sorts the shots least certain first (the Confidence column, ascending) and
-moves to the next shot after each verdict, so a shot costs one key. The sort is frozen while
+moves to the next shot after each verdict, so a shot costs one key. Verdicts are typed ops run
+off the GUI thread (camtag.ui.ops), in the order given. The sort is frozen while
 reviewing: a confirmed shot does not jump away from under the cursor.
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMenu
 
-from camtag.library import LibraryError, ShotRecord
+from camtag.library import ShotRecord
+from camtag.ui import ops
 from camtag.ui.shot_model import COL_CONFIDENCE, SHOT_ROLE
 
 if TYPE_CHECKING:
@@ -50,12 +53,12 @@ class ReviewController(QObject):
         return tag
 
     def confirm(self) -> None:
-        self._verdict("confirm_tag")
+        self._verdict("confirm")
 
     def reject(self) -> None:
-        self._verdict("reject_tag")
+        self._verdict("reject")
 
-    def _verdict(self, op: str) -> None:
+    def _verdict(self, verb: str) -> None:
         tag = self._tag()
         recs = self.targets()
         if tag is None or not recs:
@@ -63,8 +66,16 @@ class ReviewController(QObject):
         current = self.win.current_record()
         ids = [r.id for r in recs if any(t.id == tag for t in r.shot.tags)
                or (current is not None and r.id == current.id)]
-        if ids and self.win.run_op(op, ids, tag) is not None:
-            self._after_verdict(len(ids), op.split("_")[0], tag)
+        if ids:
+            op = ops.confirm_tag(ids, tag) if verb == "confirm" else ops.reject_tag(ids, tag)
+            self._submit(op, len(ids), verb, tag)
+
+    def _submit(self, op: "ops.Op", count: int, verb: str, what: str) -> None:
+        """Run the verdict off the GUI thread; review mode moves on at once (the next key
+        applies to the next shot while this one is stored)."""
+        self.win.ops.submit(op.success(lambda _c: self._said(count, verb, what)))
+        if self.active and count == 1:
+            self.step(1)
 
     def replace(self, kind: str = "opposite") -> None:
         """Reject each target's leading tag and add its opposite (or confusable twin)."""
@@ -82,19 +93,16 @@ class ReviewController(QObject):
         if not pairs:
             win.notify("info", f"The shot's leading tag has no {kind} tag to swap to.")
             return
-        for (old, new), ids in pairs.items():
-            win.run_op("reject_tag", ids, old)
-            win.run_op("confirm_tag", ids, new)
         done = sum(len(v) for v in pairs.values())
-        self._after_verdict(done, "replace", ", ".join(f"{tax.display_name(o)} → {tax.display_name(n)}"
-                                                      for o, n in pairs))
+        self._submit(ops.replace_tags(pairs), done, "replace",
+                     ", ".join(f"{tax.display_name(o)} → {tax.display_name(n)}" for o, n in pairs))
 
-    def _after_verdict(self, count: int, verb: str, what: str) -> None:
+    def _said(self, count: int, verb: str, what: str) -> None:
         win = self.win
+        if not shiboken6.isValid(win):
+            return
         name = win.taxonomy.display_name(what) if win.taxonomy is not None else what
         win.status_label.setText(f"{verb.capitalize()}: {name} on {count} shot(s)")
-        if self.active and count == 1:
-            self.step(1)
 
     # -- review mode -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -165,28 +173,20 @@ class ReviewController(QObject):
             menu.addAction(f"Remove from “{name}”", lambda: self._uncollect(name, ids))
 
     def collect(self, name: str, ids: list[int]) -> None:
-        try:
-            self.win.bridge.lib.add_to_collection(name, ids)
-        except LibraryError as exc:
-            self.win.notify("warning", str(exc))
-            return
-        self.win.status_label.setText(f"Added {len(ids)} shot(s) to “{name}”.")
+        win = self.win
+        win.ops.submit(ops.add_to_collection(name, ids).success(
+            lambda _c: shiboken6.isValid(win)
+            and win.status_label.setText(f"Added {len(ids)} shot(s) to “{name}”.")))
 
     def _uncollect(self, name: str, ids: list[int]) -> None:
-        try:
-            self.win.bridge.lib.remove_from_collection(name, ids)
-        except LibraryError as exc:
-            self.win.notify("warning", str(exc))
+        self.win.ops.submit(ops.remove_from_collection(name, ids))
 
     def new_collection(self, ids: list[int]) -> None:
         from PySide6.QtWidgets import QInputDialog
 
         name, ok = QInputDialog.getText(self.win, "New collection", "Name:")
         if ok and name.strip():
-            try:
-                self.win.bridge.lib.create_collection(name.strip(), ids)
-            except LibraryError as exc:
-                self.win.notify("warning", str(exc))
+            self.win.ops.submit(ops.create_collection(name.strip(), ids))
 
     def show_menu(self, pos) -> None:
         self.build_menu().exec(pos)

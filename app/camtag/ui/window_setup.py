@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QApplication, QLabel, QProgressBar, QSplitter, QTabWidget, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QGraphicsItem, QLabel, QProgressBar, QSplitter,
+                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from camtag.ui import window_events
 from camtag.ui.resources import icon
@@ -46,6 +46,10 @@ def build_layout(win: "MainWindow") -> None:
     win.splitter = QSplitter(Qt.Orientation.Vertical, win)
     win.splitter.addWidget(top)
     win.splitter.addWidget(win.timeline)
+    # pyqtgraph replays each axis' QPicture on every repaint of the view (~25 ms a frame on a busy
+    # machine, e.g. for each playhead move); a cached pixmap is redrawn only when the axis changes
+    for axis in win.timeline.plot.getPlotItem().axes.values():
+        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     win.splitter.addWidget(win.tabs)
     win.splitter.setSizes([470, 150, 300])
     win.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
@@ -85,10 +89,10 @@ def connect(win: "MainWindow") -> None:
     win.search.save_requested.connect(win.ops.save_search)
     win.sidebar.scope_selected.connect(win.scope_selected)
     win.sidebar.delete_requested.connect(win.ops.delete_collection)
-    win.panel.confirm_requested.connect(lambda sid, tag: win.run_op("confirm_tag", sid, tag))
-    win.panel.reject_requested.connect(lambda sid, tag: win.run_op("reject_tag", sid, tag))
+    win.panel.confirm_requested.connect(win.ops.confirm)
+    win.panel.reject_requested.connect(win.ops.reject)
     win.panel.add_requested.connect(win.ops.add_tag)
-    win.panel.note_requested.connect(lambda sid, text: win.run_op("edit_note", sid, text))
+    win.panel.note_requested.connect(win.ops.edit_note)
     win.bridge.media_changed.connect(lambda _ids: win.refresh_sidebar())
     win.bridge.collections_changed.connect(lambda _n: win.refresh_sidebar())
     win.bridge.analysis_started.connect(window_events.bound(window_events.analysis_started, win))
@@ -117,7 +121,7 @@ def bind_actions(win: "MainWindow") -> None:
         "shot.previous": p.previous_shot, "shot.next": p.next_shot,
         "go.start": p.go_start, "go.end": p.go_end,
         "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
-        "mark.shot": win.mark_shot, "go.timecode": win.player_widget.start_goto,
+        "mark.shot": lambda: mark_shot(win), "go.timecode": win.player_widget.start_goto,
         "view.fit_timeline": win.timeline.fit,
         "time.cycle": win.player_widget.cycle_time_display,
         "tag.confirm": win.review.confirm, "tag.reject": win.review.reject,
@@ -140,3 +144,21 @@ def bind_actions(win: "MainWindow") -> None:
     b["edit.redo"].setEnabled(False)
     win.k_hold = HoldTracker(b, "play.stop", lambda held: setattr(p, "k_held", held), win)
     QApplication.instance().installEventFilter(win.k_hold)
+
+
+def mark_shot(win: "MainWindow") -> None:
+    """In and out on the shot at the playhead (X, as an NLE marks a clip)."""
+    rec = win.current_record()
+    if rec is not None:
+        p = win.player
+        p.mark_in, p.mark_out = rec.shot.start_frame, rec.shot.end_frame - 1
+        p.state_changed.emit()
+
+
+def cheat_sheet(win: "MainWindow"):
+    """The shortcut sheet (?), shown beside the window; imported on first use."""
+    from camtag.ui.cheat_sheet import CheatSheet
+
+    sheet = CheatSheet(win.binder.keys, win)
+    sheet.show()
+    return sheet

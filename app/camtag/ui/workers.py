@@ -6,11 +6,14 @@ thread. Cancelling sets the job's :class:`CancelToken` (the job stops between un
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from camtag.jobs import CancelToken, Cancelled, Job, Progress
+
+log = logging.getLogger("camtag.ui")
 
 
 def _drive(job: Job):
@@ -74,18 +77,51 @@ def start_job(job_factory: Callable[[CancelToken], Job], parent: QObject | None 
     return RunningJob(job_factory(token), token, parent).start()
 
 
-def run_in_thread(func: Callable[[], object], on_done: Callable[[object], None],
-                  on_error: Optional[Callable[[Exception], None]] = None):
-    """A short blocking call (probing a file, checking engines) off the GUI thread; returns the
-    superqt ``FunctionWorker`` (keep it while it runs)."""
-    from superqt.utils import FunctionWorker
+class BackgroundCall(QObject):
+    """One short call on a pool thread; ``returned``/``errored`` are delivered on the thread that
+    made it (the GUI thread). Plain Qt: the app starts without importing superqt."""
 
-    worker = FunctionWorker(func)
-    worker.returned.connect(on_done)
-    if on_error is not None:
-        worker.errored.connect(on_error)
-    worker.start()
-    return worker
+    returned = Signal(object)
+    errored = Signal(object)
+
+    def __init__(self, func: Callable[[], object]) -> None:
+        super().__init__()
+        self.func = func
+        self.running = False
+
+    def start(self) -> "BackgroundCall":
+        self.running = True
+        QThreadPool.globalInstance().start(self._run)
+        return self
+
+    def _run(self) -> None:
+        try:
+            value = self.func()
+        except Exception as exc:  # noqa: BLE001 - handed to the caller on the GUI thread
+            self._report(self.errored, exc)
+        else:
+            self._report(self.returned, value)
+
+    def _report(self, signal, value) -> None:
+        self.running = False
+        try:
+            signal.emit(value)
+        except RuntimeError:        # the handle was deleted with the app meanwhile: nobody listens
+            pass
+
+
+def run_in_thread(func: Callable[[], object], on_done: Callable[[object], None],
+                  on_error: Optional[Callable[[Exception], None]] = None) -> BackgroundCall:
+    """A short blocking call (probing a file, checking engines) off the GUI thread; returns the
+    handle (keep it while it runs)."""
+    call = BackgroundCall(func)
+    call.returned.connect(on_done)
+    call.errored.connect(on_error if on_error is not None else _log_failure)
+    return call.start()
+
+
+def _log_failure(exc: Exception) -> None:
+    log.warning("camtag: a background call failed", exc_info=exc)
 
 
 def wait_for_workers(msecs: int = 5000) -> bool:
