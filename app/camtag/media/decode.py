@@ -315,10 +315,7 @@ class Decoder:
         pts = frame.pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
         af = AnalysisFrame(index=index, pts=pts, time=time)
-        if spec.small_size:
-            af.small = convert.small(frame)
-        if spec.luma_width:
-            af.luma = convert.luma(frame)
+        af.small, af.luma = convert.analysis(frame)
         if spec.thumb_width and spec.thumb_every and index % spec.thumb_every == 0:
             af.thumb = convert.thumb(frame)
         return af
