@@ -7,7 +7,9 @@ between them are made by blending the two (small BGR and luma; no thumbnail); ot
 a consumer wants a thumbnail of one of them, the held packets are decoded after all, so cuts,
 flashes and dissolves are seen on real pictures, frame-exact. The gate is the codec descriptor's
 intra-only property, one frame per packet in presentation order (checked on every decoded
-picture: a mismatch ends the sparse mode for the rest of the file).
+picture: a mismatch ends the sparse mode for the rest of the file). Frame threads would hand
+pictures out late, so the sparse mode decodes with slice threads only (MJPEG has none in FFmpeg:
+one thread there).
 
 The first ``SETTLE`` frames after any change are all decoded (the motion engine's windows
 reach a little past a cut: blends right after one moved the previous shot's tags).
