@@ -13,10 +13,14 @@ The table gives camtag wall ÷ decode wall (target ≤ 1.25, i.e. analysis at �
 ceiling), camtag ÷ PySceneDetect (target ≤ 0.7 on 4K), CPU ratios and each child's peak RSS
 (``ru_maxrss``; targets ≤ 600 MB at 4K, ≤ 1 GB at 8K). Each timing is the best of ``--loops``.
 
+``--intra-stride N`` adds, for intra-only files (ProRes), a row of the first detector with
+``CAMTAG_INTRA_STRIDE=N`` (experimental sparse decoding, camtag.media.intra).
+
 ``--hwaccel`` adds decode fps software vs hardware (PyAV hwaccel; only meaningful on a machine
 with a hardware decoder, skipped otherwise).
 
-Run: ``PYTHONPATH=app python benchmarks/decode.py [--seconds 4] [--loops 2] [--8k] [--hwaccel]``
+Run: ``PYTHONPATH=app python benchmarks/decode.py [--seconds 4] [--loops 2] [--8k] [--hwaccel]
+[--intra-stride 2]``
 """
 
 from __future__ import annotations
@@ -242,6 +246,8 @@ def main() -> int:
     ap.add_argument("--huge", action="store_true", help="also a 16000×16000 file: refused, peak memory")
     ap.add_argument("--hwaccel", action="store_true", help="decode fps, software vs hardware")
     ap.add_argument("--no-save", action="store_true", help="do not append to RESULTS.md")
+    ap.add_argument("--intra-stride", type=int, default=0,
+                    help="also time intra-only files with CAMTAG_INTRA_STRIDE=N (experimental)")
     args = ap.parse_args()
 
     names = [n for n in FILES if args.eight_k or not n.startswith("8K")]
@@ -266,10 +272,14 @@ def main() -> int:
             pyav = best([sys.executable, "-c", _PYAV_DECODE, str(path), str(args.threads)], args.loops)
             sd_argv = scenedetect_argv(path, tmp)
             sd = best(sd_argv, args.loops) if sd_argv else None
-            for detector in detectors:
-                cam = best(camtag_argv(path, tmp, detector), args.loops, env)
+            runs = [(d, d, env) for d in detectors]
+            if args.intra_stride > 1 and "ProRes" in name:
+                runs.append((detectors[0], f"{detectors[0]}, stride {args.intra_stride}",
+                             dict(env, CAMTAG_INTRA_STRIDE=str(args.intra_stride))))
+            for detector, label, run_env in runs:
+                cam = best(camtag_argv(path, tmp, detector), args.loops, run_env)
                 rows.append([
-                    f"{name} ({mbit:.0f} Mbit/s)", detector, f"{dec['wall']:.2f}", f"{cam['wall']:.2f}",
+                    f"{name} ({mbit:.0f} Mbit/s)", label, f"{dec['wall']:.2f}", f"{cam['wall']:.2f}",
                     f"{cam['wall'] / dec['wall']:.2f}", f"{dec['wall'] / cam['wall']:.2f}",
                     f"{cam['wall'] / pyav['wall']:.2f}",
                     f"{cam['wall'] / sd['wall']:.2f}" if sd else "–",
@@ -298,7 +308,7 @@ def main() -> int:
     if not args.no_save:
         body = f"{note}\n\n{text}\n" + "".join(f"\n{e}\n" for e in extra)
         append_results("Decode ceiling (issue 21)", body,
-                       command="PYTHONPATH=app python benchmarks/decode.py --loops 2 --huge")
+                       command="PYTHONPATH=app python benchmarks/decode.py " + " ".join(sys.argv[1:]))
     return 0
 
 

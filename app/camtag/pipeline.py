@@ -307,6 +307,8 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
                 if frame.index < feed_from:         # pre-roll of a resumed run: detector only
                     for b in det.process(frame):
                         builder.reopen(b)
+                    if det.status:
+                        yield Progress(frame.index + 1, media.frames, det.status)
                     continue
                 last_index = frame.index
                 times[frame.index] = frame.time
@@ -322,6 +324,8 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
                         extra.consume(frame)
                 for b in det.process(frame):
                     builder.add(b)
+                if det.status:                      # e.g. TransNetV2 loads at the next frame
+                    yield Progress(frame.index + 1, media.frames, det.status)
                 done = motion.frames_done() - motion.lag if motion is not None else frame.index + 1
                 yield from finished(builder.ready(done))
                 if in_part and builder.closing is not None and \

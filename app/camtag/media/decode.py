@@ -24,7 +24,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from camtag.jobs import CancelToken
-from camtag.media import hwaccel
+from camtag.media import hwaccel, intra
 from camtag.media.errors import MediaError
 from camtag.media.convert import Converter
 from camtag.media.hwaccel import DecodeRoute
@@ -148,6 +148,7 @@ class Decoder:
         self.hwaccel = hwaccel
         self.route = DecodeRoute()
         self._early = False                 # convert on the decode thread (huge pictures)
+        self.sparse: Optional[intra.Sparse] = None    # what sparse decoding did, when it ran
 
     def _frames(self) -> Iterator[tuple]:
         """Decode on the calling thread: (frame, index) pairs in presentation order (frames are
@@ -176,8 +177,12 @@ class Decoder:
             ctx = stream.codec_context
             check_budget(self.path, ctx.width or stream.width, ctx.height or stream.height)
             size = frame_bytes(ctx.width or 1, ctx.height or 1, ctx.pix_fmt or "")
+            # intra-only streams may be decoded sparsely (experimental, $CAMTAG_INTRA_STRIDE):
+            # one picture out per packet in, so slice threads only
+            stride = intra.stride_setting() if not start and not self.route.hardware else 1
+            sparse = stride > 1 and intra.intra_only(ctx)
             if self._threads:
-                stream.thread_type = "AUTO"
+                stream.thread_type = "SLICE" if sparse else "AUTO"
                 cap = thread_cap()
                 if size * 3 > DECODER_BYTES:        # huge pictures: fewer frames in flight
                     import os
@@ -190,7 +195,7 @@ class Decoder:
             self._time_base = Fraction(stream.time_base) if stream.time_base else None
             self._convert = Converter(self.spec, self.sar, self.rotation or 0,
                                       threads=1 if thread_cap() in (1, 2) else None)
-            self._early = size > EARLY_BYTES
+            self._early = size > EARLY_BYTES or sparse      # sparse: compares converted pictures
             if not self._early:
                 self._queue.maxsize = max(4, min(self._queue_size, QUEUE_BYTES // size))
             hardware = self.route.hardware
@@ -198,6 +203,9 @@ class Decoder:
             if start:
                 order = self._seek(container, stream, start)
                 packets = None
+            if sparse:
+                yield from self._sparse(packets or container.demux(stream), stride)
+                return
             for packet in packets or container.demux(stream):
                 if self._stop.is_set() or self.cancel.cancelled:
                     break
@@ -230,6 +238,32 @@ class Decoder:
             self.issues.append(DecodeIssue(-1, f"decoding stopped early: {exc}"))
         finally:
             container.close()
+
+    def _sparse(self, packets, stride: int) -> Iterator[tuple]:
+        """Intra-only streams, every ``stride``-th picture first (see :mod:`camtag.media.intra`)."""
+        import av
+
+        spec = self.spec
+
+        def decode(packet):
+            try:
+                frames = packet.decode()
+            except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
+                self.issues.append(DecodeIssue(-1, f"broken data skipped: {exc}"))
+                return []
+            if frames and self.rotation is None:
+                self.rotation = frame_rotation(frames[0])
+                self._convert.rotation = self.rotation % 360
+            return frames
+
+        self.sparse = intra.Sparse(stride)
+        for item in self.sparse.frames(
+                packets, 0, decode, self._analysis_frame,
+                lambda pts: intra.exact_time(pts, self._time_base),
+                lambda i: bool(spec.thumb_width and spec.thumb_every and i % spec.thumb_every == 0)):
+            if self._stop.is_set() or self.cancel.cancelled:
+                break
+            yield item
 
     @staticmethod
     def _on_device(ctx) -> bool:
@@ -315,10 +349,7 @@ class Decoder:
         pts = frame.pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
         af = AnalysisFrame(index=index, pts=pts, time=time)
-        if spec.small_size:
-            af.small = convert.small(frame)
-        if spec.luma_width:
-            af.luma = convert.luma(frame)
+        af.small, af.luma = convert.analysis(frame)
         if spec.thumb_width and spec.thumb_every and index % spec.thumb_every == 0:
             af.thumb = convert.thumb(frame)
         return af

@@ -36,6 +36,7 @@ class AdaptiveDetector:
     NAME = "adaptive"
     name = NAME
     warnings: tuple[str, ...] = ()
+    status: str | None = None         # nothing slow to announce
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()

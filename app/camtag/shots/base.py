@@ -25,7 +25,8 @@ class ShotDetector(Protocol):
 
     ``name``: what ran (e.g. ``fused(adaptive only)`` without TransNetV2), recorded with the result;
     ``warnings``: what the user should know about this run; ``horizon``: frames before this one
-    get no further boundary (None: the pipeline assumes a fixed lag)."""
+    get no further boundary (None: the pipeline assumes a fixed lag); ``status``: a slow step the
+    detector takes at its next frame (``"loading TransNetV2…"``), shown by progress displays."""
 
     NAME: str
     spec: FrameSpec
@@ -38,6 +39,9 @@ class ShotDetector(Protocol):
 
     @property
     def horizon(self) -> Optional[int]: ...
+
+    @property
+    def status(self) -> Optional[str]: ...
 
     def process(self, frame: AnalysisFrame) -> list[Boundary]: ...
 

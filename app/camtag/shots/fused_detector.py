@@ -102,6 +102,11 @@ class FusedDetector:
         return 1.0 if left is None or span <= 0 else left / span
 
     @property
+    def status(self) -> str | None:
+        """A slow step at the next frame (TransNetV2's first load), for the progress display."""
+        return self.transnet.status if self.transnet is not None else None
+
+    @property
     def name(self) -> str:
         return self.NAME if self.transnet is not None else "fused(adaptive only)"
 

