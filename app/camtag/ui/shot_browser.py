@@ -4,7 +4,8 @@ Clicking (or moving the selection with the keyboard) emits ``shot_selected(recor
 window seeks the player there. ``select_shot(id)`` follows the playhead without re-emitting.
 The sort is applied when the editor asks for it (a header click) and when rows arrive, never
 because a row's data changed: confirming a tag does not move the row under the cursor.
-A right click offers the review actions (``menu_requested``).
+A right click offers the review actions (``menu_requested``). In the grid, moving the mouse across
+a poster scrubs through that shot (:mod:`camtag.ui.hover_scrub`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from camtag.library import ShotRecord
+from camtag.ui.hover_scrub import HoverScrub
 from camtag.ui.resources import icon
 from camtag.ui.shot_delegates import ChipsDelegate, GridDelegate
 from camtag.ui.shot_model import (COL_CLIP, COL_CONFIDENCE, COL_DURATION, COL_IN, COL_INDEX,
@@ -67,7 +69,10 @@ class ShotBrowser(QWidget):
         self.grid.setUniformItemSizes(True)
         self.grid.setSpacing(2)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.grid.setItemDelegate(GridDelegate(self.grid))
+        self.grid_delegate = GridDelegate(self.grid)
+        self.grid.setItemDelegate(self.grid_delegate)
+        self.scrub = HoverScrub(self.grid, model.media_lookup)   # hover a poster: frames across
+        self.grid_delegate.scrub = self.scrub
 
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.table)
