@@ -55,6 +55,51 @@ class VideoView(QWidget):
 MARK_COLOR = QColor("#f6e58d")
 
 
+class ElidedLabel(QLabel):
+    """One line that shortens itself (…) instead of widening the window; the whole text is the
+    tooltip. A 1280-pixel screen fits the window whatever the clip's name."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        """The whole line (what is painted may be shortened: :meth:`shown_text`)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt API)
+        hint = super().minimumSizeHint()
+        hint.setWidth(40)
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        """The first part (the file name, also in the title bar) gives way first; the facts an
+        editor checks (rate, DF/NDF, start timecode) stay."""
+        fm, width, sep = self.fontMetrics(), max(40, self.width()), "  ·  "
+        shown = self._full
+        if fm.horizontalAdvance(shown) > width:
+            first, _, rest = shown.partition(sep)
+            room = width - fm.horizontalAdvance(sep + rest)
+            if rest and room >= 80:
+                shown = fm.elidedText(first, Qt.TextElideMode.ElideMiddle, room) + sep + rest
+            else:                       # no room for the name: the facts, the last ones give way
+                shown = fm.elidedText(rest or shown, Qt.TextElideMode.ElideRight, width)
+        super().setText(shown)
+
+
 class MarkedSlider(QSlider):
     """The position slider with the in/out range drawn on it (a band over the groove, a bracket at
     each mark), as on an NLE's scrubber."""
@@ -135,7 +180,7 @@ class PlayerWidget(QWidget):
         self.speed = QLabel("", self)
         self.marks = QLabel("", self)
         self.marks.setObjectName("marks")
-        self.info = QLabel("", self)
+        self.info = ElidedLabel(self)
         self.info.setObjectName("clipInfo")
         self.slider = MarkedSlider(self)
         self.slider.setRange(0, 0)

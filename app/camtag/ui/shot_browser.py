@@ -54,11 +54,16 @@ class ShotBrowser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, 76),
+        fm = self.table.fontMetrics()
+        reel = max(76, fm.horizontalAdvance("MW00MW00") + 18)   # 8 wide characters, never elided
+        for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, reel),
                            (COL_POSTER, POSTER_SIZE.width() + 12), (COL_IN, 104), (COL_OUT, 104),
                            (COL_DURATION, 170), (COL_MOVEMENT, 330), (COL_CONFIDENCE, 100),
                            (COL_NOTES, 160)):
             self.table.setColumnWidth(col, width)
+        self._user_sized = False            # once the editor drags a column, widths are theirs
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
 
         self.grid = QListView(self)
         self.grid.setModel(self.proxy)
@@ -144,8 +149,30 @@ class ShotBrowser(QWidget):
         noun = "shot" if total == 1 else "shots"
         self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
+    def _section_resized(self, column: int, *_args) -> None:
+        if not self._fitting and column != COL_NOTES and self.table.isVisible():
+            self._user_sized = True
+
+    def fit_columns(self) -> None:
+        """Spare width goes to the clip name and the movement chips (up to a point), not all to
+        Notes: on a wide screen long clip names are read whole."""
+        if self._user_sized:
+            return
+        header = self.table.horizontalHeader()
+        spare = self.table.viewport().width() - sum(
+            header.sectionSize(c) for c in range(header.count()) if c != COL_NOTES) - 160
+        self._fitting = True
+        try:
+            for col, base, most in ((COL_CLIP, 150, 320), (COL_MOVEMENT, 330, 480)):
+                width = max(base, min(most, header.sectionSize(col) + spare))
+                spare -= width - header.sectionSize(col)
+                self.table.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - small screens get compact rows
         super().resizeEvent(event)
+        self.fit_columns()
         compact = self.height() < 340
         height = POSTER_SIZE.height() // 2 + 14 if compact else POSTER_SIZE.height() + 6
         if self.table.verticalHeader().defaultSectionSize() != height:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from camtag.ui.hover_scrub import poster_rect
-from camtag.ui.shot_model import COL_CLIP, COL_IN, COL_OUT, SHOT_ROLE, TAGS_ROLE
+from camtag.ui.shot_model import COL_CLIP, COL_DURATION, COL_IN, SHOT_ROLE, TAGS_ROLE
 
 _MARK = {"confirmed": "✓ ", "added": "+ "}
 
@@ -43,6 +43,13 @@ def paint_chips(painter: QPainter, rect: QRect, chips, font: QFont, limit: int =
         painter.drawText(QRect(x, y, w, h), Qt.AlignmentFlag.AlignCenter, label)
         x += w + 4
     painter.restore()
+
+
+def card_label(number: int, tc_in: str, duration: str, clip: str) -> str:
+    """``#3  00:00:06:20  5.24 s  clip.mov``: in point and length (as a media pool card shows a
+    clip), so the numbers that matter fit on a card; the clip name comes last and gives way."""
+    length = duration.rsplit("(", 1)[-1].rstrip(")") if "(" in (duration or "") else duration
+    return f"#{number}  {tc_in}  {length}  {clip}"
 
 
 class ChipsDelegate(QStyledItemDelegate):
@@ -109,10 +116,10 @@ class GridDelegate(QStyledItemDelegate):
             painter.fillRect(QRect(max(pic.left(), x - 1), pic.bottom() - 5, 3, 6), QColor("#ffcc00"))
         row = index.row()
         tc_in = model.index(row, COL_IN).data()
-        tc_out = model.index(row, COL_OUT).data()
         text_rect = QRect(r.left() + 6, pic.bottom() + 4, r.width() - 12, 18)
         painter.setPen(QColor("#d8dee9"))
-        label = f"#{rec.shot.index + 1}  {tc_in} – {tc_out}  {model.index(row, COL_CLIP).data()}"
+        label = card_label(rec.shot.index + 1, tc_in, model.index(row, COL_DURATION).data(),
+                           model.index(row, COL_CLIP).data())
         label = QFontMetrics(option.font).elidedText(label, Qt.TextElideMode.ElideRight,
                                                      text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
