@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from camtag.ui.hover_scrub import STEPS, poster_rect, scrub_frame
+from camtag.ui.shot_model import COL_DURATION
 
 
 def test_scrub_frame_spans_the_shot():
@@ -53,6 +54,14 @@ def test_hover_scrubs_the_poster_and_leaving_restores_it(analysed_window, qtbot)
 
     QTest.mouseMove(grid.viewport(), QPoint(pic.left() + 3, pic.center().y()))   # cached: instant
     assert scrub.view.frame == first and scrub.view.pixmap is not None
+
+    b.proxy.sort(COL_DURATION, Qt.SortOrder.AscendingOrder)   # rows move under the mouse:
+    assert scrub.view is not None and scrub.view.shot_id == rec.id   # the shot keeps its frame
+    assert scrub.row_of(rec.id) == b.proxy.mapFromSource(
+        w.model.index(w.model.row_of(rec.id), 0)).row()
+    b.reset_sort()
+    grid.scrollTo(index)
+    qtbot.wait(30)
 
     QTest.mouseMove(grid.viewport(), QPoint(pic.center().x(), pic.bottom() + 30))  # off the poster
     qtbot.waitUntil(lambda: scrub.view is None, timeout=2000)

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -130,10 +130,12 @@ class HoverScrub(QObject):
 
     changed = Signal()
 
-    def __init__(self, grid: QListView, media_lookup) -> None:
+    def __init__(self, grid: QListView, media_lookup,
+                 row_of: Callable[[int], Optional[int]]) -> None:
         super().__init__(grid)
         self.grid = grid
         self.media_lookup = media_lookup
+        self.row_of = row_of            # shot id -> the grid's row showing it (None: not shown)
         self.view: Optional[ScrubView] = None
         self._cache: OrderedDict[tuple[str, int], QPixmap] = OrderedDict()
         self._row = -1
@@ -144,8 +146,8 @@ class HoverScrub(QObject):
         grid.viewport().installEventFilter(self)
         grid.destroyed.connect(self.frames.stop)
         model = grid.model()
-        for sig in (model.modelReset, model.layoutChanged, model.rowsRemoved):
-            sig.connect(self.clear)
+        for sig in (model.modelReset, model.layoutChanged, model.rowsRemoved, model.rowsInserted):
+            sig.connect(self._rows_moved)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         kind = event.type()
@@ -180,6 +182,14 @@ class HoverScrub(QObject):
             if wanted:
                 self.frames.want(path, media.rotation if media else 0,
                                  media.sar if media else Fraction(1), wanted)
+
+    def _rows_moved(self, *_args) -> None:
+        """Rows were re-sorted, reloaded or removed: the hovered shot keeps its frame wherever its
+        card is now (the scrub is keyed by shot id); a shot that is gone ends the scrub."""
+        if self.view is None:
+            return
+        row = self.row_of(self.view.shot_id)
+        self._set(self.view if row is not None else None, row if row is not None else -1)
 
     def clear(self, *_args) -> None:
         if self.view is not None:

@@ -76,7 +76,7 @@ class ShotBrowser(QWidget):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid_delegate = GridDelegate(self.grid)
         self.grid.setItemDelegate(self.grid_delegate)
-        self.scrub = HoverScrub(self.grid, model.media_lookup)   # hover a poster: frames across
+        self.scrub = HoverScrub(self.grid, model.media_lookup, self.proxy_row)   # frames across
         self.grid_delegate.scrub = self.scrub
 
         self.stack = QStackedWidget(self)
@@ -198,6 +198,14 @@ class ShotBrowser(QWidget):
         rows = {i.row() for i in view.selectionModel().selectedIndexes()}
         recs = [self.proxy.index(r, 0).data(SHOT_ROLE) for r in sorted(rows)]
         return [r for r in recs if r is not None]
+
+    def proxy_row(self, shot_id: int) -> Optional[int]:
+        """The row showing ``shot_id`` (None when it is filtered out or gone)."""
+        row = self.model.row_of(shot_id)
+        if row is None:
+            return None
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        return index.row() if index.isValid() else None
 
     def select_shot(self, shot_id: int, view: Optional[QAbstractItemView] = None) -> None:
         """Make ``shot_id`` current (if it is shown) without emitting ``shot_selected``."""
