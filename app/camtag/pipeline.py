@@ -48,6 +48,7 @@ class Resume:
     start_frame: int = 0
     done_shots: Sequence[Shot] = ()
     frame_order: object = None        # every frame's PTS in presentation order, if known
+    curves: bool = False              # hand out each shot's ShotCurves (kept if the run stops)
 
 
 @dataclass(frozen=True)
@@ -287,14 +288,14 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
             if posters is not None:
                 shot = shot.with_(poster=posters.poster_for(shot))
             shots.append(shot)
-            if in_part:          # the shot's raw motion columns go out first (stored with it)
+            if in_part or resume.curves:    # the shot's raw motion columns go out first
                 chunk = None
                 if motion is not None:
-                    chunk = motion.curves().slice(shot.start_frame, shot.end_frame,
-                                                  own_shot=False).with_breaks(())
+                    chunk = motion.curves(shot.start_frame, shot.end_frame).slice(
+                        shot.start_frame, shot.end_frame, own_shot=False).with_breaks(())
                 yield Progress(shot.end_frame, media.frames, "", partial=ShotCurves(
                     shot.start_frame, shot.end_frame, chunk,
-                    builder.next_transition.pop(shot.end_frame, None)))
+                    builder.next_transition.pop(shot.end_frame, None) if in_part else None))
             yield Progress(shot.end_frame, media.frames, f"shot {shot.index + 1}", partial=shot)
 
     try:

@@ -16,7 +16,7 @@ from camtag.jobs import Progress, drive, run_job
 from camtag.library import analyses, open_library
 from camtag.media.probe import probe
 from camtag.model import Analysis, AnalysisRequest, Shot
-from camtag.pipeline import Resume
+from camtag.pipeline import Resume, ShotCurves
 from camtag.runs import analyze_into_library
 from camtag.runs.queue import batch_job, make_queue
 from camtag.runs.request import analysis_key
@@ -109,7 +109,8 @@ def test_fewer_frames_than_the_container_lists_is_not_up_to_date(tmp_path, monke
         return Analysis(info, shots, detector=request.detector)
 
     monkeypatch.setitem(sys.modules, "camtag.pipeline",
-                        types.SimpleNamespace(analyze_job=short_job, Resume=Resume))
+                        types.SimpleNamespace(analyze_job=short_job, Resume=Resume,
+                                              ShotCurves=ShotCurves))
     lib = open_library(library_url_factory())
     first = _add(lib, clip)[0]
     assert first.status == "done" and "decoded 20 frames, the container lists 30" in first.message

@@ -21,7 +21,7 @@ def batch_job(*args, **kwargs):
     return _batch_job(*args, isolate=False, **kwargs)
 from camtag.media.probe import probe
 from camtag.model import Analysis, AnalysisRequest, Shot, Tag
-from camtag.pipeline import Resume
+from camtag.pipeline import Resume, ShotCurves
 from camtag.runs import analyze_into_library
 from library_support import SHOTS_DIR, new_library, raw
 from media_paths import HAVE_MEDIA, MISSING_REASON
@@ -66,7 +66,8 @@ class FakePipeline:
 def fake(monkeypatch):
     fake = FakePipeline()
     monkeypatch.setitem(sys.modules, "camtag.pipeline",
-                        types.SimpleNamespace(analyze_job=fake.analyze_job, Resume=Resume))
+                        types.SimpleNamespace(analyze_job=fake.analyze_job, Resume=Resume,
+                                              ShotCurves=ShotCurves))
     return fake
 
 

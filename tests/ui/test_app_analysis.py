@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 from PySide6.QtCore import Qt
+
+from camtag.library import open_library
 
 from camtag.ui.shot_model import COL_IN, COL_POSTER
 
 
-def test_open_clip_streams_cancel_resume_finish(make_window, clip, tmp_path, qtbot, qtmodeltester):
+def test_open_clip_streams_cancel_resume_finish(make_window, clip, tmp_path, qtbot, qtmodeltester,
+                                                template_library):
     window = make_window(str(tmp_path / "fresh.sqlite"))
     inserted_while_running = []
     window.model.rowsInserted.connect(lambda *_a: inserted_while_running.append(window.queue.busy))
@@ -44,8 +48,16 @@ def test_open_clip_streams_cancel_resume_finish(make_window, clip, tmp_path, qtb
     qtbot.waitUntil(lambda: window.timeline.items["pan"].xData is not None, timeout=5000)
     xs = window.timeline.items["pan"].xData
     resumed_at = int(window.queue.items[0].message.split("resumed at frame ")[1].split(";")[0])
-    # (a resumed run's curves cover the frames measured after the resume point)
-    assert xs[0] <= resumed_at and xs[-1] == window.media.frames - 1
+    # the curves of the part analysed before the cancel are kept: the timeline shows the whole clip
+    assert 0 < resumed_at and xs[0] <= 1 and xs[-1] == window.media.frames - 1
+    curves = lib.motion_curves(stored[0].analysis_id)
+    assert (curves.start_frame, curves.end_frame) == (0, window.media.frames)
+    assert resumed_at in curves.breaks
+    with open_library(os.path.join(template_library, "library.sqlite")) as whole:
+        once = whole.motion_curves(whole.shots(clip)[0].analysis_id)   # analysed without a stop
+    for name in ("pan", "tilt", "zoom"):
+        a, b = np.asarray(curves[name][:resumed_at]), np.asarray(once[name][:resumed_at])
+        assert np.allclose(a, b, equal_nan=True), name
     xs = window.timeline.boundaries.xData
     assert sorted(set(int(x) for x in xs)) == [r.shot.start_frame for r in stored[1:]]
     info = window.player_widget.info.text()

@@ -169,8 +169,10 @@ def test_keymap_presets_have_no_conflicts_and_show_habit_clashes():
         assert conflicts(preset_keys(name)) == {}, name
     assert preset_keys("Avid")["mark.in"] == ("E", "I")
     assert preset_keys("camtag")["tag.reject"] == ("Delete", "Backspace")   # X is NLE's mark clip
-    bound = [k for ks in preset_keys("camtag").values() for k in ks]
-    assert "[" not in bound and "]" not in bound          # [ ] look like the mark buttons
+    for name in PRESETS:                                   # [ ] look like the mark buttons: they
+        keys = preset_keys(name)                           # only ever go to the marks
+        assert {a for a, ks in keys.items() if "[" in ks or "]" in ks} == \
+            {"mark.go_in", "mark.go_out"}, name
     assert habit_clashes(preset_keys("camtag"), "Resolve") == []
     clash = habit_clashes(preset_keys("Premiere"), "Premiere")
     assert len(clash) == 1 and clash[0].startswith("C: Premiere habit is “razor tool”")

@@ -1,6 +1,9 @@
 """Saves PNGs of the app's main views (run on a real X server, e.g. Xvfb, by test_screenshots.py).
 
-    python views_script.py OUT_DIR LIBRARY CLIP
+    python views_script.py OUT_DIR LIBRARY CLIP [WIDTHxHEIGHT]
+
+With a size, the window fills a screen of that size (maximized: Xvfb has no window manager, so
+the geometry is set to the screen's as well).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def _settle(app, seconds: float = 0.4) -> None:
         time.sleep(0.02)
 
 
-def main(out: str, library: str, clip: str) -> int:
+def main(out: str, library: str, clip: str, size: str = "") -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -34,8 +37,13 @@ def main(out: str, library: str, clip: str) -> int:
 
     app = create_application()
     window = build_window(clip, library)
-    window.resize(1440, 900)
-    window.show()
+    if size:
+        w, h = (int(v) for v in size.lower().split("x"))
+        window.setGeometry(0, 0, w, h)
+        window.showMaximized()
+    else:
+        window.resize(1440, 900)
+        window.show()
     _wait(app, lambda: window.model.rowCount() > 1 and window.player.shown_index == 0
           and not window.queue.busy)
     _wait(app, lambda: window.timeline.items["pan"].xData is not None)
@@ -97,4 +105,4 @@ def main(out: str, library: str, clip: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

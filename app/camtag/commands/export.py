@@ -42,6 +42,9 @@ def add_arguments(parser) -> None:
                              "trimming them")
     parser.add_argument("--no-locators", action="store_true",
                         help="leave Avid `* LOC:` locators out of the EDL")
+    parser.add_argument("--reel-source", choices=("file", "embedded"), default="file",
+                        help="reel names from the file name (default) or the file's embedded "
+                             "reel/tape name where it has one")
     add_library_option(parser)
 
 
@@ -102,7 +105,8 @@ def run(args) -> int:
     finally:
         sources.close()
     options = ExportOptions(record_start=args.record_start, combined=args.combined,
-                            name=args.name, strict=args.strict, locators=not args.no_locators)
+                            name=args.name, strict=args.strict, locators=not args.no_locators,
+                            reel_source=args.reel_source)
     media_paths = {m.path for m in _media_of(items)}
     try:
         inputs = [p for p in (*args.source, *media_paths) if os.path.exists(p)]

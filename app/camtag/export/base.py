@@ -32,6 +32,7 @@ class ExportOptions:
     strict: bool = False               # refuse overlapping / out-of-range shots instead of trimming
     locators: bool = True              # `* LOC:` locators in the CMX3600 EDL (for Avid)
     max_events: int = 999              # CMX3600 limit; longer lists are split into several files
+    reel_source: str = "file"          # "embedded": the file's own reel/tape name where it has one
 
 
 class WriteFunction(Protocol):

@@ -15,7 +15,7 @@ from typing import Iterable, Optional, Union
 
 from camtag import timebase
 from camtag.export.base import ExportError, ExportOptions
-from camtag.export.reels import assign_reels
+from camtag.export.reels import REEL_SOURCES, assign_reels
 from camtag.model import Analysis, MediaInfo, Shot, Tag
 
 
@@ -244,7 +244,9 @@ def build_sequences(source: Source, options: ExportOptions = ExportOptions()
         ranges.update(_checked_ranges(group[0].media, group, options.strict, warnings))
     if not ranges:
         raise ExportError("nothing to export: no shot is left after checking the selection")
-    reels = assign_reels(media, warnings)
+    if options.reel_source not in REEL_SOURCES:
+        raise ExportError(f"reel source {options.reel_source!r}: use one of {', '.join(REEL_SOURCES)}")
+    reels = assign_reels(media, warnings, options.reel_source)
 
     if options.combined:
         first = media[0]

@@ -12,6 +12,8 @@ import json
 import os
 from typing import TYPE_CHECKING, Sequence
 
+import numpy as np
+
 from camtag import __version__
 from camtag.analysis_json import media_to_dict
 from camtag.library import curves
@@ -186,16 +188,55 @@ def stored_shots(lib: "Library", analysis_id: int) -> tuple[Shot, ...]:
         return tuple(r.shot for r in load_shots(tx, ids, whole_analysis=True))
 
 
-def store_shot(lib: "Library", analysis_id: int, media_id: int, shot: Shot) -> int | None:
+WHOLE_RUN = -2      # part_shots.part of a whole-file run's shot columns (kept for a resume)
+
+
+def store_shot(lib: "Library", analysis_id: int, media_id: int, shot: Shot,
+               motion=None) -> int | None:
     """One finished shot in its own transaction, with the run's heartbeat (idempotent: None when
-    a shot at that frame is stored already)."""
+    a shot at that frame is stored already). ``motion``: the shot's raw motion columns, kept until
+    the analysis finishes so that a stopped and resumed run still has the whole file's curves."""
+    blob = curves.encode_motion(motion) if motion is not None else None
     with lib.store.write() as tx:
         sid = write_shot(tx, analysis_id, media_id, shot, now())
+        if blob is not None:
+            tx.execute("INSERT INTO part_shots (analysis_id, start_frame, end_frame, part, curves) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (analysis_id, start_frame) DO NOTHING",
+                       (analysis_id, shot.start_frame, shot.end_frame, WHOLE_RUN, blob))
         tx.execute("UPDATE analyses SET frames_done = ?, heartbeat_at = ? WHERE id = ?",
                    (shot.end_frame, now(), analysis_id))
     if sid is not None:
         lib.events.shots_did_change.emit(Changes(added_shots=frozenset({sid}), label="analysis"))
     return sid
+
+
+def with_stored_start(tx, analysis_id: int, motion):
+    """A resumed run measured motion from its resume point on: put the columns its stopped
+    attempts stored with their shots in front (unchanged when they do not cover the start)."""
+    from camtag.motion.curves import MotionCurves
+
+    if not isinstance(motion, MotionCurves) or not motion.start_frame:
+        return motion
+    first = motion.start_frame
+
+    rows = tx.query("SELECT start_frame, end_frame, curves FROM part_shots WHERE analysis_id = ? "
+                    "AND part = ? AND start_frame < ? ORDER BY start_frame",
+                    (analysis_id, WHOLE_RUN, first))
+    chunks, at = [], 0
+    for row in rows:
+        start, end, blob = row[0], row[1], row[2]
+        chunk = curves.decode_motion(bytes(blob)) if blob is not None else None
+        if not isinstance(chunk, MotionCurves) or start != at or chunk.start_frame != start \
+                or chunk.end_frame != end or set(chunk.arrays) != set(motion.arrays):
+            return motion
+        chunks.append(chunk)
+        at = end
+    if at != first:
+        return motion
+    arrays = {k: np.concatenate([np.asarray(c.arrays[k]) for c in chunks] + [np.asarray(v)])
+              for k, v in motion.arrays.items()}
+    breaks = [c.start_frame for c in chunks[1:]] + [first, *motion.breaks]
+    return MotionCurves(0, motion.rate, arrays, tuple(breaks), motion.width)
 
 
 def heartbeat(lib: "Library", analysis_ids: Sequence[int], owner: str | None = None) -> None:
@@ -231,9 +272,12 @@ def finish(lib: "Library", media: MediaRecord, analysis_id: int, request: Analys
                        (json.dumps(data), float(info.rate), info.frames, media.id))
         motion = result.motion
         if motion is not None:
+            motion = with_stored_start(tx, analysis_id, motion)
             tx.execute("INSERT INTO motion_curves (analysis_id, codec, data) VALUES (?, ?, ?) "
                        "ON CONFLICT (analysis_id) DO UPDATE SET codec = excluded.codec, "
                        "data = excluded.data", (analysis_id, curves.CODEC, curves.encode_motion(motion)))
+        tx.execute("DELETE FROM part_shots WHERE analysis_id = ? AND part = ?",
+                   (analysis_id, WHOLE_RUN))
         problems = list(result.warnings) + list(result.errors)
         total = info.frames if info is not None else None
         tx.execute("UPDATE analyses SET status = 'done', finished_at = ?, engine = ?, detector = ?, "

@@ -72,6 +72,20 @@ def _keep_supported_tags(tx: Tx, shot_id: int, keep_source: str = "editor") -> N
             tx.execute("DELETE FROM tags WHERE id = ?", (r["id"],))
 
 
+def analysis_thresholds(lib, analysis_id: int):
+    """The motion thresholds the analysis ran with (its stored ``motion_settings``), so a re-read
+    half is read as the engine read the shot; the defaults when none were set."""
+    from camtag.motion.engine import EngineSettings
+
+    with lib.store.read() as tx:
+        raw = tx.scalar("SELECT settings FROM analyses WHERE id = ?", (analysis_id,))
+    try:
+        stored = json.loads(raw or "{}").get("motion_settings") or {}
+        return EngineSettings.from_dict(stored).thresholds
+    except (ValueError, TypeError, AttributeError):     # settings of another version: defaults
+        return EngineSettings().thresholds
+
+
 def _read_ranges(lib, analysis_id: int, ranges) -> tuple:
     """The motion engine's reading of each frame range from the analysis' stored curves (as the
     engine reads a shot), or () when there are none to read (another engine, an old library)."""
@@ -82,7 +96,8 @@ def _read_ranges(lib, analysis_id: int, ranges) -> tuple:
         curves = lib.motion_curves(analysis_id)
         if not isinstance(curves, MotionCurves):
             return ()
-        return tuple(read_shot(curves.slice(lo, hi)) for lo, hi in ranges)
+        thresholds = analysis_thresholds(lib, analysis_id)
+        return tuple(read_shot(curves.slice(lo, hi), thresholds) for lo, hi in ranges)
     except Exception:  # noqa: BLE001 - no reading: the edit keeps what it can prove instead
         return ()
 

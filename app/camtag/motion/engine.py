@@ -186,11 +186,14 @@ class MotionEngine:
         return self.settings.window + 1
 
     # -- results -------------------------------------------------------------------------------
-    def curves(self) -> MotionCurves:
-        """A snapshot of everything measured so far."""
+    def curves(self, first: int | None = None, end: int | None = None) -> MotionCurves:
+        """A snapshot of everything measured so far (of frames [first, end) when given)."""
         with self._lock:
-            view = {k: np.array(v) for k, v in self._cols.view().items()}
-            start = self._start or 0
+            base = self._start or 0
+            lo = 0 if first is None else max(0, min(self._cols.n, first - base))
+            hi = self._cols.n if end is None else max(lo, min(self._cols.n, end - base))
+            view = {k: np.array(v[lo:hi]) for k, v in self._cols.view().items()}
+            start = base + lo
             breaks = tuple(sorted(b for b in self._breaks if b > start))
             width = self._width
         return MotionCurves(start, self.rate, view, breaks, width)

@@ -4,7 +4,8 @@ transaction, resuming an unfinished run.
 A killed or cancelled run leaves its analysis unfinished; the next run with the same media content,
 request key and camtag version resumes it: the stored shots go back to the pipeline as a
 :class:`camtag.pipeline.Resume` and decoding restarts at the end of the last one. Nothing stored is
-recomputed. An unfinished analysis is leased by the process running it (``library.leases``).
+recomputed: each shot is stored with its raw motion columns, which the finished analysis puts in
+front of the resumed run's curves (the timeline shows the whole file). An unfinished analysis is leased by the process running it (``library.leases``).
 """
 
 from __future__ import annotations
@@ -87,9 +88,7 @@ def _incomplete(media: MediaRecord, path: str, result: Analysis) -> str:
 def _run(lib: "Library", media: MediaRecord, analysis_id: int, path: str,
          request: AnalysisRequest, cancel: CancelToken | None, start: int,
          done_shots: tuple[Shot, ...], isolate: bool = False) -> Job[Analysis]:
-    from camtag.pipeline import Resume
-
-    from camtag.pipeline import analyze_job
+    from camtag.pipeline import Resume, ShotCurves, analyze_job
 
     if isolate:    # a decoder crash or hang fails this file only (camtag.runs.guard)
         from camtag.runs.guard import isolated_analyze_job
@@ -97,14 +96,21 @@ def _run(lib: "Library", media: MediaRecord, analysis_id: int, path: str,
 
     stored = {s.start_frame for s in done_shots}
     info = replace(media.info, path=os.path.abspath(path)) if media.info is not None else None
-    run = drive(analyze_job(path, request, cancel=cancel, resume=Resume(start, done_shots),
+    run = drive(analyze_job(path, request, cancel=cancel,
+                            resume=Resume(start, done_shots, curves=True),
                             poster_dir=lib.poster_dir(media), media=info))
     last_beat = time.monotonic()
+    side: ShotCurves | None = None
     try:
         for progress in run:
             shot = progress.partial
+            if isinstance(shot, ShotCurves):      # the next shot's motion columns, kept with it
+                side = shot
+                continue
             if isinstance(shot, Shot) and shot.start_frame not in stored:
-                analyses.store_shot(lib, analysis_id, media.id, shot)
+                chunk = side.curves if side is not None and side.start_frame == shot.start_frame \
+                    else None
+                analyses.store_shot(lib, analysis_id, media.id, shot, chunk)
                 stored.add(shot.start_frame)
                 last_beat = time.monotonic()
             elif time.monotonic() - last_beat > leases.HEARTBEAT_S:

@@ -35,8 +35,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("shot.next", "Next shot", ("Down",), "Navigate"),
     Action("go.start", "Go to the first frame", ("Home",), "Navigate"),
     Action("go.end", "Go to the last frame", ("End",), "Navigate"),
-    Action("mark.in", "Set mark in at the playhead", ("I",), "Navigate"),
-    Action("mark.out", "Set mark out at the playhead", ("O",), "Navigate"),
+    Action("mark.in", "Set mark in at the playhead (the [ button)", ("I",), "Navigate"),
+    Action("mark.out", "Set mark out at the playhead (the ] button)", ("O",), "Navigate"),
+    Action("mark.go_in", "Go to mark in", ("[", "Shift+I"), "Navigate"),
+    Action("mark.go_out", "Go to mark out", ("]", "Shift+O"), "Navigate"),
     Action("mark.clear", "Clear the in/out marks", ("Ctrl+Shift+X",), "Navigate"),
     Action("mark.shot", "Mark the shot at the playhead (in and out, as X marks a clip in an NLE)",
            ("X",), "Navigate"),
@@ -56,7 +58,7 @@ ACTIONS: tuple[Action, ...] = (
            "Tags"),
     Action("review.stop", "End review", ("Escape",), "Tags"),
     Action("tag.add", "Add a tag to the shot (type, Enter)", ("T", "Return"), "Tags"),
-    Action("tag.previous", "Highlight the previous tag", ("Alt+Up",), "Tags"),   # [ ] look like marks
+    Action("tag.previous", "Highlight the previous tag", ("Alt+Up",), "Tags"),
     Action("tag.next", "Highlight the next tag", ("Alt+Down",), "Tags"),
     Action("shot.note", "Edit the shot's note", ("N",), "Tags"),
     Action("shot.split", "Split the shot at the playhead", ("Ctrl+B",), "Tags"),
@@ -86,6 +88,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "Premiere": {"shot.split": ("Ctrl+K",), "mark.clear": ("Ctrl+Shift+X",),
                  "step.back_second": ("Shift+Left",), "step.forward_second": ("Shift+Right",)},
     "Avid": {"mark.in": ("E", "I"), "mark.out": ("R", "O"), "mark.shot": ("T",),
+             "mark.go_in": ("Q", "["), "mark.go_out": ("W", "]"),
              "mark.clear": ("G",), "step.back": ("3", "Left"), "step.forward": ("4", "Right"),
              "shot.split": ("H",), "tag.swap_opposite": ("Alt+R",), "tag.swap_twin": ("Alt+Shift+R",),
              "tag.add": ("Return",), "view.toggle_grid": ("Ctrl+G",)},
@@ -95,6 +98,7 @@ NLE_HABITS: dict[str, dict[str, str]] = {
     "Resolve": {"X": "mark clip", "B": "blade", "Ctrl+B": "split clip"},
     "Premiere": {"X": "mark clip", "C": "razor tool", "Ctrl+K": "add edit"},
     "Avid": {"E": "mark in", "R": "mark out", "T": "mark clip", "H": "add edit", "G": "clear marks",
+             "Q": "go to in", "W": "go to out",
              "3": "step back", "4": "step forward"},
 }
 
@@ -120,7 +124,8 @@ def _means(action_id: str, meaning: str) -> bool:
     return {"mark clip": "mark.shot", "mark in": "mark.in", "mark out": "mark.out",
             "clear marks": "mark.clear", "add edit": "shot.split", "split clip": "shot.split",
             "blade": "shot.split", "razor tool": "shot.split", "step back": "step.back",
-            "step forward": "step.forward"}.get(meaning) == action_id
+            "step forward": "step.forward", "go to in": "mark.go_in",
+            "go to out": "mark.go_out"}.get(meaning) == action_id
 
 
 def effective_keys(overrides: dict | None) -> dict[str, tuple[str, ...]]:

@@ -1,15 +1,29 @@
 """Sound during 1× forward playback, through QtMultimedia when it is installed.
 
-QtMultimedia ships in PySide6-Addons, which is optional: without it (or without an audio
-stream or device) the player plays silently and :attr:`AudioOut.status` says why. Pictures never
-depend on this: the frame server shows the exact frames; audio follows the player's position.
+QtMultimedia ships in PySide6-Addons, not in PySide6-Essentials (camtag's default Qt, a third of
+the size): ``pip install 'camtag[audio]'`` adds it. Without it (or without an audio stream or
+device) the player plays silently and :attr:`AudioOut.status` says why from the moment a clip
+opens, so the clip info never promises sound it cannot play. Pictures never depend on this: the
+frame server shows the exact frames; audio follows the player's position.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from fractions import Fraction
 
 from PySide6.QtCore import QObject, QUrl
+
+
+NO_MULTIMEDIA = "silent: no QtMultimedia (pip install 'camtag[audio]')"
+
+
+def multimedia_available() -> bool:
+    """Whether QtMultimedia can be imported (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("PySide6.QtMultimedia") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class AudioOut(QObject):
@@ -28,6 +42,9 @@ class AudioOut(QObject):
         if not has_audio:
             self.status = "no audio stream"
             return
+        if not multimedia_available():
+            self.status = NO_MULTIMEDIA
+            return
         self.status = "audio ready (loads on first play)"
 
     def _ensure(self) -> bool:
@@ -36,7 +53,7 @@ class AudioOut(QObject):
         try:
             from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
         except ImportError:
-            self.status = "silent: QtMultimedia is not installed (pip install PySide6-Addons)"
+            self.status = NO_MULTIMEDIA
             return False
         if not QMediaDevices.audioOutputs():
             self.status = "silent: no audio output device"

@@ -23,6 +23,8 @@ from camtag.ui.workers import run_in_thread
 
 SCOPES = (("media", "All shots of the current clip"), ("results", "Shots shown in the browser"),
           ("selection", "Selected shots"))
+REEL_CHOICES = (("file", "From the file name (A001C002…, short names, else name + hash)"),
+                ("embedded", "Embedded reel / tape name (QuickTime, MXF), else from the file name"))
 
 
 class ExportDialog(QDialog):
@@ -41,6 +43,11 @@ class ExportDialog(QDialog):
         self.scope = QComboBox(self)
         for key, label in SCOPES:
             self.scope.addItem(label, key)
+        self.reels = QComboBox(self)
+        for key, label in REEL_CHOICES:
+            self.reels.addItem(label, key)
+        self.reels.setToolTip("Reel names in EDL, ALE, XML and OTIO exports (8 characters, A–Z 0–9). "
+                              "Embedded: the reel/tape name the camera or ingest wrote into the file")
         self.record_start = QLineEdit(ExportOptions.record_start, self)
         self.record_start.setToolTip("Record (timeline) start timecode; ';' for drop frame")
         self.name = QLineEdit(self)
@@ -62,6 +69,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Format", self.format)
         form.addRow("Shots", self.scope)
+        form.addRow("Reel names", self.reels)
         form.addRow("Record start", self.record_start)
         form.addRow("Name", self.name)
         form.addRow("", self.combined)
@@ -97,6 +105,9 @@ class ExportDialog(QDialog):
     def select_format(self, name: str) -> None:
         self.format.setCurrentIndex(max(0, self.format.findData(name)))
 
+    def select_reels(self, key: str) -> None:
+        self.reels.setCurrentIndex(max(0, self.reels.findData(key)))
+
     def select_scope(self, key: str) -> None:
         self.scope.setCurrentIndex(max(0, self.scope.findData(key)))
 
@@ -127,7 +138,8 @@ class ExportDialog(QDialog):
             raise ValueError(f"record start: {exc}") from None
         return ExportOptions(record_start=tc, combined=self.combined.isChecked(),
                              name=self.name.text().strip(), strict=self.strict.isChecked(),
-                             locators=self.locators.isChecked())
+                             locators=self.locators.isChecked(),
+                             reel_source=self.reels.currentData() or "file")
 
     def _path_changed(self, _text: str = "") -> None:
         self._overwrite_ok = ""

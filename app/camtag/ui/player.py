@@ -147,6 +147,16 @@ class PlayerController(QObject):
             self.mark_in = None
         self.state_changed.emit()
 
+    def go_in(self) -> None:
+        """To mark in (the clip's first frame when none is set, as in an NLE)."""
+        self.pause()
+        self.seek(self.mark_in if self.mark_in is not None else 0)
+
+    def go_out(self) -> None:
+        """To mark out (the clip's last frame when none is set)."""
+        self.pause()
+        self.seek(self.mark_out if self.mark_out is not None else max(0, self.frames - 1))
+
     def clear_marks(self) -> None:
         self.mark_in = self.mark_out = None
         self.loop = False

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QSlider, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QSlider, QStyle,
+                               QStyleOptionSlider, QToolButton, QVBoxLayout, QWidget)
 
 from camtag.ui.player import PlayerController
 from camtag.ui.resources import icon
@@ -52,6 +52,109 @@ class VideoView(QWidget):
         p.drawImage(self.picture_rect(), self.image)
 
 
+MARK_COLOR = QColor("#f6e58d")
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself (…) instead of widening the window; the whole text is the
+    tooltip. A 1280-pixel screen fits the window whatever the clip's name."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        """The whole line (what is painted may be shortened: :meth:`shown_text`)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt API)
+        hint = super().minimumSizeHint()
+        hint.setWidth(40)
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        """The first part (the file name, also in the title bar) gives way first; the facts an
+        editor checks (rate, DF/NDF, start timecode) stay."""
+        fm, width, sep = self.fontMetrics(), max(40, self.width()), "  ·  "
+        shown = self._full
+        if fm.horizontalAdvance(shown) > width:
+            first, _, rest = shown.partition(sep)
+            room = width - fm.horizontalAdvance(sep + rest)
+            if rest and room >= 80:
+                shown = fm.elidedText(first, Qt.TextElideMode.ElideMiddle, room) + sep + rest
+            else:                       # no room for the name: the facts, the last ones give way
+                shown = fm.elidedText(rest or shown, Qt.TextElideMode.ElideRight, width)
+        super().setText(shown)
+
+
+class MarkedSlider(QSlider):
+    """The position slider with the in/out range drawn on it (a band over the groove, a bracket at
+    each mark), as on an NLE's scrubber."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.marks: tuple[int | None, int | None] = (None, None)
+
+    def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        if (mark_in, mark_out) != self.marks:
+            self.marks = (mark_in, mark_out)
+            self.update()
+
+    def x_of(self, value: int) -> int:
+        """The pixel column of ``value`` (the handle's centre there)."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                      QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                      QStyle.SubControl.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        return groove.left() + handle.width() // 2 + QStyle.sliderPositionFromValue(
+            self.minimum(), self.maximum(), value, span)
+
+    def mark_span(self) -> tuple[int, int] | None:
+        """Pixel columns of the drawn in/out range (None without marks)."""
+        a, b = self.marks
+        if a is None and b is None:
+            return None
+        return (self.x_of(a if a is not None else self.minimum()),
+                self.x_of(b if b is not None else self.maximum()))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)
+        span = self.mark_span()
+        if span is None:
+            return
+        x0, x1 = span
+        mid, h = self.height() // 2, self.height()
+        p = QPainter(self)
+        band = QColor(MARK_COLOR)
+        band.setAlpha(150)
+        p.fillRect(QRect(x0, mid - 3, max(1, x1 - x0 + 1), 7), band)
+        p.setPen(MARK_COLOR)
+        for x, present, sign in ((x0, self.marks[0] is not None, 1),
+                                 (x1, self.marks[1] is not None, -1)):
+            if present:                     # a bracket: [ at in, ] at out
+                p.drawLine(x, 1, x, h - 2)
+                p.drawLine(x, 1, x + 3 * sign, 1)
+                p.drawLine(x, h - 2, x + 3 * sign, h - 2)
+        p.end()
+
+
 class PlayerWidget(QWidget):
     time_display_changed = Signal(str)
 
@@ -77,10 +180,12 @@ class PlayerWidget(QWidget):
         self.speed = QLabel("", self)
         self.marks = QLabel("", self)
         self.marks.setObjectName("marks")
-        self.info = QLabel("", self)
+        self.info = ElidedLabel(self)
         self.info.setObjectName("clipInfo")
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider = MarkedSlider(self)
         self.slider.setRange(0, 0)
+        self.slider.setToolTip("Click or drag to seek. The gold band is the in/out range: "
+                               "I / O set the marks, [ / ] go to them")
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.valueChanged.connect(self._slider_moved)
 
@@ -97,6 +202,8 @@ class PlayerWidget(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             buttons.addWidget(button)
         self.play_action = binder["play.toggle"]
+        binder.bind("mark.go_in", player.go_in)
+        binder.bind("mark.go_out", player.go_out)
         buttons.addSpacing(8)
         buttons.addWidget(self.speed)
         buttons.addStretch(1)
@@ -166,6 +273,7 @@ class PlayerWidget(QWidget):
         if p.mark_in is not None and p.mark_out is not None:
             marks.append(f"({p.mark_out - p.mark_in + 1} frames)")
         self.marks.setText("  ".join(marks))
+        self.slider.set_marks(p.mark_in, p.mark_out)
         self.info.setText(self.clip_info())
         self._on_position(p.position)
 

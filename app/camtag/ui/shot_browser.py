@@ -4,7 +4,8 @@ Clicking (or moving the selection with the keyboard) emits ``shot_selected(recor
 window seeks the player there. ``select_shot(id)`` follows the playhead without re-emitting.
 The sort is applied when the editor asks for it (a header click) and when rows arrive, never
 because a row's data changed: confirming a tag does not move the row under the cursor.
-A right click offers the review actions (``menu_requested``).
+A right click offers the review actions (``menu_requested``). In the grid, moving the mouse across
+a poster scrubs through that shot (:mod:`camtag.ui.hover_scrub`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from camtag.library import ShotRecord
+from camtag.ui.hover_scrub import HoverScrub
 from camtag.ui.resources import icon
 from camtag.ui.shot_delegates import ChipsDelegate, GridDelegate
 from camtag.ui.shot_model import (COL_CLIP, COL_CONFIDENCE, COL_DURATION, COL_IN, COL_INDEX,
@@ -52,11 +54,16 @@ class ShotBrowser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, 76),
+        fm = self.table.fontMetrics()
+        reel = max(76, fm.horizontalAdvance("MW00MW00") + 18)   # 8 wide characters, never elided
+        for col, width in ((COL_INDEX, 44), (COL_CLIP, 150), (COL_REEL, reel),
                            (COL_POSTER, POSTER_SIZE.width() + 12), (COL_IN, 104), (COL_OUT, 104),
                            (COL_DURATION, 170), (COL_MOVEMENT, 330), (COL_CONFIDENCE, 100),
                            (COL_NOTES, 160)):
             self.table.setColumnWidth(col, width)
+        self._user_sized = False            # once the editor drags a column, widths are theirs
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
 
         self.grid = QListView(self)
         self.grid.setModel(self.proxy)
@@ -67,7 +74,10 @@ class ShotBrowser(QWidget):
         self.grid.setUniformItemSizes(True)
         self.grid.setSpacing(2)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.grid.setItemDelegate(GridDelegate(self.grid))
+        self.grid_delegate = GridDelegate(self.grid)
+        self.grid.setItemDelegate(self.grid_delegate)
+        self.scrub = HoverScrub(self.grid, model.media_lookup, self.proxy_row)   # frames across
+        self.grid_delegate.scrub = self.scrub
 
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.table)
@@ -139,8 +149,30 @@ class ShotBrowser(QWidget):
         noun = "shot" if total == 1 else "shots"
         self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
+    def _section_resized(self, column: int, *_args) -> None:
+        if not self._fitting and column != COL_NOTES and self.table.isVisible():
+            self._user_sized = True
+
+    def fit_columns(self) -> None:
+        """Spare width goes to the clip name and the movement chips (up to a point), not all to
+        Notes: on a wide screen long clip names are read whole."""
+        if self._user_sized:
+            return
+        header = self.table.horizontalHeader()
+        spare = self.table.viewport().width() - sum(
+            header.sectionSize(c) for c in range(header.count()) if c != COL_NOTES) - 160
+        self._fitting = True
+        try:
+            for col, base, most in ((COL_CLIP, 150, 320), (COL_MOVEMENT, 330, 480)):
+                width = max(base, min(most, header.sectionSize(col) + spare))
+                spare -= width - header.sectionSize(col)
+                self.table.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - small screens get compact rows
         super().resizeEvent(event)
+        self.fit_columns()
         compact = self.height() < 340
         height = POSTER_SIZE.height() // 2 + 14 if compact else POSTER_SIZE.height() + 6
         if self.table.verticalHeader().defaultSectionSize() != height:
@@ -166,6 +198,14 @@ class ShotBrowser(QWidget):
         rows = {i.row() for i in view.selectionModel().selectedIndexes()}
         recs = [self.proxy.index(r, 0).data(SHOT_ROLE) for r in sorted(rows)]
         return [r for r in recs if r is not None]
+
+    def proxy_row(self, shot_id: int) -> Optional[int]:
+        """The row showing ``shot_id`` (None when it is filtered out or gone)."""
+        row = self.model.row_of(shot_id)
+        if row is None:
+            return None
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        return index.row() if index.isValid() else None
 
     def select_shot(self, shot_id: int, view: Optional[QAbstractItemView] = None) -> None:
         """Make ``shot_id`` current (if it is shown) without emitting ``shot_selected``."""

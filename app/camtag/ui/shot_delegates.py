@@ -6,7 +6,8 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from camtag.ui.shot_model import COL_CLIP, COL_IN, COL_OUT, SHOT_ROLE, TAGS_ROLE
+from camtag.ui.hover_scrub import poster_rect
+from camtag.ui.shot_model import COL_CLIP, COL_DURATION, COL_IN, SHOT_ROLE, TAGS_ROLE
 
 _MARK = {"confirmed": "✓ ", "added": "+ "}
 
@@ -44,6 +45,13 @@ def paint_chips(painter: QPainter, rect: QRect, chips, font: QFont, limit: int =
     painter.restore()
 
 
+def card_label(number: int, tc_in: str, duration: str, clip: str) -> str:
+    """``#3  00:00:06:20  5.24 s  clip.mov``: in point and length (as a media pool card shows a
+    clip), so the numbers that matter fit on a card; the clip name comes last and gives way."""
+    length = duration.rsplit("(", 1)[-1].rstrip(")") if "(" in (duration or "") else duration
+    return f"#{number}  {tc_in}  {length}  {clip}"
+
+
 class ChipsDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option, index) -> None:
         self.initStyleOption(option, index)
@@ -67,6 +75,11 @@ class GridDelegate(QStyledItemDelegate):
 
     CARD = QSize(232, 184)
 
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.scrub = None               # a HoverScrub: the hovered card shows its frame instead
+
+
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return self.CARD
 
@@ -81,8 +94,13 @@ class GridDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#54a0ff") if selected else QColor("#2b3038"))
         painter.setBrush(QColor("#243447") if selected else QColor("#22262c"))
         painter.drawRoundedRect(r, 6, 6)
-        pic = QRect(r.left() + 6, r.top() + 6, r.width() - 12, int((r.width() - 12) * 9 / 16))
+        pic = poster_rect(option.rect)
         pix = index.data(Qt.ItemDataRole.DecorationRole)
+        hovered = self.scrub.view if self.scrub is not None else None
+        if hovered is not None and hovered.shot_id != rec.id:
+            hovered = None
+        if hovered is not None and hovered.pixmap is not None:
+            pix = hovered.pixmap
         painter.fillRect(pic, QColor("#0b0c0e"))
         if pix is not None and not pix.isNull():
             dpr = pix.devicePixelRatio()          # posters are kept at 2x for HiDPI screens
@@ -92,12 +110,16 @@ class GridDelegate(QStyledItemDelegate):
             w, h = round(scaled.width() / dpr), round(scaled.height() / dpr)
             painter.drawPixmap(pic.left() + (pic.width() - w) // 2,
                                pic.top() + (pic.height() - h) // 2, scaled)
+        if hovered is not None:         # where in the shot the hovered frame is
+            x = pic.left() + round(hovered.fraction * pic.width())
+            painter.fillRect(QRect(pic.left(), pic.bottom() - 2, pic.width(), 3), QColor(0, 0, 0, 140))
+            painter.fillRect(QRect(max(pic.left(), x - 1), pic.bottom() - 5, 3, 6), QColor("#ffcc00"))
         row = index.row()
         tc_in = model.index(row, COL_IN).data()
-        tc_out = model.index(row, COL_OUT).data()
         text_rect = QRect(r.left() + 6, pic.bottom() + 4, r.width() - 12, 18)
         painter.setPen(QColor("#d8dee9"))
-        label = f"#{rec.shot.index + 1}  {tc_in} – {tc_out}  {model.index(row, COL_CLIP).data()}"
+        label = card_label(rec.shot.index + 1, tc_in, model.index(row, COL_DURATION).data(),
+                           model.index(row, COL_CLIP).data())
         label = QFontMetrics(option.font).elidedText(label, Qt.TextElideMode.ElideRight,
                                                      text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
