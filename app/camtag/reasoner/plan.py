@@ -66,8 +66,3 @@ def questions(shot: Shot, mode: str = "plan", *, experimental_dominant: bool = F
     if experimental_dominant:
         out.insert(0, prompts.dominant())
     return out
-
-
-def plan_cost(shot: Shot | None, mode: str) -> int:
-    """Questions (answer generations) per shot."""
-    return 15 if mode == "thorough" or shot is None else len(plan_tags(shot, mode))

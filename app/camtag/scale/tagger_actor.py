@@ -177,6 +177,8 @@ class TaggerPool:
         import ray
         from ray.exceptions import RayError
 
+        from camtag.scale.tasks import ray_failure
+
         actor, path, sid = self.busy.pop(ref)
         self.load[actor] -= 1
         try:
@@ -185,9 +187,7 @@ class TaggerPool:
             if actor in self.load and isinstance(exc, ray.exceptions.RayActorError):
                 self.actors.remove(actor)
                 del self.load[actor]
-            cause = getattr(exc, "cause", None) or exc
-            text = str(cause).strip().splitlines()
-            return path, None, f"shot {sid}: {text[-1] if text else type(cause).__name__}"
+            return path, None, f"shot {sid}: {ray_failure(exc)}"
 
     def orphans(self) -> list[str]:
         """Paths of queued shots no actor is left to take (then the queue is emptied)."""
