@@ -5,6 +5,7 @@ and a second pass asks the model nothing."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -17,7 +18,7 @@ from camtag.jobs import CancelToken, run_job  # noqa: E402
 from camtag.library import open_library  # noqa: E402
 from camtag.reasoner.tiny_models import write_tiny_gguf  # noqa: E402
 from camtag.runs import analyze_into_library, make_request  # noqa: E402
-from camtag.runs.model_pass import pending_shots  # noqa: E402
+from camtag.runs.model_pass import pending_shots, result_key  # noqa: E402
 from camtag.scale.tagger_actor import ShotTagger, TagSpec  # noqa: E402
 from camtag.ui.analysis_queue import file_job  # noqa: E402
 from camtag.ui.settings import AppSettings  # noqa: E402
@@ -65,7 +66,7 @@ def _rows(url: str, clip: str):
                   tuple((t.id, round(t.confidence, 6), t.source) for t in r.shot.tags),
                   tuple(sorted((t.tag, t.state) for t in r.tag_records)),
                   tuple((t.source, t.observation, t.reasoning, t.answer) for t in r.shot.traces),
-                  ((r.shot.evidence or {}).get("reasoner") or {}).get("model"))
+                  {k: ((r.shot.evidence or {}).get("reasoner") or {}).get(k) for k in ("model", "key")})
                  for r in lib.shots(clip)]
     return analyses, shots
 
@@ -92,10 +93,10 @@ def test_cli_ui_and_ray_actor_store_the_same_model_rows(template_library, clip, 
     # the Ray model actor's body, called here shot by shot as the pool feeds it
     tagger = ShotTagger(TagSpec("llamacpp", {**files, **FAST}))
     try:
-        model_id, problem = tagger.ready()
-        assert model_id and not problem
+        key, problem = tagger.ready()
+        assert key and not problem
         with open_library(urls["ray"]) as lib:
-            media, todo = pending_shots(lib, clip, model_id, "plan")
+            media, todo = pending_shots(lib, clip, key)
         outcomes = [tagger.tag(urls["ray"], sid, media, shot) for sid, shot in todo]
     finally:
         tagger.close()
@@ -104,7 +105,9 @@ def test_cli_ui_and_ray_actor_store_the_same_model_rows(template_library, clip, 
     rows = {name: _rows(url, clip) for name, url in urls.items()}
     analyses, shots = rows["ray"]
     assert analyses == [("llamacpp", "llamacpp:" + model.name)]      # one analysis, tagged in place
-    assert all(traces[0][0] == "fusion" and who == model_id for *_, traces, who in shots)
+    model_id = "llamacpp:" + model.name
+    assert all(traces[0][0] == "fusion" and rec == {"model": model_id, "key": key}
+               for *_, traces, rec in shots)
     assert any(src in ("vlm", "fusion") for _, _, _, tags, *_ in shots for _, _, src in tags)
     states = [state for tag, state in shots[0][4] if tag == rejected["ray"]]
     assert states == ["rejected"]                        # the editor's word kept, not proposed again
@@ -113,6 +116,12 @@ def test_cli_ui_and_ray_actor_store_the_same_model_rows(template_library, clip, 
 
     # the UI queue again: every shot already holds this model's result, nothing changes
     with open_library(urls["ui"]) as lib:
-        assert pending_shots(lib, clip, model_id, "plan")[1] == []
+        assert pending_shots(lib, clip, key)[1] == []
         run_job(file_job(lib, clip, settings, CancelToken()))
     assert _rows(urls["ui"], clip) == rows["ui"]
+    # a model file replaced under the same name is a different model: its key asks again
+    os.utime(model, ns=(1, 1))
+    with open_library(urls["ui"]) as lib:
+        assert len(pending_shots(lib, clip, key)[1]) == 0
+        assert len(pending_shots(lib, clip, result_key(model_id, "plan", {**files, **FAST}))[1]) == \
+            len(shots)

@@ -55,14 +55,17 @@ class ShotTagger:
             self.problem = f"no usable model engine for {spec.engine!r} on {os.uname().nodename}"
 
     def ready(self) -> tuple[Optional[str], str]:
-        """(model id or None, why not): loads the model so the first shot does not pay for it."""
+        """(the key of this model's results or None, why not): loads the model so the first shot
+        does not pay for it (see :func:`camtag.runs.model_pass.result_key`)."""
+        from camtag.runs.model_pass import result_key
+
         if self.backend is None:
             return None, self.problem
         try:
             self.backend.load()
         except Exception as exc:
             return None, f"{self.backend.name}: {exc}"
-        return self.backend.model_id, ""
+        return result_key(self.backend.model_id, self.spec.mode, self.backend.settings), ""
 
     def _library(self, url: str):
         from camtag.library import open_library
@@ -109,9 +112,9 @@ def tag_in_process(library_url: str, paths, spec: TagSpec) -> dict[str, tuple[in
     out: dict[str, tuple[int, str]] = {}
     lib = open_library(library_url, create=False)
     try:
-        model_id, problem = tagger.ready()
+        key, problem = tagger.ready()
         for path in paths:
-            if model_id is None:
+            if key is None:
                 out[path] = (0, f"model not run ({problem}); geometric tags kept")
                 continue
             assert tagger.backend is not None
@@ -137,7 +140,7 @@ class TaggerPool:
         self.queue: deque = deque()               # (path, shot id, media, shot)
         self.busy: dict = {}                      # ref -> (actor, path, shot id)
         self.load: dict = {a: 0 for a in self.actors}
-        self.model_id: Optional[str] = None
+        self.key: Optional[str] = None           # what the actors' results are keyed by
         self.problem = ""
 
     def start(self) -> None:
@@ -145,21 +148,21 @@ class TaggerPool:
         import ray
 
         keep = []
-        for actor, (model_id, problem) in zip(self.actors, ray.get([a.ready.remote() for a in self.actors])):
-            if model_id is None:
+        for actor, (key, problem) in zip(self.actors, ray.get([a.ready.remote() for a in self.actors])):
+            if key is None:
                 self.problem = self.problem or problem
                 ray.kill(actor)
             else:
                 keep.append(actor)
-                self.model_id = self.model_id or model_id
+                self.key = self.key or key
         self.actors = keep
         self.load = {a: 0 for a in keep}
 
     def add_file(self, lib, path: str) -> int:
         from camtag.runs.model_pass import pending_shots
 
-        assert self.model_id is not None
-        media, todo = pending_shots(lib, path, self.model_id, self.mode)
+        assert self.key is not None
+        media, todo = pending_shots(lib, path, self.key)
         self.queue.extend((path, sid, media, shot) for sid, shot in todo)
         return len(todo)
 
