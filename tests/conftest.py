@@ -4,14 +4,19 @@ No network: :func:`_no_network` refuses, for the whole session, every socket ``c
 ``connect_ex`` / ``sendto`` in this process that is not to loopback, an AF_UNIX path or this
 machine's own addresses, and the test that tried fails with one line naming the address (the
 refusal is an ``OSError``, so code that handles a dead server still gets one; the test fails all
-the same). Child processes are checked by tests/core/test_robust_network.py. Warnings raised from
-camtag code are errors (``filterwarnings`` in pyproject.toml).
+the same). Child processes are checked by tests/core/test_robust_network.py.
+
+Errors fail tests: warnings raised from camtag code and exceptions escaping a thread are errors
+(``filterwarnings`` in pyproject.toml), and an exception camtag catches and only logs (a broken
+library-event subscriber, say) fails the test that caused it, unless the test reads the log itself
+(``caplog``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 import socket
 import sys
@@ -126,6 +131,41 @@ def _network_attempts_fail_the_test(_no_network):
     """The same for fixtures: an attempt while setting up fails the test at teardown."""
     yield
     _fail_on_network_attempts()
+
+
+class _LoggedExceptions(logging.Handler):
+    """Keeps the records camtag logged with an exception attached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+@pytest.fixture(scope="session")
+def _camtag_log():
+    handler = _LoggedExceptions()
+    logger = logging.getLogger("camtag")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _logged_exceptions_fail_the_test(_camtag_log, request):
+    _camtag_log.records.clear()
+    yield
+    found, _camtag_log.records[:] = list(_camtag_log.records), []
+    if found and "caplog" not in request.fixturenames:
+        first = found[0]
+        exc = first.exc_info[1] if first.exc_info else None
+        pytest.fail(f"camtag logged an exception: {first.getMessage()}: "
+                    f"{type(exc).__name__}: {exc}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
