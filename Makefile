@@ -34,6 +34,9 @@ demo: $(VENV)/.base
 test: $(VENV)/.full
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-core: $(VENV)/.full
+	$(BIN)/python -m pytest tests/core $(PYTEST_ARGS)
+
 lint: $(VENV)/.full
 	$(BIN)/ruff check app/camtag .ci
 	$(BIN)/python .ci/check_private_imports.py
@@ -46,6 +49,10 @@ first-run:
 
 bench: $(VENV)/.full
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+# the Linux onedir bundle (its own throwaway venv; see installers/README.md)
+bundle:
+	bash installers/linux/build-bundle.sh
 
 clean:
 	rm -rf $(VENV) demo build dist

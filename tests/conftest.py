@@ -1,9 +1,24 @@
-"""Test-wide settings: the shared media folder, no network, errors in logs fail tests."""
+"""Test-wide settings: the shared media folder, no network, warnings from camtag fail tests.
+
+No network: :func:`_no_network` refuses, for the whole session, every socket ``connect`` /
+``connect_ex`` / ``sendto`` in this process that is not to loopback, an AF_UNIX path or this
+machine's own addresses, and the test that tried fails with one line naming the address (the
+refusal is an ``OSError``, so code that handles a dead server still gets one; the test fails all
+the same). Child processes are checked by tests/core/test_robust_network.py.
+
+Errors fail tests: warnings raised from camtag code and exceptions escaping a thread are errors
+(``filterwarnings`` in pyproject.toml), and an exception camtag catches and only logs (a broken
+library-event subscriber, say) fails the test that caused it, unless the test reads the log itself
+(``caplog``).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -25,6 +40,132 @@ except ImportError:
     pass
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+NETWORK_ATTEMPTS: list[str] = []          # non-local addresses the running test tried to reach
+
+
+def _own_addresses() -> set[str]:
+    found = {"localhost"}
+    try:
+        import psutil
+
+        found |= {a.address.split("%")[0] for addrs in psutil.net_if_addrs().values() for a in addrs
+                  if a.family in (socket.AF_INET, socket.AF_INET6)}
+    except Exception:
+        pass
+    try:
+        found |= set(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    return found
+
+
+def _local(family, address, own: set[str]) -> bool:
+    if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return True                                   # unix paths, netlink: never leave the machine
+    host = str(address[0]).split("%")[0]
+    if host in own:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False                                  # a host name: it would need a lookup
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_network():
+    """Refuse connections that would leave this machine (see the module's docstring)."""
+    own = _own_addresses()
+    real = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+
+    def guard(sock, address) -> None:
+        if not _local(sock.family, address, own):
+            NETWORK_ATTEMPTS.append(repr(address))
+            raise OSError(101, f"tests/conftest.py: no network in tests ({address!r} refused)")
+
+    def connect(sock, address):
+        guard(sock, address)
+        return real[0](sock, address)
+
+    def connect_ex(sock, address):
+        guard(sock, address)
+        return real[1](sock, address)
+
+    def sendto(sock, data, *args):
+        guard(sock, args[-1])
+        return real[2](sock, data, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", connect)
+        mp.setattr(socket.socket, "connect_ex", connect_ex)
+        mp.setattr(socket.socket, "sendto", sendto)
+        yield
+
+
+@pytest.fixture
+def network_attempts(_no_network) -> list[str]:
+    """The addresses the running test tried to reach (a test of the guard clears it)."""
+    return NETWORK_ATTEMPTS
+
+
+def _fail_on_network_attempts() -> None:
+    if NETWORK_ATTEMPTS:
+        tried = ", ".join(dict.fromkeys(NETWORK_ATTEMPTS))
+        NETWORK_ATTEMPTS.clear()
+        pytest.fail(f"the test tried to reach the network ({tried}); tests must stay offline",
+                    pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test body that tried to reach the network fails (even if the code under test coped)."""
+    NETWORK_ATTEMPTS.clear()
+    result = yield
+    _fail_on_network_attempts()
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _network_attempts_fail_the_test(_no_network):
+    """The same for fixtures: an attempt while setting up fails the test at teardown."""
+    yield
+    _fail_on_network_attempts()
+
+
+class _LoggedExceptions(logging.Handler):
+    """Keeps the records camtag logged with an exception attached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+@pytest.fixture(scope="session")
+def _camtag_log():
+    handler = _LoggedExceptions()
+    logger = logging.getLogger("camtag")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _logged_exceptions_fail_the_test(_camtag_log, request):
+    _camtag_log.records.clear()
+    yield
+    found, _camtag_log.records[:] = list(_camtag_log.records), []
+    if found and "caplog" not in request.fixturenames:
+        first = found[0]
+        exc = first.exc_info[1] if first.exc_info else None
+        pytest.fail(f"camtag logged an exception: {first.getMessage()}: "
+                    f"{type(exc).__name__}: {exc}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

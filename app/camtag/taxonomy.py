@@ -172,8 +172,7 @@ def parse_taxonomy(text: str, source: str = "taxonomy.toml") -> Taxonomy:
                            e.get("confusable", "")))
     ids = {t.id for t in tags}
     for t in tags:
-        for key in ("opposite", "confusable"):
-            other = getattr(t, key)
+        for key, other in (("opposite", t.opposite), ("confusable", t.confusable)):
             if other and other not in ids:
                 raise TaxonomyError(f"{source}: tag {t.id!r}: {key} {other!r} is not a tag")
     return Taxonomy(tuple(tags), source)

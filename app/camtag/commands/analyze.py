@@ -108,22 +108,25 @@ def _prepare_reasoner(args):
 
 
 def _run_reasoner(analysis, args, cancel, backend, frames):
-    """Tag the shots with CamReasoner; on failure keep the geometric result and say why."""
+    """Tag the shots with CamReasoner (``runs.model_pass``, the pass the UI and Ray run too); on
+    failure keep the geometric result and say why. The result names the engine that answered."""
     from dataclasses import replace
 
     from camtag.commands._progress import run_with_progress
-    from camtag.reasoner import reason_job
+    from camtag.runs.model_pass import model_pass
 
     try:
-        shots = run_with_progress(reason_job(analysis.media, analysis.shots, backend, mode=args.mode,
-                                             cancel=cancel, frames=frames),
-                                  cancel, desc="model", quiet=args.quiet)
+        done = run_with_progress(model_pass(analysis.media, analysis.shots, backend, mode=args.mode,
+                                            cancel=cancel, frames=frames),
+                                 cancel, desc="model", quiet=args.quiet)
     except Exception as exc:  # a model failure never loses the geometric result
         print(f"camtag: model tagging stopped ({exc}); geometric tags kept", file=sys.stderr)
         return analysis
     finally:
         backend.close()
-    return replace(analysis, shots=tuple(shots), engine=backend.name)
+    if done.problem:
+        print(f"camtag: model: {done.problem}", file=sys.stderr)
+    return replace(analysis, shots=done.shots, engine=done.engine or analysis.engine)
 
 
 def summary(analysis, output: str) -> None:

@@ -76,7 +76,7 @@ def run(args) -> int:
         job = analyze_into_library(lib, clip, make_request(None, args.detector), again=args.again)
         run_with_progress(job, cancel, desc="demo")
         analysis = lib.analysis(clip)
-        where = getattr(lib, "url", None) or args.library or "default"
+        where = lib.url or args.library or "default"
     stem = os.path.splitext(clip)[0]
     write_analysis(stem + ".camtag.json", analysis)
     try:

@@ -133,11 +133,13 @@ def run(args) -> int:
 
 
 def _media_of(items: list):
+    """The media of each item: an :class:`Analysis` or a library search's (media, shot) pair."""
+    from camtag.model import Analysis, MediaInfo
+
     for item in items:
-        media = getattr(item, "media", None)
-        if media is None and isinstance(item, tuple) and item:
-            media = item[0]
-        if hasattr(media, "path"):
+        media = item.media if isinstance(item, Analysis) else \
+            item[0] if isinstance(item, tuple) and item else None
+        if isinstance(media, MediaInfo):
             yield media
 
 

@@ -3,7 +3,7 @@
 Every movement class always gets the same colour from Resolve's fixed 16-colour marker set, and a
 matching Avid locator colour and OTIO marker colour. Display names come from
 ``resources/taxonomy.toml`` (:mod:`camtag.taxonomy`); tag ids it does not know get a name made
-from the id. Marker colours come from the class map below (see :func:`_taxonomy_entry`).
+from the id. Marker colours come from the class map below (see :func:`_taxonomy_name`).
 """
 
 from __future__ import annotations
@@ -64,28 +64,22 @@ def _fallback_colour(tag_id: str) -> str:
     return _FAMILY_COLOUR.get(family, "Cream")
 
 
-def _taxonomy_entry(tag_id: str) -> tuple[Optional[str], Optional[str]]:
-    """(display name, Resolve colour) from resources/taxonomy.toml, where it has them."""
+def _taxonomy_name(tag_id: str) -> Optional[str]:
+    """The display name resources/taxonomy.toml gives ``tag_id`` (None for an id it lacks).
+
+    Its hex colours are UI hues, one per family (dolly, truck, pedestal and crane all green);
+    markers need one of Resolve's 16 names per movement class, so they come from the class map."""
+    from camtag.taxonomy import TaxonomyError, default_taxonomy
+
     try:
-        from camtag.taxonomy import TaxonomyError, default_taxonomy
-        entry = default_taxonomy().get(tag_id)
-    except (ImportError, KeyError, OSError, TaxonomyError):
-        return None, None
-    name = getattr(entry, "name", None)
-    # The taxonomy's hex colours are UI hues, one per family (dolly, truck, pedestal and crane all
-    # green); markers need one of Resolve's 16 names per movement class, so they come from a
-    # `resolve_color` field when the taxonomy has one, else from the class map above.
-    colour = getattr(entry, "resolve_color", None) or getattr(entry, "resolve_colour", None)
-    if isinstance(colour, str):
-        colour = colour.removeprefix("ResolveColor").capitalize()
-        colour = colour if colour in RESOLVE_COLOURS else None
-    return (name if isinstance(name, str) and name else None), colour
+        return default_taxonomy().get(tag_id).name or None
+    except (KeyError, OSError, TaxonomyError):
+        return None
 
 
 @lru_cache(maxsize=512)
 def style(tag_id: str) -> TagStyle:
-    name, colour = _taxonomy_entry(tag_id)
-    colour = colour or _fallback_colour(tag_id)
+    name, colour = _taxonomy_name(tag_id), _fallback_colour(tag_id)
     return TagStyle(tag_id, name or _fallback_name(tag_id), colour,
                     _AVID_FOR_RESOLVE[colour], _OTIO_FOR_RESOLVE[colour])
 

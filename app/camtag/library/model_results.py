@@ -1,7 +1,8 @@
 """Store one shot's model result (fused tags, traces, evidence) over its stored geometric result.
 
-Surgical and idempotent, for shots tagged after their analysis was stored (the batch's model
-actors): in one write transaction the shot's *proposed* tags are replaced by the fused ones, its
+The one storage rule for model results (every caller goes through ``camtag.runs.model_pass``: the
+CLI's batch, the UI queue, the Ray model actors): a result is stored on the shot it tags, in that
+shot's analysis, never as a new analysis. Surgical and idempotent: in one write transaction the shot's *proposed* tags are replaced by the fused ones, its
 traces and evidence by the fused shot's; the editor's decisions (confirmed / rejected / added tag
 rows) stay as they are and a fused tag the editor already decided on is not added twice. Storing
 the same result again changes nothing; a shot that no longer exists (re-analysed, merged) is

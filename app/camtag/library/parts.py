@@ -91,11 +91,6 @@ def open_plan(lib: "Library", media_id: int, key: str) -> Optional[int]:
     return None if row is None else row[0]
 
 
-def shots_stored(lib: "Library", analysis_id: int) -> int:
-    with lib.store.read() as tx:
-        return tx.scalar("SELECT count(*) FROM shots WHERE analysis_id = ?", (analysis_id,), 0)
-
-
 def write_plan(lib: "Library", analysis_id: int, ranges: Sequence[tuple[int, Optional[int]]],
                preroll: int, order=None) -> list[Part]:
     """Store the parts (an existing plan is kept) and the frame index (PTS in presentation order)."""

@@ -10,7 +10,6 @@ importing a backend module is always cheap and safe.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Protocol, Sequence, runtime_checkable
 
@@ -105,8 +104,9 @@ def backend_class(name: str):
         target = REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown reasoner backend {name!r} (known: {', '.join(REGISTRY)})") from None
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls)
+    from camtag.registry import load
+
+    return load(target)
 
 
 def create(name: str, settings: dict | None = None) -> Backend:

@@ -11,6 +11,7 @@ Used alike by the CLI (``commands/``), the UI (``ui/analysis_queue``) and Ray (`
   files and their seam repair;
 - :mod:`camtag.runs.guard`: the isolated worker process with a watchdog;
 - :mod:`camtag.runs.queue`: the batch queue (``camtag library add``, the UI's queue).
+- :mod:`camtag.runs.model_pass`: the model-tagging pass and the one rule for storing its results.
 
 The library below stores; it never runs the pipeline.
 """

@@ -16,7 +16,8 @@ import os
 
 from camtag.model import AnalysisRequest, RequestError
 
-__all__ = ["AnalysisRequest", "RequestError", "analysis_key", "effective_detector", "make_request"]
+__all__ = ["AnalysisRequest", "RequestError", "analysis_key", "effective_detector", "file_identity",
+           "make_request"]
 
 
 def transnet_available() -> bool:
@@ -31,7 +32,8 @@ def effective_detector(detector: str) -> str:
     return detector
 
 
-def _file_identity(path: str) -> list:
+def file_identity(path: str) -> list:
+    """A file named by what it is now: (absolute path, size, modification time)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -45,7 +47,7 @@ def analysis_key(request: AnalysisRequest) -> str:
     data: dict = {"detector": request.detector, "runs": effective_detector(request.detector),
                   "settings": request.settings()}
     if request.engine != "geometry":
-        data["model_files"] = [_file_identity(str(request.reasoner[k]))
+        data["model_files"] = [file_identity(str(request.reasoner[k]))
                                for k in ("model_path", "mmproj_path", "hf_model_dir")
                                if request.reasoner.get(k)]
     return json.dumps(data, sort_keys=True, default=str)

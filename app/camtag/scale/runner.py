@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 
 from camtag.library.leases import HEARTBEAT_S, owner_id
 from camtag.model import AnalysisRequest
-from camtag.scale.tasks import FileResult, analyze_file
+from camtag.scale.tasks import FileResult, analyze_file, one_line, ray_failure
 
 ProgressFn = Callable[[int, Optional[int]], None]      # (frames done, frames total) over the batch
 
@@ -59,7 +59,7 @@ def run_in_process(paths: Sequence[str], library_url: str, request: AnalysisRequ
         try:
             results.append(analyze_file(library_url, path, request, report=report))
         except Exception as exc:            # library-wide trouble: report it for this file
-            results.append(FileResult(path, "failed", message=_one_line(exc)))
+            results.append(FileResult(path, "failed", message=one_line(exc)))
     if tagging is not None:
         from camtag.scale.tagger_actor import tag_in_process
 
@@ -77,9 +77,6 @@ def _note_tagging(result: FileResult, tagged: int, problem: str) -> None:
         result.message = f"{result.message}; {text}" if result.message else text
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
 
 
 def init_ray(address: str | None, workers: int | None = None) -> None:
@@ -201,8 +198,7 @@ def run_on_ray(paths: Sequence[str], library_url: str, request: AnalysisRequest 
         return lib
 
     def gave_up(exc: RayError) -> str:
-        cause = getattr(exc, "cause", None) or exc
-        return f"gave up after {max_retries + 1} attempts: {_one_line(cause)}"
+        return f"gave up after {max_retries + 1} attempts: {ray_failure(exc)}"
 
     def submit(what: tuple, ref) -> None:
         refs[ref] = what

@@ -1,8 +1,8 @@
 """Model tagging for a batch: one reasoner model per actor (one actor per GPU), fed shot by shot.
 
 :class:`ShotTagger` loads one reasoner backend (``camtag.reasoner.pick_backend``) once and tags
-one shot per call (``reason_job`` over that shot: frames, questions, parsing, fusion), then writes
-the fused shot onto the stored geometric one (:func:`camtag.library.model_results.store_model_result`).
+one shot per call through the one model pass (:func:`camtag.runs.model_pass.tag_stored_shots`:
+frames, questions, parsing, fusion, then the result stored on the shot it tags).
 On Ray it is an actor with ``num_gpus`` GPUs, restarted when its process dies (``max_restarts``)
 with the unfinished calls retried (``max_task_retries``); a shot the model fails on keeps its
 geometric tags (the error is kept in its evidence). :func:`tag_in_process` does the same work
@@ -37,10 +37,6 @@ class ShotOutcome:
     stored: bool = True
 
 
-def _error_of(shot) -> str:
-    return ((shot.evidence or {}).get("reasoner") or {}).get("error") or ""
-
-
 class ShotTagger:
     """Holds one model; ``tag`` one shot at a time and store the result in the library."""
 
@@ -59,14 +55,17 @@ class ShotTagger:
             self.problem = f"no usable model engine for {spec.engine!r} on {os.uname().nodename}"
 
     def ready(self) -> tuple[Optional[str], str]:
-        """(model id or None, why not): loads the model so the first shot does not pay for it."""
+        """(the key of this model's results or None, why not): loads the model so the first shot
+        does not pay for it (see :func:`camtag.runs.model_pass.result_key`)."""
+        from camtag.runs.model_pass import result_key
+
         if self.backend is None:
             return None, self.problem
         try:
             self.backend.load()
         except Exception as exc:
             return None, f"{self.backend.name}: {exc}"
-        return self.backend.model_id, ""
+        return result_key(self.backend.model_id, self.spec.mode, self.backend.settings), ""
 
     def _library(self, url: str):
         from camtag.library import open_library
@@ -77,14 +76,15 @@ class ShotTagger:
 
     def tag(self, library_url: str, shot_id: int, media, shot) -> ShotOutcome:
         from camtag.jobs import run_job
-        from camtag.reasoner import reason_job
-        from camtag.library.model_results import store_model_result
+        from camtag.runs.model_pass import model_failure, tag_stored_shots
 
-        (new,) = run_job(reason_job(media, [shot], self.backend, mode=self.spec.mode))
-        self.count += 1
         _fault(self.count)
-        stored = store_model_result(self._library(library_url), shot_id, new, engine=self.backend.name)
-        return ShotOutcome(shot_id, tuple(t.id for t in new.tags), _error_of(new), stored)
+        done = run_job(tag_stored_shots(self._library(library_url), media, [(shot_id, shot)],
+                                        self.backend, mode=self.spec.mode))
+        self.count += 1
+        (new,) = done.shots
+        return ShotOutcome(shot_id, tuple(t.id for t in new.tags), model_failure(new),
+                           bool(done.stored))
 
     def close(self) -> None:
         for lib in self.libraries.values():
@@ -102,37 +102,24 @@ def _fault(count: int) -> None:
             os._exit(3)                      # the actor's process dies mid-shot (as on a GPU fault)
 
 
-def pending_shots(lib, path: str, model_id: str, mode: str):
-    """(media, [(shot id, shot)]) of ``path``'s current analysis still lacking this model's tags."""
-    from camtag.reasoner.job import already_done
-
-    media = lib.find_media(os.path.abspath(path))
-    if media is None or media.info is None:
-        return None, []
-    todo = [(r.id, r.shot) for r in lib.shots(media) if not already_done(r.shot, model_id, mode)]
-    return media.info, todo
-
-
 def tag_in_process(library_url: str, paths, spec: TagSpec) -> dict[str, tuple[int, str]]:
     """Tag the stored shots of ``paths`` here: path -> (shots tagged, first problem)."""
+    from camtag.jobs import run_job
     from camtag.library import open_library
+    from camtag.runs.model_pass import tag_into_library
 
     tagger = ShotTagger(spec)
     out: dict[str, tuple[int, str]] = {}
     lib = open_library(library_url, create=False)
     try:
-        model_id, problem = tagger.ready()
+        key, problem = tagger.ready()
         for path in paths:
-            if model_id is None:
+            if key is None:
                 out[path] = (0, f"model not run ({problem}); geometric tags kept")
                 continue
-            media, todo = pending_shots(lib, path, model_id, spec.mode)
-            done, first = 0, ""
-            for shot_id, shot in todo:
-                outcome = tagger.tag(library_url, shot_id, media, shot)
-                done += not outcome.error
-                first = first or outcome.error
-            out[path] = (done, first)
+            assert tagger.backend is not None
+            done = run_job(tag_into_library(lib, path, tagger.backend, mode=spec.mode))
+            out[path] = (done.tagged, done.problem)
     finally:
         lib.close()
         tagger.close()
@@ -153,7 +140,7 @@ class TaggerPool:
         self.queue: deque = deque()               # (path, shot id, media, shot)
         self.busy: dict = {}                      # ref -> (actor, path, shot id)
         self.load: dict = {a: 0 for a in self.actors}
-        self.model_id: Optional[str] = None
+        self.key: Optional[str] = None           # what the actors' results are keyed by
         self.problem = ""
 
     def start(self) -> None:
@@ -161,18 +148,21 @@ class TaggerPool:
         import ray
 
         keep = []
-        for actor, (model_id, problem) in zip(self.actors, ray.get([a.ready.remote() for a in self.actors])):
-            if model_id is None:
+        for actor, (key, problem) in zip(self.actors, ray.get([a.ready.remote() for a in self.actors])):
+            if key is None:
                 self.problem = self.problem or problem
                 ray.kill(actor)
             else:
                 keep.append(actor)
-                self.model_id = self.model_id or model_id
+                self.key = self.key or key
         self.actors = keep
         self.load = {a: 0 for a in keep}
 
     def add_file(self, lib, path: str) -> int:
-        media, todo = pending_shots(lib, path, self.model_id, self.mode)
+        from camtag.runs.model_pass import pending_shots
+
+        assert self.key is not None
+        media, todo = pending_shots(lib, path, self.key)
         self.queue.extend((path, sid, media, shot) for sid, shot in todo)
         return len(todo)
 
@@ -190,6 +180,8 @@ class TaggerPool:
         import ray
         from ray.exceptions import RayError
 
+        from camtag.scale.tasks import ray_failure
+
         actor, path, sid = self.busy.pop(ref)
         self.load[actor] -= 1
         try:
@@ -198,9 +190,7 @@ class TaggerPool:
             if actor in self.load and isinstance(exc, ray.exceptions.RayActorError):
                 self.actors.remove(actor)
                 del self.load[actor]
-            cause = getattr(exc, "cause", None) or exc
-            text = str(cause).strip().splitlines()
-            return path, None, f"shot {sid}: {text[-1] if text else type(cause).__name__}"
+            return path, None, f"shot {sid}: {ray_failure(exc)}"
 
     def orphans(self) -> list[str]:
         """Paths of queued shots no actor is left to take (then the queue is emptied)."""

@@ -26,6 +26,20 @@ class FileResult:
     tagged: int = 0             # shots the model tagged (camtag batch --engine)
 
 
+def one_line(exc: BaseException) -> str:
+    """The last line of an error (a traceback's last line names the error)."""
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def ray_failure(exc: BaseException) -> str:
+    """One line for a failed Ray call: the task's own exception when Ray wraps one."""
+    from ray.exceptions import RayTaskError
+
+    cause = exc.cause if isinstance(exc, RayTaskError) and exc.cause is not None else exc
+    return one_line(cause)
+
+
 def _fault_hook() -> Callable[[int], None]:
     spec = os.environ.get(FAULT_ENV, "")
     if not spec:

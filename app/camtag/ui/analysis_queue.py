@@ -1,15 +1,15 @@
 """The analysis queue: files analysed into the library one at a time, off the GUI thread.
 
 Each file runs ``camtag.runs.analyze_into_library`` (durable and resumable: a cancelled file resumes where it
-stopped) and then, when a model engine is chosen and usable, ``reason_job`` over its shots; the
-model's result is stored as the file's new current analysis (editor decisions carry over). Shots
+stopped) and then, when a model engine is chosen and usable, ``camtag.runs.model_pass.tag_into_library``
+over its shots: each model result is stored on the shot it tags, in the same analysis (editor
+decisions kept; a shot the model already tagged is not asked again). Shots
 reach the browser through the library's ``shots_did_change`` events while the file runs.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Signal
@@ -18,8 +18,8 @@ from camtag.jobs import CancelToken, Progress, drive
 from camtag.library import LibraryBusyError, LibraryError
 from camtag.library.records import Notice
 from camtag.media.errors import MediaError
-from camtag.model import Shot
 from camtag.runs import analyze_into_library, make_request
+from camtag.runs.model_pass import model_failure, tag_into_library
 from camtag.runs.queue import QueueItem, make_queue
 from camtag.ui.settings import AppSettings
 from camtag.ui.workers import RunningJob, start_job
@@ -30,13 +30,14 @@ class ActionNotice(Notice):
 
 
 def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
-    """Analyse one file into the library, then (optionally) tag its shots with the model."""
+    """Analyse one file into the library, then (optionally) tag its shots with the model; the model's
+    results are stored on the shots they tag (``runs.model_pass``: the one rule for CLI, UI, Ray)."""
     request = make_request(settings.analysis_settings())
     record = yield from analyze_into_library(lib, path, request, cancel=cancel)
     if settings.engine == "geometry":
         return record
     yield Progress(0, None, "model: choosing the engine")
-    from camtag.reasoner import pick_backend, reason_job
+    from camtag.reasoner import pick_backend
 
     backend = pick_backend(settings.engine, settings.reasoner_settings())
     if backend is None:
@@ -44,25 +45,21 @@ def file_job(lib, path: str, settings: AppSettings, cancel: CancelToken):
                 f"{os.path.basename(path)} keeps its geometric tags.")
         yield Progress(0, None, text, ActionNotice(text))
         return record
-    current = lib.analysis(path)
     try:
-        shots = yield from _with_model_notice(
-            reason_job(current.media, current.shots, backend, mode=settings.question_mode,
-                       cancel=cancel), os.path.basename(path))
+        yield from _with_model_notice(
+            tag_into_library(lib, path, backend, mode=settings.question_mode, cancel=cancel),
+            os.path.basename(path))
     finally:
         backend.close()
-    lib.import_analysis(replace(current, shots=tuple(shots), engine=backend.name), media_path=path)
     return record
 
 
 def _with_model_notice(job, name: str):
-    """Pass a reasoner job through, turning its first model failure into a user notice."""
+    """Pass a model job through, turning its first model failure into a user notice."""
     told = False
     run = drive(job)
     for p in run:
-        shot = p.partial
-        evidence = shot.evidence if isinstance(shot, Shot) else None
-        error = ((evidence or {}).get("reasoner") or {}).get("error")
+        error = model_failure(p.partial)
         if error and not told:
             told = True
             text = (f"{name}: the model failed ({error}); shots keep their geometric tags. Check "

@@ -87,7 +87,8 @@ class ReviewController(QObject):
             lead = win.model.lead_tag(rec)
             if lead is None or lead.id not in tax:
                 continue
-            other = getattr(tax.get(lead.id), kind)
+            entry = tax.get(lead.id)
+            other = entry.opposite if kind == "opposite" else entry.confusable
             if other:
                 pairs.setdefault((lead.id, other), []).append(rec.id)
         if not pairs:
