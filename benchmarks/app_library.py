@@ -270,9 +270,13 @@ def in_app(lib_path: str, links: list[str]) -> dict:
 
     # review 100 shots by keyboard: a search narrows to 100, review mode, C for each
     field.clear()
-    fresh = links[int(time.time()) % len(links)]             # a clip earlier runs left unreviewed
-    w.search.set_query(f'media:"{os.path.basename(fresh)}" and confidence<0.99')
-    app.processEvents()
+    first = int(time.time()) % len(links)        # a clip earlier runs left unreviewed (the
+    for k in range(len(links)):                  # library is reused between runs)
+        fresh = links[(first + k) % len(links)]
+        w.search.set_query(f'media:"{os.path.basename(fresh)}" and confidence<0.99')
+        app.processEvents()
+        if proxy.rowCount() >= 100:
+            break
     n = min(100, proxy.rowCount())
     keys = 0
     QTest.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)

@@ -76,3 +76,31 @@ def test_export_dialog_offers_embedded_reel_names(tmp_path, qtbot):
     QTest.keyClick(dialog.reels, Qt.Key.Key_Down)     # → embedded reel names
     assert dialog.reels.currentData() == "embedded"
     assert export("embedded.edl") == ["A001", reel_name(plain)]
+
+
+def test_export_dialog_remembers_the_reel_name_source(analysed_window, qtbot, tmp_path, config_dir):
+    import json
+
+    from camtag.ui.settings import AppSettings
+
+    w = analysed_window
+    dialog = w.show_export()
+    qtbot.addWidget(dialog)
+    assert dialog.reels.currentData() == "file"               # the default, the first time
+    dialog.select_format("edl")
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()                                   # the keys go to the dialog
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    dialog.reels.setFocus()
+    QTest.keyClick(dialog.reels, Qt.Key.Key_Down)             # → embedded reel names
+    assert dialog.reels.currentData() == "embedded"
+    dialog.path.setText(str(tmp_path / "cuts.edl"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.reveal_button.isVisible(), timeout=10000)
+    saved = json.loads(open(f"{config_dir}/app.json").read())
+    assert saved["last_reel_source"] == "embedded"
+    again = w.show_export()                                   # the next export starts there
+    qtbot.addWidget(again)
+    assert again.reels.currentData() == "embedded"
+    # a hand-edited settings file with an unknown source falls back to the default
+    assert AppSettings.from_dict({"last_reel_source": "tape"}).last_reel_source == ""

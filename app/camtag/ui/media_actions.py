@@ -144,11 +144,14 @@ def show_export(win: "MainWindow"):
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
     if win.settings.last_export_format:
         dialog.select_format(win.settings.last_export_format)
+    if win.settings.last_reel_source:
+        dialog.select_reels(win.settings.last_reel_source)
     if win.scope.query:
         dialog.select_scope("results")
 
     def remember(_result) -> None:
         win.settings.last_export_format = dialog.format.currentData()
+        win.settings.last_reel_source = dialog.reels.currentData() or "file"
         win.save()
 
     dialog.exported.connect(remember)
