@@ -93,6 +93,11 @@ def test_samples_start_at_the_video_position(qtbot, tone_clip, monkeypatch):
     after = [(s, r) for s, r in received if s >= 3.8 - 0.05]
     assert after[0][0] == pytest.approx(3.8, abs=0.05)
     assert after[0][1] == pytest.approx(step_amplitude(np.array([3.0]))[0] / np.sqrt(2), rel=0.15)
+    # the picture's clock ran ahead to frame 110 (4.4 s): the sound is put back in step, once
+    received.clear()
+    assert out.follow(110, Fraction(RATE))
+    qtbot.waitUntil(lambda: any(abs(s - 4.4) < 0.05 for s, _ in received), timeout=15000)
+    assert not out.follow(int(out.player.position() * RATE / 1000), Fraction(RATE))
     out.pause()
     out.close()
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QUrl
 
 NO_MULTIMEDIA = "silent: QtMultimedia is missing (pip install 'PySide6-Addons>=6.8,<6.12')"
 NO_DEVICE = "silent: no audio output device (video plays on)"
+DRIFT_MS = 60          # sound further than this from the picture is put back in step (2–3 frames)
 
 
 def multimedia_available() -> bool:
@@ -103,6 +104,21 @@ class AudioOut(QObject):
             return
         self._player.setPosition(ms)
         self._player.play()
+
+    def follow(self, frame: int, rate: Fraction) -> bool:
+        """Put the sound back on ``frame`` when it drifted (the picture runs on its own clock,
+        the sound on the device's); True when it had to."""
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        p = self._player
+        if p is None or self._pending is not None or \
+                p.playbackState() != QMediaPlayer.PlaybackState.PlayingState:
+            return False
+        ms = int(frame * 1000 / rate)
+        if abs(p.position() - ms) <= DRIFT_MS:
+            return False
+        p.setPosition(ms)
+        return True
 
     def _status_changed(self, status) -> None:
         from PySide6.QtMultimedia import QMediaPlayer
