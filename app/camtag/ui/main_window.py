@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.player_widget = PlayerWidget(self.player, self.binder, settings.time_display, self)
         self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self,
                                     taxonomy)
+        self.model.set_reel_source(settings.last_reel_source or "file")
         self.browser = ShotBrowser(self.model, self)
         self.scope = ShotScope(self.bridge, self.model, self.browser.proxy, self)
         self.timeline: TimelineSlot | MotionTimeline = TimelineSlot(

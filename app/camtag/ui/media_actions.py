@@ -152,6 +152,7 @@ def show_export(win: "MainWindow"):
     def remember(_result) -> None:
         win.settings.last_export_format = dialog.format.currentData()
         win.settings.last_reel_source = dialog.reels.currentData() or "file"
+        win.model.set_reel_source(win.settings.last_reel_source)     # the Reel column follows
         win.save()
 
     dialog.exported.connect(remember)
