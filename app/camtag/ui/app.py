@@ -81,7 +81,7 @@ def _screenshot_when_done(app: QApplication, window, out: str, timeout_s: float)
     start = time.monotonic()
 
     def check() -> None:
-        idle = not window.queue.busy and window.player.shown_index >= 0
+        idle = not window.queue.busy and window.player.shown_index >= 0 and window.timeline_ready()
         if idle or time.monotonic() - start > timeout_s:
             window.player.pause()
             app.processEvents()
