@@ -82,6 +82,7 @@ def make_window(qtbot, config_dir):
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
+        qtbot.waitUntil(window.timeline_ready, timeout=10000)   # built after the first paint
         return window
 
     yield make

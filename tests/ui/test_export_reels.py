@@ -76,3 +76,71 @@ def test_export_dialog_offers_embedded_reel_names(tmp_path, qtbot):
     QTest.keyClick(dialog.reels, Qt.Key.Key_Down)     # → embedded reel names
     assert dialog.reels.currentData() == "embedded"
     assert export("embedded.edl") == ["A001", reel_name(plain)]
+
+
+def test_export_dialog_remembers_the_reel_name_source(analysed_window, qtbot, tmp_path, config_dir):
+    import json
+
+    from camtag.ui.settings import AppSettings
+
+    w = analysed_window
+    dialog = w.show_export()
+    qtbot.addWidget(dialog)
+    assert dialog.reels.currentData() == "file"               # the default, the first time
+    dialog.select_format("edl")
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()                                   # the keys go to the dialog
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    dialog.reels.setFocus()
+    QTest.keyClick(dialog.reels, Qt.Key.Key_Down)             # → embedded reel names
+    assert dialog.reels.currentData() == "embedded"
+    dialog.path.setText(str(tmp_path / "cuts.edl"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.reveal_button.isVisible(), timeout=10000)
+    saved = json.loads(open(f"{config_dir}/app.json").read())
+    assert saved["last_reel_source"] == "embedded"
+    again = w.show_export()                                   # the next export starts there
+    qtbot.addWidget(again)
+    assert again.reels.currentData() == "embedded"
+    assert w.model.reel_source == "embedded"                  # and the Reel column follows it
+    # a hand-edited settings file with an unknown source falls back to the default
+    assert AppSettings.from_dict({"last_reel_source": "tape"}).last_reel_source == ""
+
+
+def test_reel_column_shows_embedded_names_read_off_the_gui_thread(tmp_path, qtbot, monkeypatch):
+    import threading
+
+    from camtag.library import ShotRecord
+    from camtag.ui import shot_model
+    from camtag.ui.shot_model import COL_REEL, ShotTableModel
+
+    tagged = _clip(tmp_path / "interview_day2_take3.mov", "A001")
+    plain = _clip(tmp_path / "broll_sunset_long_name.mov", None)
+    threads: list = []
+
+    def reading(path):
+        threads.append(threading.current_thread())
+        return embedded_reel(path)
+
+    monkeypatch.setattr(shot_model, "embedded_reel", reading)
+    model = ShotTableModel(lambda _mid: None, lambda _t: "#808080")
+    model.set_records([ShotRecord(i + 1, i + 1, 1, p, Shot(0, 0, 10))
+                       for i, p in enumerate((tagged, plain))])
+
+    def reels():            # in the order (tagged, plain), whatever order the rows sort in
+        by_path = {model.record(r).media_path: model.index(r, COL_REEL).data()
+                   for r in range(model.rowCount())}
+        return [by_path[tagged], by_path[plain]]
+
+    assert reels() == [reel_name(tagged), reel_name(plain)]          # the file-name rule
+    assert threads == []
+    model.set_reel_source("embedded")
+    assert reels() == [reel_name(tagged), reel_name(plain)]          # asked for, not yet read
+    with qtbot.waitSignal(model.dataChanged, timeout=10000):
+        pass
+    assert reels() == ["A001", reel_name(plain)]                     # plain keeps its rule
+    assert len(threads) == 2 and threading.main_thread() not in threads   # once per clip
+    reels()
+    assert len(threads) == 2                                         # cached: no more reads
+    model.set_reel_source("file")
+    assert reels() == [reel_name(tagged), reel_name(plain)]

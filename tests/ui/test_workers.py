@@ -32,26 +32,6 @@ def test_background_calls_report_on_the_gui_thread(qapp, qtbot):
     assert not any(k.running for k in keep)
 
 
-def test_the_window_opens_without_superqt_or_cuda_python(tmp_path):
-    """A cold start imports neither superqt (background calls are plain Qt) nor CUDA Python's
-    bindings (pyqtgraph would load them for a widget camtag never uses)."""
-    import os
-    import subprocess
-    import sys
-
-    code = ("import sys; from camtag.ui.app import build_window, create_application; "
-            "app = create_application(); w = build_window(None, sys.argv[1]); w.show(); "
-            "app.processEvents(); import pyqtgraph; "
-            "print('LOADED', sorted(m for m in sys.modules if m.startswith(('superqt', 'cuda.bindings')))); "
-            "import os; os._exit(0)")
-    env = dict(os.environ, CAMTAG_CONFIG_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lib.sqlite")],
-                         capture_output=True, text=True, env=env, timeout=120)
-    line = [x for x in out.stdout.splitlines() if x.startswith("LOADED")]
-    assert line, out.stderr[-800:]
-    assert line[0] == "LOADED []"
-
-
 def test_timeline_axes_repaint_from_their_cache(analysed_window, monkeypatch):
     """A repaint that changes no axis (a playhead move) does not redraw the axes' labels."""
     w = analysed_window

@@ -46,7 +46,7 @@ def main(out: str, library: str, clip: str, size: str = "") -> int:
         window.show()
     _wait(app, lambda: window.model.rowCount() > 1 and window.player.shown_index == 0
           and not window.queue.busy)
-    _wait(app, lambda: window.timeline.items["pan"].xData is not None)
+    _wait(app, lambda: window.timeline_ready() and window.timeline.items["pan"].xData is not None)
     window.activateWindow()
     window.raise_()
     _wait(app, window.isActiveWindow, 10)     # shortcuts need an active window

@@ -54,25 +54,10 @@ def create_application(argv: Optional[list[str]] = None) -> QApplication:
     return app
 
 
-def import_pyqtgraph() -> None:
-    """Import pyqtgraph without CUDA Python: its package import loads RawImageWidget, which
-    imports ``cuda.bindings`` when that is installed (~0.4 s of a cold start; camtag never uses
-    that widget). The bindings are hidden only meanwhile and import normally afterwards."""
-    if "pyqtgraph" in sys.modules or "cuda.bindings" in sys.modules:
-        return
-    sys.modules["cuda.bindings"] = None  # type: ignore[assignment]  # ImportError while hidden
-    try:
-        import pyqtgraph  # noqa: F401
-    finally:
-        if sys.modules.get("cuda.bindings", 0) is None:
-            del sys.modules["cuda.bindings"]
-
-
 def build_window(path: Optional[str] = None, library_url: Optional[str] = None):
     """The main window (not yet shown), opening ``path`` once the event loop runs."""
     from camtag.taxonomy import TaxonomyError, load_taxonomy
 
-    import_pyqtgraph()
     from camtag.ui.main_window import MainWindow
 
     settings, note = load_settings()
@@ -96,7 +81,7 @@ def _screenshot_when_done(app: QApplication, window, out: str, timeout_s: float)
     start = time.monotonic()
 
     def check() -> None:
-        idle = not window.queue.busy and window.player.shown_index >= 0
+        idle = not window.queue.busy and window.player.shown_index >= 0 and window.timeline_ready()
         if idle or time.monotonic() - start > timeout_s:
             window.player.pause()
             app.processEvents()

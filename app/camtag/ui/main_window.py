@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_right
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QWidget)
@@ -38,8 +38,11 @@ from camtag.ui.shot_browser import ShotBrowser
 from camtag.ui.shot_model import ShotTableModel
 from camtag.ui.shot_scope import ShotScope
 from camtag.ui.sidebar import Sidebar
-from camtag.ui.timeline import MotionTimeline
+from camtag.ui.timeline_slot import TimelineSlot
 from camtag.ui.workers import wait_for_workers
+
+if TYPE_CHECKING:
+    from camtag.ui.timeline import MotionTimeline
 
 
 class MainWindow(QMainWindow):
@@ -67,9 +70,11 @@ class MainWindow(QMainWindow):
         self.player_widget = PlayerWidget(self.player, self.binder, settings.time_display, self)
         self.model = ShotTableModel(lambda mid: self.scope.media_info(mid), self.color_of, self,
                                     taxonomy)
+        self.model.set_reel_source(settings.last_reel_source or "file")
         self.browser = ShotBrowser(self.model, self)
         self.scope = ShotScope(self.bridge, self.model, self.browser.proxy, self)
-        self.timeline = MotionTimeline(self)
+        self.timeline: TimelineSlot | MotionTimeline = TimelineSlot(
+            lambda: window_setup.install_timeline(self), self)    # built after the first paint
         self.panel = ReasoningPanel(self.tag_ids(), self.color_of, self, self.model)
         self.sidebar = Sidebar(self)
         self.search = SearchBar(self.check_query, self, self.translate, search_completions(taxonomy))
@@ -96,6 +101,10 @@ class MainWindow(QMainWindow):
 
     def tag_ids(self) -> list[str]:
         return self.taxonomy.ids() if self.taxonomy is not None else []
+
+    def timeline_ready(self) -> bool:
+        """Whether the motion timeline replaced its stand-in (after the first paint)."""
+        return not isinstance(self.timeline, TimelineSlot)
 
     def notify(self, level: str, text: str) -> None:
         self.notifications.notify(level, text)

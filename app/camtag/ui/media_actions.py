@@ -144,11 +144,15 @@ def show_export(win: "MainWindow"):
     dialog = ExportDialog(_export_sources(win), folder, stem, win)
     if win.settings.last_export_format:
         dialog.select_format(win.settings.last_export_format)
+    if win.settings.last_reel_source:
+        dialog.select_reels(win.settings.last_reel_source)
     if win.scope.query:
         dialog.select_scope("results")
 
     def remember(_result) -> None:
         win.settings.last_export_format = dialog.format.currentData()
+        win.settings.last_reel_source = dialog.reels.currentData() or "file"
+        win.model.set_reel_source(win.settings.last_reel_source)     # the Reel column follows
         win.save()
 
     dialog.exported.connect(remember)

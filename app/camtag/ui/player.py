@@ -251,6 +251,8 @@ class PlayerController(QObject):
             self.position = target
             self.server.request(target)
             self.position_changed.emit(target)
+            if self.speed == 1 and target % max(1, round(self.rate)) == 0:   # once a second
+                self.audio.follow(target, self.rate)
 
     def _on_frame(self, index: int, image: QImage) -> None:
         self.shown_index = index

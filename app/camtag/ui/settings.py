@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from camtag.atomic import write_json_atomic
+from camtag.export.reels import REEL_SOURCES
 from camtag.inputs import read_json
 from camtag.model import DEFAULT_DETECTOR
 
@@ -55,6 +56,7 @@ class AppSettings:
     last_query: str = ""
     last_shot: int = 0
     last_export_format: str = ""
+    last_reel_source: str = ""            # "file" or "embedded" (camtag.export.reels.REEL_SOURCES)
 
     # -- derived ---------------------------------------------------------------------------------
     def analysis_settings(self) -> dict:
@@ -89,6 +91,8 @@ class AppSettings:
             setattr(out, f.name, value)
         if out.engine not in ENGINES:
             out.engine = "geometry"
+        if out.last_reel_source not in ("", *REEL_SOURCES):
+            out.last_reel_source = ""
         if out.time_display not in TIME_DISPLAYS:
             out.time_display = "timecode"
         out.shortcuts = {str(k): [str(x) for x in v] for k, v in out.shortcuts.items()

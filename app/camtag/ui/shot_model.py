@@ -12,15 +12,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Optional
 
-from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QPixmap
 
-from camtag.export.reels import reel_name
+from camtag.export.reels import embedded_reel, reel_name
 from camtag.library import ShotRecord
 from camtag.model import MediaInfo
 from camtag.taxonomy import DEFAULT_MIN_CONFIDENCE, MOVEMENT_FAMILIES
 from camtag.timebase import frames_to_timecode
 from camtag.ui.shot_rows import LazyShotRows, ShotSortProxy
+from camtag.ui.workers import run_in_thread
 
 COLUMNS = ("#", "Clip", "Reel", "Poster", "In", "Out", "Duration", "Movement", "Confidence", "Notes")
 (COL_INDEX, COL_CLIP, COL_REEL, COL_POSTER, COL_IN, COL_OUT, COL_DURATION, COL_MOVEMENT,
@@ -35,7 +36,8 @@ _ROLES = {SHOT_ROLE, TAGS_ROLE, SORT_ROLE, Qt.ItemDataRole.DisplayRole, Qt.ItemD
           Qt.ItemDataRole.TextAlignmentRole}
 _TIPS = {COL_INDEX: "Shot number within its clip (sorts by clip, then time)",
          COL_CLIP: "Media file the shot comes from",
-         COL_REEL: "Reel (tape) name used in EDL and ALE exports",
+         COL_REEL: "Reel (tape) name used in EDL and ALE exports (the export dialog's choice: "
+                   "the file name, or the reel name embedded in the file)",
          COL_IN: "Source timecode of the first frame",
          COL_OUT: "Source timecode after the last frame (exclusive, as in an EDL)",
          COL_MOVEMENT: "Camera movement tags: ✓ confirmed, + added by an editor",
@@ -48,6 +50,10 @@ class ShotTableModel(LazyShotRows):
         super().__init__(parent)
         self.taxonomy = taxonomy
         self._reels: dict[str, str] = {}
+        self.reel_source = "file"                 # as the export dialog's last choice
+        self._embedded: dict[str, Optional[str]] = {}     # path -> embedded reel (None: none)
+        self._to_read: list[str] = []
+        self._reading = None                      # the background call reading embedded reels
         self._posters: dict[str, QPixmap] = {}
         self.media_lookup = media_lookup
         self.color_of = color_of
@@ -173,10 +179,46 @@ class ShotTableModel(LazyShotRows):
         return out
 
     def reel(self, path: str) -> str:
+        """The reel an export would write. With embedded reel names chosen, a clip's name is read
+        off the GUI thread, once per clip (the file-name reel shows until it arrives)."""
+        if self.reel_source == "embedded":
+            if path in self._embedded:
+                found = self._embedded[path]
+                if found:
+                    return found
+            elif path not in self._to_read:
+                self._to_read.append(path)
+                if len(self._to_read) == 1 and self._reading is None:
+                    QTimer.singleShot(0, self._read_embedded)     # one call for the whole paint
         reel = self._reels.get(path)
         if reel is None:
             reel = self._reels[path] = reel_name(path)
         return reel
+
+    def set_reel_source(self, source: str) -> None:
+        if source == self.reel_source:
+            return
+        self.reel_source = source
+        self._reel_column_changed()
+
+    def _read_embedded(self) -> None:
+        if self._reading is not None or not self._to_read:
+            return
+        paths, self._to_read = list(self._to_read), []
+        self._reading = run_in_thread(lambda: {p: embedded_reel(p) for p in paths},
+                                      self._embedded_read)
+
+    def _embedded_read(self, found) -> None:
+        self._reading = None
+        self._embedded.update(found)
+        if any(found.values()):
+            self._reel_column_changed()
+        self._read_embedded()                   # clips asked for meanwhile
+
+    def _reel_column_changed(self) -> None:
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, COL_REEL), self.index(self.rowCount() - 1, COL_REEL),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def poster(self, rec: ShotRecord) -> Optional[QPixmap]:
         path = rec.shot.poster

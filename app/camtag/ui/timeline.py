@@ -132,6 +132,10 @@ class MotionTimeline(QWidget):
                       start_frame: int = 0) -> None:
         self.axis.formatter = formatter
         self.axis.fps, self.axis.start_frame = fps, start_frame
+        self.refresh_axis()
+
+    def refresh_axis(self) -> None:
+        """Relabel the time axis (a new clip or time display)."""
         self.axis.picture = None
         self.axis.update()
 

@@ -83,8 +83,7 @@ def engine_changed(win: "MainWindow", name: str) -> None:
 
 def time_display_changed(win: "MainWindow", mode: str) -> None:
     win.settings.time_display = mode
-    win.timeline.axis.picture = None
-    win.timeline.axis.update()
+    win.timeline.refresh_axis()
 
 
 def load_curves(win: "MainWindow") -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsItem, QLabel, QProgressBar
 from camtag.ui import window_events
 from camtag.ui.resources import icon
 from camtag.ui.shortcuts import HoldTracker
+from camtag.ui.timeline_slot import import_pyqtgraph
 
 if TYPE_CHECKING:
     from camtag.ui.main_window import MainWindow
@@ -45,11 +46,7 @@ def build_layout(win: "MainWindow") -> None:
     win.tabs.addTab(win.queue_panel, "Analysis queue")
     win.splitter = QSplitter(Qt.Orientation.Vertical, win)
     win.splitter.addWidget(top)
-    win.splitter.addWidget(win.timeline)
-    # pyqtgraph replays each axis' QPicture on every repaint of the view (~25 ms a frame on a busy
-    # machine, e.g. for each playhead move); a cached pixmap is redrawn only when the axis changes
-    for axis in win.timeline.plot.getPlotItem().axes.values():
-        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    win.splitter.addWidget(win.timeline)          # a stand-in until the first paint
     win.splitter.addWidget(win.tabs)
     win.splitter.setSizes([470, 150, 300])
     win.splitter.setStretchFactor(0, 5)            # a small screen keeps table rows visible
@@ -79,7 +76,6 @@ def connect(win: "MainWindow") -> None:
     p.state_changed.connect(lambda: win.timeline.set_marks(p.mark_in, p.mark_out))
     p.failed.connect(lambda text: win.notify("warning", f"Playback: {text}"))
     win.player_widget.time_display_changed.connect(window_events.bound(window_events.time_display_changed, win))
-    win.timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
     win.browser.shot_selected.connect(win.go_to_shot)
     win.browser.menu_requested.connect(win.review.show_menu)
     win.scope.records_changed.connect(win.records_changed)
@@ -107,6 +103,28 @@ def connect(win: "MainWindow") -> None:
     win.queue_panel.engine_changed.connect(window_events.bound(window_events.engine_changed, win))
 
 
+def install_timeline(win: "MainWindow") -> None:
+    """The motion timeline (pyqtgraph, ~0.4 s to import cold), built after the first paint: it
+    is told what its stand-in was told and takes its place in the splitter."""
+    import_pyqtgraph()
+    from camtag.ui.timeline import MotionTimeline
+
+    slot = win.timeline
+    timeline = MotionTimeline(win)
+    # pyqtgraph replays each axis' QPicture on every repaint of the view (~25 ms a frame on a busy
+    # machine, e.g. for each playhead move); a cached pixmap is redrawn only when the axis changes
+    for axis in timeline.plot.getPlotItem().axes.values():
+        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    p = win.player
+    timeline.seek_requested.connect(lambda f: (p.pause(), p.seek(f)))
+    slot.replay(timeline)
+    index = win.splitter.indexOf(slot)
+    if index >= 0:
+        win.splitter.replaceWidget(index, timeline)       # same size as the stand-in
+    win.timeline = timeline
+    slot.deleteLater()
+
+
 def bind_actions(win: "MainWindow") -> None:
     b, p = win.binder, win.player
     handlers = {
@@ -122,7 +140,7 @@ def bind_actions(win: "MainWindow") -> None:
         "go.start": p.go_start, "go.end": p.go_end,
         "mark.in": p.set_in, "mark.out": p.set_out, "mark.clear": p.clear_marks,
         "mark.shot": lambda: mark_shot(win), "go.timecode": win.player_widget.start_goto,
-        "view.fit_timeline": win.timeline.fit,
+        "view.fit_timeline": lambda: win.timeline.fit(),
         "time.cycle": win.player_widget.cycle_time_display,
         "tag.confirm": win.review.confirm, "tag.reject": win.review.reject,
         "tag.swap_opposite": lambda: win.review.replace("opposite"),
