@@ -80,7 +80,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
+def _one_blas_thread() -> None:
+    """numpy's OpenBLAS starts a thread per core at import and sizes their buffers: ~0.2 s of
+    CPU on 2 cores, more on big machines, for a program whose numpy work is small arrays (the
+    decoder, OpenCV and torch have their own threads). A user's own setting is kept."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_blas_thread()
     from camtag.inputs import InputError
     from camtag.media.errors import MediaError
     from camtag.outputs import OutputError
