@@ -60,7 +60,7 @@ def test_dissolve_between_moving_shots_is_found(tmp_path):
     assert found[1].type == "cut" and abs(found[1].frame - 100) <= 1, kinds
 
 
-def test_steady_camera_movement_does_not_run_the_network(tmp_path, monkeypatch):
+def test_steady_camera_movement_does_not_run_the_network(tmp_path):
     photos, _ = sy.shipped_photos()
     w, h = 640, 360
     frames = []
@@ -68,11 +68,8 @@ def test_steady_camera_movement_does_not_run_the_network(tmp_path, monkeypatch):
         frames += _frames(sy.planar_clip(str(tmp_path / f"m{i}.mp4"), photos[i:] + photos[:i],
                                          [motion] * 60, w, h, seed=i, preset="veryfast").path)
     path = _write(tmp_path / "moves.mp4", frames, w, h)
-    checked = []
-    real = fused._warp_residual
-    monkeypatch.setattr(fused, "_warp_residual", lambda a, b: checked.append(1) or real(a, b))
     det, found = _detect(path)
     # these middles look like blends (the gate's first test), but moving explains them
-    assert len(checked) > 20
+    assert det.gate.measured > 20
     assert det.transnet.windows_run == 0
     assert [(b.type, b.frame) for b in found] == [("cut", 60), ("cut", 120)]

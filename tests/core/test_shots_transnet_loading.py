@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from camtag.pipeline import analyze_job
-from camtag.shots import fused_detector, transnet_detector
+from camtag.shots import gate, transnet_detector
 
 
 def _clip(path, n=160, cut=80):
@@ -73,7 +73,7 @@ def test_the_load_is_announced_before_it_happens(tmp_path, monkeypatch):
         return _Quiet()
 
     monkeypatch.setattr(transnet_detector, "load_model", load)
-    monkeypatch.setattr(fused_detector.FusedDetector, "_worth_a_look", lambda self, a, b: True)
+    monkeypatch.setattr(gate.MixGate, "opens", lambda self, a, b: True)
     job = analyze_job(path, detector="fused", settings={"motion": False, "posters": False})
     try:
         while True:

@@ -23,12 +23,31 @@ def advance(bar, progress: Progress) -> None:
     bar.refresh()
 
 
+class NoBar:
+    """The bar of a quiet run or of a stderr that is no terminal: shows nothing, and spares the
+    start-up tqdm's import costs (importlib.metadata, multiprocessing's lock)."""
+
+    total = None
+    n = 0
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def run_with_progress(job: Job, cancel: CancelToken, *, desc: str = "",
                       on_partial: Optional[Callable[[object], None]] = None,
                       quiet: bool = False, bar=None):
     """Run ``job``; the first Ctrl-C asks the job to stop at the next unit, a second one aborts.
     ``bar``: a tqdm bar to drive instead of the one made here (tests)."""
-    if bar is None:
+    if bar is None and (quiet or not sys.stderr.isatty()):
+        bar = NoBar()
+    elif bar is None:
         from tqdm import tqdm
 
         bar = tqdm(total=None, desc=desc, unit="fr", disable=quiet or not sys.stderr.isatty(),

@@ -29,7 +29,7 @@ _TINY = (32, 18)             # frames for the blend test
 # must be than a steady change; the detail energy must dip below both ends
 _DIP_FIT, _DIP_GAIN, _DIP_DEPTH = 0.12, 2.5, 0.85
 _BLOCKS, _BLOCK_DIP = (4, 3), 0.75   # see _energy_dip: blocks, share of them that must dip
-_MOVED_MAX = 0.5             # see _moved (the fused detector's gate uses the same measure)
+_MOVED_MAX = 0.5             # see _moved
 
 
 class AdaptiveDetector:

@@ -8,25 +8,23 @@ moving footage. Fusion rules, applied once TransNetV2 has seen past a boundary:
 - a TransNetV2 boundary within 2 frames of (or overlapping) a classical one is a duplicate;
 - a TransNetV2-only cut must also change the picture's structure (not only its colour).
 TransNetV2 looks only at the 100-frame windows where the classical path saw a gradual change it
-could not explain by a cut (see ``_worth_a_look``); the rest costs nothing, and the network loads
-at the first window it needs. Without torch the detector runs the classical path alone and says
+could not explain by a cut or by camera movement (:class:`camtag.shots.gate.MixGate`); the rest
+costs nothing, and the network loads at the first window it needs. Without torch the detector runs the classical path alone and says
 so in ``warnings``.
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from camtag.media.decode import AnalysisFrame, FrameSpec
 from camtag.model import Boundary
 from camtag.shots._boundaries import BoundaryFilter
-from camtag.shots.adaptive_detector import AdaptiveDetector, warp_residual
+from camtag.shots.adaptive_detector import AdaptiveDetector
 from camtag.shots.base import DetectorSettings, DetectorUnavailable
+from camtag.shots.gate import MixGate
 
 _NEAR = 2
-_MIX_GATE = 0.2     # see _worth_a_look
-_MOVED_MAX = 0.5    # see _movement_explains
 
 
 class FusedDetector:
@@ -37,9 +35,10 @@ class FusedDetector:
         self.settings = settings or DetectorSettings()
         self.adaptive = AdaptiveDetector(self.settings)
         self.warnings: list[str] = []
+        self.gate = MixGate(self.adaptive)
         try:
             from camtag.shots.transnet_detector import TransNetDetector
-            self.transnet = TransNetDetector(self.settings, gate=self._worth_a_look)
+            self.transnet = TransNetDetector(self.settings, gate=self.gate.opens)
         except DetectorUnavailable as exc:
             self.transnet = None
             self.warnings.append(
@@ -49,57 +48,9 @@ class FusedDetector:
         self.spec = FrameSpec(small_size=(128, 72))
         self._classical: list[Boundary] = []
         self._neural: list[Boundary] = []
-        self._grays: dict[int, np.ndarray] = {}
-        self._unexplained: dict[int, float] = {}
         self._filter = BoundaryFilter(self.settings.min_shot_frames)
         self._index = -1
         self._recent: list[Boundary] = []
-
-    def _worth_a_look(self, first: int, last: int) -> bool:
-        """TransNetV2 runs only on windows where the picture changed gradually, with no cut to
-        explain it, and the middle of the change looks like a mix of its ends (a dissolve or fade,
-        possibly over movement). Static, cut-only and plain camera-movement stretches, which the
-        classical path settles, cost nothing. Measured: dissolves between moving shots score
-        0.14-0.18, camera movement 0.2-0.7 (0.23 and up on the shared real clips)."""
-        active = self.adaptive.active
-        mixes = sorted((active[f], f) for f in range(first, last) if active.get(f, 9.0) <= _MIX_GATE)
-        explained_near: set[int] = set()
-        for _, f in mixes:
-            # a neighbour of a frame that movement explains is taken as explained too: a dissolve
-            # or fade lasts many frames, so frames inside it are still asked
-            if f in explained_near:
-                continue
-            if not self._movement_explains(f):
-                return True
-            explained_near.update((f - 1, f + 1))
-        return False
-
-    def _movement_explains(self, t: int) -> bool:
-        """Steady camera movement over smooth pictures also has middles close to a blend of its
-        ends. If the last frame of the change is the first one moved (one similarity fitted by
-        sparse tracking), the change is camera movement and TransNetV2 is not needed; a dissolve or
-        fade is not: the other picture (or black) cannot be reached by moving the first."""
-        return self._unexplained_part(t) < _MOVED_MAX
-
-    def _unexplained_part(self, t: int) -> float:
-        """How much of the change over the most blend-like window ending at ``t`` is left once
-        the first frame is moved onto the last (0 = all explained, 1 = none; 1 when unsure).
-        Remembered: TransNetV2's windows overlap, so the gate asks about most frames twice."""
-        part = self._unexplained.get(t)
-        if part is None:
-            part = self._unexplained[t] = self._measure_unexplained(t)
-        return part
-
-    def _measure_unexplained(self, t: int) -> float:
-        length = self.adaptive.active_length.get(t)
-        if length is None:
-            return 1.0
-        a, b = self._grays.get(t - length), self._grays.get(t)
-        if a is None or b is None:
-            return 1.0
-        span = float(np.abs(b.astype(np.float32) - a).mean())
-        left = _warp_residual(a, b)
-        return 1.0 if left is None or span <= 0 else left / span
 
     @property
     def status(self) -> str | None:
@@ -115,9 +66,7 @@ class FusedDetector:
         self._classical += self.adaptive.process(frame)
         if self.transnet is None:
             return self._push(self._take_classical(None), self.adaptive.horizon)
-        self._grays[frame.index] = cv2.cvtColor(frame.small, cv2.COLOR_BGR2GRAY)
-        self._grays.pop(frame.index - 600, None)
-        self._unexplained.pop(frame.index - 600, None)
+        self.gate.add(frame.index, frame.small)
         self._neural += self.transnet.process(frame)
         return self._merge(horizon=min(self.adaptive.horizon, self.transnet.horizon))
 
@@ -163,7 +112,7 @@ class FusedDetector:
             abs(n.frame - b.frame) <= _NEAR
 
     def _structure_changed(self, frame: int) -> bool:
-        a, b = self._grays.get(frame - 1), self._grays.get(frame)
+        a, b = self.gate.grays.get(frame - 1), self.gate.grays.get(frame)
         if a is None or b is None:
             return True
         a = a.astype(np.float32) - a.mean()
@@ -176,6 +125,3 @@ class FusedDetector:
             out += self._filter.push(b)
         return out + (self._filter.flush(self._index + 1) if horizon is None
                       else self._filter.release(horizon))
-
-
-_warp_residual = warp_residual      # module-level name: tests count the calls
