@@ -104,7 +104,7 @@ def test_split_and_merge_by_keys_off_the_gui_thread(watched, qtbot):
     assert len(rows) == 1
 
 
-def test_a_failing_op_is_one_line_and_the_window_stays_usable(watched, qtbot, monkeypatch):
+def test_a_failing_op_is_one_line_and_the_window_stays_usable(watched, qtbot, monkeypatch, caplog):
     w, calls, _shown, _rows = watched
     lib = w.bridge.lib
     rec = _on_second_shot(w, qtbot)
@@ -124,6 +124,8 @@ def test_a_failing_op_is_one_line_and_the_window_stays_usable(watched, qtbot, mo
     QTest.keyClick(w, Qt.Key.Key_Delete)
     _done(w, qtbot)
     assert w.status_label.text() == f"Reject {tag} failed: unexpected"     # one line, no traceback
+    bugs = [r for r in caplog.records if r.exc_info and r.exc_info[0] is RuntimeError]
+    assert len(bugs) == 1                                    # the traceback goes to the log, not the screen
 
     QTest.keyClick(w, Qt.Key.Key_C)                           # the next edit still works
     _done(w, qtbot)
