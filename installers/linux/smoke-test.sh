@@ -7,7 +7,7 @@
 #     icon/stylesheet, quits); the player plays the demo clip and seeks (player_check.py, run by the
 #     bundle's own interpreter: `camtag -c CODE`); then the real app: `camtag app --smoke` when it
 #     has that flag, else `camtag app CLIP --screenshot PNG` on the analysed demo clip (checks the
-#     picture is written)
+#     picture is written); the player's sound: QtMultimedia and its FFmpeg backend load
 # Runs with an empty HOME-like data folder so the user's library is never touched. Exit 0 = all passed.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +53,16 @@ if [ -s "$TMP/demo/camtag_demo.mp4" ]; then
 else
   fail "player: no demo clip to play"
 fi
+
+step "sound: QtMultimedia and its FFmpeg backend load in the bundle"
+code='import sys
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtMultimedia import QMediaPlayer
+app = QCoreApplication(sys.argv)
+ok = QMediaPlayer().isAvailable()
+print("media backend available" if ok else "no media backend")
+sys.exit(0 if ok else 1)'
+out=$(timeout 60 "$EXE" -c "$code" 2>&1) && echo "ok: ${out##*$'\n'}" || fail "sound: $out"
 
 step "window offscreen: camtag app"
 if "$EXE" app --help 2>&1 | grep -q -- '--smoke'; then
