@@ -101,3 +101,40 @@ def test_every_tag_the_engine_emits_is_in_the_taxonomy():
 def test_taxonomy_errors_name_the_problem(text, match):
     with pytest.raises(TaxonomyError, match=match):
         parse_taxonomy(text, "t.toml")
+
+
+def _reference_smooth(x, rate):
+    """The smoothing spelled out with numpy's own NaN median (5-frame windows, edges padded)
+    and a normalised Gaussian convolution: what ``smooth`` must give bit for bit."""
+    import math
+    import warnings
+
+    pad = np.pad(np.asarray(x, np.float64), 2, mode="edge")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.lib.stride_tricks.sliding_window_view(pad, 5), axis=1)
+    sigma = max(1.0, 0.1 * rate)
+    r = max(1, int(math.ceil(3 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    ok = np.isfinite(med)
+    num = np.convolve(np.where(ok, med, 0.0), k)[r:r + len(med)]
+    den = np.convolve(ok.astype(np.float64), k)[r:r + len(med)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[den < 0.2] = np.nan
+    return out
+
+
+def test_smoothing_median_equals_numpy_nanmedian_with_gaps_and_outliers():
+    from camtag.motion.curves import smooth
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n = int(rng.integers(5, 90))
+        x = np.round(rng.normal(0, 1, n), 1 if trial % 2 else 6).astype(np.float32)
+        x[rng.random(n) < rng.random()] = np.nan          # gaps: 0..100 % of the frames
+        x[rng.random(n) < 0.05] = 40.0                    # outliers the median removes
+        if trial % 40 == 0:
+            x[:] = np.nan
+        got, want = smooth(x, 25.0), _reference_smooth(x, 25.0)
+        assert np.array_equal(got, want, equal_nan=True), (trial, x)

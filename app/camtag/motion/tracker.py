@@ -21,6 +21,7 @@ METHOD_NAMES = {METHOD_NONE: "none", METHOD_KLT: "klt", METHOD_DIS: "dis", METHO
 
 
 _PICTURE_CHANGE = 0.15     # share of tracks surviving a frame pair below which the picture changed
+_GUIDED_KEEP = 0.9         # share of tracks a guided short-pyramid pass keeps, else the full one
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class TrackerSettings:
     max_points: int = 200
     redetect_below: float = 0.6    # re-detect when fewer than this share of max_points survive
     win: int = 11
-    levels: int = 3
+    levels: int = 3                # pyramid levels of the forward pass without a guess
+    guided_levels: int = 1         # ... when a constant-velocity guess seeds it (see _klt)
     back_levels: int = 1           # pyramid levels for the backward (checking) pass
     fb_max: float = 0.5            # forward-backward error limit, px at 640 wide
     ransac_px: float = 0.5
@@ -110,7 +112,8 @@ class FrameTracker:
 
     def feed(self, luma: np.ndarray) -> PairMotion:
         img = self._prepare(luma)
-        # (OpenCV's Python binding cannot take prebuilt pyramids: LK builds them per call)
+        # (OpenCV's Python binding cannot take prebuilt pyramids: LK builds them per call;
+        # benchmarks/RESULTS.md "issue 21 IV" has what each pass costs)
         self._survived = 1.0
         if self._prev_img is None:
             result = PairMotion()
@@ -172,26 +175,22 @@ class FrameTracker:
         if len(p0) < self.s.min_inliers:
             self.points, self.anchors = p0[:0], self.anchors[:0]
             return None
-        crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01)
-        win = (self.s.win, self.s.win)
-        flags = 0
-        guess = None
+        guess, flags, levels = None, 0, self.s.levels
         if self._last is not None and self._last.confidence > 0.5:
-            # constant-velocity prediction helps fast pans stay within the pyramid's reach
+            # constant-velocity prediction: it brings each track within a few px of its match,
+            # so the pass needs the pyramid's reach only for the change of velocity (one level:
+            # about ±10 px at 640 wide), not for the whole motion. Each level costs about as much
+            # as the next (the per-track window work dominates, not the image size)
             m = _similarity_matrix(self._last, cx, cy)
             guess = (p0 @ m[:, :2].T + m[:, 2]).astype(np.float32)
             flags = cv2.OPTFLOW_USE_INITIAL_FLOW
-        p1, st, _ = cv2.calcOpticalFlowPyrLK(self._prev_img, img, p0, guess, winSize=win,
-                                             maxLevel=self.s.levels, criteria=crit, flags=flags)
-        # backward check starts at the original positions: a consistent track converges
-        # at once, so a shallow pyramid suffices (and costs half as much)
-        p0b, st2, _ = cv2.calcOpticalFlowPyrLK(img, self._prev_img, p1, p0.copy(), winSize=win,
-                                               maxLevel=self.s.back_levels, criteria=crit,
-                                               flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
-        fb = np.hypot(*(p0 - p0b).T)
-        h, w = img.shape[:2]
-        good = ((st.ravel() == 1) & (st2.ravel() == 1) & (fb < self.s.fb_max * self.unit)
-                & (p1[:, 0] >= 0) & (p1[:, 1] >= 0) & (p1[:, 0] < w) & (p1[:, 1] < h))
+            levels = self.s.guided_levels
+        p1, good = self._track(img, p0, guess, flags, levels)
+        if levels < self.s.levels and good.mean() < _GUIDED_KEEP:
+            # the motion changed faster than the short pyramid reaches (a whip pan starting
+            # after a still frame), or the picture is hard to track (flat cartoon areas): the
+            # whole pyramid, exactly as before (on textured 1080p footage: 3 pairs in 624)
+            p1, good = self._track(img, p0, guess, flags, self.s.levels)
         self._survived = float(good.mean()) if len(good) else 0.0
         self.points = p1[good]
         self.anchors = self.anchors[good]
@@ -217,6 +216,23 @@ class FrameTracker:
         dx, dy, ls, th = _decompose(m, cx, cy)
         conf = _confidence(n_inl, ratio_good, ratio, res / self.unit)
         return PairMotion(dx, dy, ls, th, conf, METHOD_KLT, n_inl, ratio_good, res)
+
+    def _track(self, img: np.ndarray, p0: np.ndarray, guess, flags: int, levels: int):
+        """Forward LK, then the backward check; returns the new positions and the good mask."""
+        crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01)
+        win = (self.s.win, self.s.win)
+        p1, st, _ = cv2.calcOpticalFlowPyrLK(self._prev_img, img, p0, guess, winSize=win,
+                                             maxLevel=levels, criteria=crit, flags=flags)
+        # backward check starts at the original positions: a consistent track converges
+        # at once, so a shallow pyramid suffices (and costs half as much)
+        p0b, st2, _ = cv2.calcOpticalFlowPyrLK(img, self._prev_img, p1, p0.copy(), winSize=win,
+                                               maxLevel=self.s.back_levels, criteria=crit,
+                                               flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+        fb = np.hypot(*(p0 - p0b).T)
+        h, w = img.shape[:2]
+        good = ((st.ravel() == 1) & (st2.ravel() == 1) & (fb < self.s.fb_max * self.unit)
+                & (p1[:, 0] >= 0) & (p1[:, 1] >= 0) & (p1[:, 0] < w) & (p1[:, 1] < h))
+        return p1, good
 
     def _dis_fit(self, img: np.ndarray, cx: float, cy: float) -> PairMotion | None:
         if self._prev_img is None or self._prev_img.shape != img.shape or min(img.shape) < 12:
