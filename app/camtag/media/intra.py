@@ -16,8 +16,8 @@ reach a little past a cut: blends right after one moved the previous shot's tags
 
 Measured (issue 21, tests/core/test_media_intra.py): same cut frames, transitions and tag ids as
 a full decode on synthetic ProRes and MJPEG clips with still shots, hard cuts, a dissolve, a pan
-and a flash (confidences within 0.05: blended pictures carry less noise, so a still shot reads
-a little surer). It saves nothing on footage that moves all the time (no pair is quiet: the 4K
+and a flash (confidences within 0.05, but blended pictures carry less noise, so a still shot
+may read up to 0.1 surer of being still). It saves nothing on footage that moves all the time (no pair is quiet: the 4K
 ProRes benchmark clip), which is why it is off by default: moving footage would gain only if the
 motion engine measured at the stride itself and the detectors took stride-2 differences.
 """

@@ -70,6 +70,7 @@ class Stats:
     axial: float
     methods: dict
     turn_ratio: float = math.nan   # pan implied by the keystone / measured pan (1 pan, 0 truck, > 1 arc)
+    turn_spread: float = math.nan  # its uncertainty (robust standard error over the windows)
 
 
 def _consistency(v: np.ndarray, total: float, floor: float) -> float:
@@ -77,6 +78,40 @@ def _consistency(v: np.ndarray, total: float, floor: float) -> float:
     if not moving.any() or total == 0:
         return 0.0
     return float(np.mean(np.sign(v[moving]) == np.sign(total)))
+
+
+def _turn_ratio(turn: np.ndarray, pan: np.ndarray, min_total: float) -> tuple[float, float]:
+    """The keystone's turn over the measured pan, window by window (each window writes one turn
+    value over its frames): the median of the windows' ratios weighted by their pan, and its
+    robust standard error. A few windows that saw something else (the first pictures after a
+    dissolve, a passer-by) must not decide pan against truck, and a ratio the windows disagree
+    on is reported with its spread so the classifier can leave the question open."""
+    ok = np.isfinite(turn) & np.isfinite(pan)
+    if not ok.any() or abs(float(pan[ok].sum())) < min_total:
+        return math.nan, math.nan
+    idx = np.flatnonzero(ok)
+    # a new window starts where the turn value changes or the run of measured frames breaks
+    new = np.ones(len(idx), bool)
+    new[1:] = (turn[idx[1:]] != turn[idx[:-1]]) | (idx[1:] != idx[:-1] + 1)
+    group = np.cumsum(new) - 1
+    t_sum = np.bincount(group, turn[idx])
+    p_sum = np.bincount(group, pan[idx])
+    keep = np.abs(p_sum) > 1e-9
+    if not keep.any():
+        return math.nan, math.nan
+    r, w = t_sum[keep] / p_sum[keep], np.abs(p_sum[keep])
+    med = _weighted_median(r, w)
+    if len(r) < 3:
+        return med, math.nan
+    mad = _weighted_median(np.abs(r - med), w)
+    n_eff = float(w.sum() ** 2 / np.sum(w * w))          # windows that carry the pan
+    return med, float(1.2533 * 1.4826 * mad / math.sqrt(n_eff))
+
+
+def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    o = np.argsort(x)
+    cw = np.cumsum(w[o])
+    return float(x[o][np.searchsorted(cw, 0.5 * cw[-1])])
 
 
 def measure(c: MotionCurves, th: Thresholds) -> Stats:
@@ -125,10 +160,9 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     else:
         tx = ty = tz = math.nan
         lateral = vertical = axial = 0.0
-    turn = a["turn"].astype(np.float64)
-    tw = np.isfinite(turn) & valid
-    pan_w = float(np.sum(a["pan"][tw])) if tw.any() else 0.0
-    turn_ratio = float(np.sum(turn[tw]) / pan_w) if abs(pan_w) >= th.move_total else math.nan
+    turn_ratio, turn_spread = _turn_ratio(a["turn"].astype(np.float64),
+                                          np.where(valid, a["pan"], np.nan).astype(np.float64),
+                                          th.move_total)
     meth = a["method"][lead:]
     methods = {name: float(np.mean(meth == code)) if len(meth) else 0.0
                for name, code in (("klt", METHOD_KLT), ("dis", METHOD_DIS), ("phase", METHOD_PHASE))}
@@ -150,7 +184,7 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
         subject_still=float(np.sum(a["subject"][lead:] > 0) / base) if nw else 0.0,
         offh=float(np.nanmedian(a["offh"][win])) if nw else math.nan,
         trans_dir=(float(tx), float(ty), float(tz)), lateral=lateral, vertical=vertical, axial=axial,
-        methods=methods, turn_ratio=turn_ratio,
+        methods=methods, turn_ratio=turn_ratio, turn_spread=turn_spread,
     )
 
 

@@ -43,8 +43,9 @@ def observation(s: Stats, tags=()) -> str:
                         if s.offh == s.offh else "")
                      + ".")
         if s.turn_ratio == s.turn_ratio:
-            parts.append(f"The frame's keystone puts the camera's turn at {s.turn_ratio:.1f}× the "
-                         f"sideways slide (1 for a pan, 0 for a truck, above 1 for an arc).")
+            pm = f" (± {s.turn_spread:.1f})" if s.turn_spread == s.turn_spread else ""
+            parts.append(f"The frame's keystone puts the camera's turn at {s.turn_ratio:.1f}×{pm} "
+                         f"the sideways slide (1 for a pan, 0 for a truck, above 1 for an arc).")
         arc = any(t.id.startswith("arc_") and t.confidence >= 0.5 for t in tags)
         if s.translation > 0 and arc:
             parts.append("The parallax is sideways; with the camera turning, the turn sets which "
