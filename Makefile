@@ -4,6 +4,9 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 WHEELS  ?= $(HOME)/.cache/camtag/wheels
 PYTEST_ARGS ?=
+# test files run in this many worker processes (pytest-xdist; a file's tests stay together so its
+# fixtures are made once); 0 runs them in this process, one after another
+TEST_JOBS ?= 2
 
 .PHONY: demo test test-core setup setup-full bench bundle clean lint first-run
 
@@ -32,10 +35,10 @@ demo: $(VENV)/.base
 	$(BIN)/camtag demo
 
 test: $(VENV)/.full
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test-core: $(VENV)/.full
-	$(BIN)/python -m pytest tests/core $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile tests/core $(PYTEST_ARGS)
 
 lint: $(VENV)/.full
 	$(BIN)/ruff check app/camtag .ci
