@@ -80,12 +80,12 @@ def _consistency(v: np.ndarray, total: float, floor: float) -> float:
     return float(np.mean(np.sign(v[moving]) == np.sign(total)))
 
 
-def _turn_ratio(turn: np.ndarray, pan: np.ndarray, min_total: float) -> tuple[float, float]:
+def keystone_ratio(turn: np.ndarray, pan: np.ndarray, min_total: float) -> tuple[float, float]:
     """The keystone's turn over the measured pan, window by window (each window writes one turn
     value over its frames): the median of the windows' ratios weighted by their pan, and its
     robust standard error. A few windows that saw something else (the first pictures after a
-    dissolve, a passer-by) must not decide pan against truck, and a ratio the windows disagree
-    on is reported with its spread so the classifier can leave the question open."""
+    dissolve, a passer-by) must not decide pan against truck; how much the windows disagree is
+    reported beside it (the trace states it)."""
     ok = np.isfinite(turn) & np.isfinite(pan)
     if not ok.any() or abs(float(pan[ok].sum())) < min_total:
         return math.nan, math.nan
@@ -160,7 +160,7 @@ def measure(c: MotionCurves, th: Thresholds) -> Stats:
     else:
         tx = ty = tz = math.nan
         lateral = vertical = axial = 0.0
-    turn_ratio, turn_spread = _turn_ratio(a["turn"].astype(np.float64),
+    turn_ratio, turn_spread = keystone_ratio(a["turn"].astype(np.float64),
                                           np.where(valid, a["pan"], np.nan).astype(np.float64),
                                           th.move_total)
     meth = a["method"][lead:]
