@@ -11,9 +11,10 @@ benchmarks/.cache): 1080p H.264, 4K HEVC 10-bit 4:2:0, 4K ProRes 422 HQ 10-bit, 
 
 The table gives camtag wall ÷ decode wall (target ≤ 1.25, i.e. analysis at ≥ 0.8 × the decode
 ceiling), camtag ÷ PySceneDetect (target ≤ 0.7 on 4K), CPU ratios and each child's peak RSS
-(``ru_maxrss``; targets ≤ 600 MB at 4K, ≤ 1 GB at 8K). Each timing is the best of ``--loops``
-(wall and CPU each their own best). camtag's child runs with cached bytecode, as an installed
-package does (``--no-bytecode``: compiled on every run, as under PYTHONDONTWRITEBYTECODE).
+(its own ``ru_maxrss``, not its parent's: see ``_LAUNCH``; targets ≤ 600 MB at 4K, ≤ 1 GB at
+8K). Each timing is the best of ``--loops`` (wall and CPU each their own best). camtag's child
+runs with cached bytecode, as an installed package does (``--no-bytecode``: compiled on every
+run, as under PYTHONDONTWRITEBYTECODE).
 
 ``--intra-stride N`` adds, for intra-only files (ProRes), a row of the first detector with
 ``CAMTAG_INTRA_STRIDE=N`` (experimental sparse decoding, camtag.media.intra).
@@ -135,16 +136,49 @@ def make_file(name: str, seconds: float) -> Path:
     return path
 
 
+# A child's ru_maxrss starts from the memory of whatever process it was started from (Linux keeps
+# the old image's high-water mark across exec, and subprocess shares this script's memory until
+# exec): after this script has encoded a 4K clip in-process, every child read ~2 GB. So each
+# command is started by a tiny launcher (a bare Python) that forks and execs it, and reports the
+# command's own wall, CPU and peak.
+_LAUNCH = """
+import os, sys, time
+fd = int(sys.argv[1]); argv = sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+os.write(fd, ("%r %r %r %r" % (wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss,
+                               os.waitstatus_to_exitcode(status))).encode())
+"""
+
+
 def run_child(argv: list[str], env: dict | None = None) -> dict:
-    """Run a command in a child process: wall seconds, CPU seconds, peak RSS (MB), exit status."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
-            "rc": proc.returncode, "err": err.strip().splitlines()[-1:] or [""]}
+    """Run a command in a child process: wall seconds, CPU seconds, peak RSS (MB), exit status
+    (the command's own, measured by a tiny launcher: see ``_LAUNCH``)."""
+    read, write = os.pipe()
+    try:
+        proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCH, str(write), *argv],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                pass_fds=(write,))
+    finally:
+        os.close(write)
+    _, err_bytes = proc.communicate()
+    with os.fdopen(read, "rb") as pipe:
+        report = pipe.read().decode().split()
+    err = err_bytes.decode(errors="replace")
+    if len(report) != 4:
+        return {"wall": 0.0, "cpu": 0.0, "rss": 0.0, "rc": proc.returncode or 1,
+                "err": err.strip().splitlines()[-1:] or ["the launcher reported nothing"]}
+    wall, cpu, rss, rc = float(report[0]), float(report[1]), int(report[2]), int(report[3])
+    return {"wall": wall, "cpu": cpu, "rss": rss / 1024, "rc": rc,
+            "err": err.strip().splitlines()[-1:] or [""]}
 
 
 def best(argv: list[str], loops: int, env: dict | None = None) -> dict:
