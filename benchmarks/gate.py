@@ -20,6 +20,7 @@ import platform
 import sys
 import time
 
+import cv2
 import numpy as np
 
 from camtag.shots import gate as g
@@ -63,11 +64,27 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return min(1.0, float(left[keep].mean()) / max(1e-6, float(span[keep].mean())))
 
 
+_DIS: dict[int, object] = {}
+
+
+def dis_flow(dst: np.ndarray, src: np.ndarray, preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST) -> np.ndarray:
+    """Trial: dense flow from ``dst`` to ``src`` by DIS instead of Farnebäck."""
+    dis = _DIS.get(preset)
+    if dis is None:
+        dis = _DIS[preset] = cv2.DISOpticalFlow_create(preset)
+    return dis.calc(dst, src, None)
+
+
 VARIANTS = {
     "before (thumbnail, mean)": before,
     "similarity, blur 1.5, trim 0.9": similarity,
     "dense flow, thumbnail, mean": lambda a, b: g.unexplained_part(a, b, 0.0, 1.0),
     "after: dense flow, blur 1.5, trim 0.9": g.unexplained_part,
+    "DIS ultrafast, blur 1.5, trim 0.9": lambda a, b: g.unexplained_part(
+        a, b, flow_fn=lambda d, s: dis_flow(d, s, cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)),
+    "DIS fast, blur 1.5, trim 0.9": lambda a, b: g.unexplained_part(a, b, flow_fn=dis_flow),
+    "DIS medium, blur 1.5, trim 0.9": lambda a, b: g.unexplained_part(
+        a, b, flow_fn=lambda d, s: dis_flow(d, s, cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)),
 }
 
 

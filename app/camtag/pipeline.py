@@ -363,6 +363,11 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
     if decoder.rotation is not None:
         media = replace(media, rotation=decoder.rotation)
     errors = [f"frame {i.index}: {i.message}" for i in decoder.issues]
+    damaged = [s.index + 1 for s in shots if s.start_frame > 0 and decoder.damage.covers(s.start_frame)]
+    if damaged:
+        named = ", ".join(map(str, damaged[:12])) + (", …" if len(damaged) > 12 else "")
+        errors.append(f"shot{'s' if len(damaged) > 1 else ''} {named} begin{'' if len(damaged) > 1 else 's'} "
+                      "on damaged pictures: the cut may not be in the footage")
     if decoder.route.note:                  # hardware decode was asked for, software ran: why
         warnings.append(decoder.route.note)
     if posters is not None and posters.problem:

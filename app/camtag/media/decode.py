@@ -10,6 +10,13 @@ went from 0.97× to ~0.92× PySceneDetect's time, benchmarks/motion.py). Picture
 holds more than a few of them; pictures past the pixel budget are refused before decoding.
 The decoder may run on a hardware device (:mod:`camtag.media.hwaccel`); :attr:`Decoder.route`
 says which decoder ran.
+
+Damaged data: frame numbers come from the pictures' timestamps (every frame's PTS, from the
+probe's packet scan), not from counting what comes out, so a picture FFmpeg cannot decode at
+all leaves the ones after it correctly numbered; the picture before stands in for it (consumers
+see every frame number once, in order). Pictures FFmpeg decodes with concealed errors are
+flagged by it; :class:`Damage` keeps both, up to the next keyframe, and the analysis names them
+and any shot that begins on one (tests/core/test_media_damage.py).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Iterator, Optional
 
@@ -102,6 +109,87 @@ class DecodeIssue:
     message: str
 
 
+class Damage:
+    """Pictures the decoder flagged corrupt (FFmpeg conceals damaged data and hands the picture
+    out anyway, with ``AV_FRAME_FLAG_CORRUPT``): they can make cuts and movement that are not
+    in the footage, and pictures predicted from them carry the damage on, unflagged, up to the
+    next keyframe. :attr:`spans` holds those stretches; :meth:`issue` sums them up as one
+    :class:`DecodeIssue`."""
+
+    SHOWN = 8             # frame numbers named in the message
+    MAX_SPANS = 10_000    # a file damaged all through keeps its first spans only
+
+    def __init__(self) -> None:
+        self.frames: list[int] = []
+        self.count = 0
+        self.held = 0                       # pictures lost and held (see :meth:`lost`)
+        self.lost_ranges: list[tuple[int, int]] = []
+        self.spans: list[list[int]] = []    # [first, end) frame ranges; the last may be open
+        self._open = False
+
+    def note(self, frame, index: int) -> None:
+        if frame.is_corrupt:
+            self.count += 1
+            if len(self.frames) < self.SHOWN:
+                self.frames.append(index)
+            if not self._open and len(self.spans) < self.MAX_SPANS:
+                self.spans.append([index, index + 1])
+                self._open = True
+        elif self._open and frame.key_frame:
+            self._open = False
+        if self._open:
+            self.spans[-1][1] = index + 1
+
+    def lost(self, first: int, end: int) -> None:
+        """Pictures [first, end) never came out of the decoder (their data was unreadable, or
+        they were predicted from such a picture): the picture before stands in for them."""
+        self.held += end - first
+        if len(self.lost_ranges) < self.SHOWN:
+            self.lost_ranges.append((first, end))
+        if self.spans and self.spans[-1][1] >= first:
+            self.spans[-1][1] = max(self.spans[-1][1], end)
+        elif len(self.spans) < self.MAX_SPANS:
+            self.spans.append([first, end])
+        self._open = True                   # what follows is predicted from the lost pictures
+
+    def covers(self, index: int) -> bool:
+        """Whether frame ``index`` is damaged or predicted from a damaged picture."""
+        from bisect import bisect_right
+
+        i = bisect_right(self.spans, [index, float("inf")]) - 1
+        return i >= 0 and self.spans[i][0] <= index < self.spans[i][1]
+
+    def issues(self) -> list[DecodeIssue]:
+        out = []
+        if self.held:
+            shown = sum(b - a for a, b in self.lost_ranges)
+            ranges = ", ".join(str(a) if b == a + 1 else f"{a}–{b - 1}" for a, b in self.lost_ranges)
+            named = ("frame " if self.held == 1 else "frames ") + ranges + (", …" if self.held > shown else "")
+            out.append(DecodeIssue(self.lost_ranges[0][0], f"{_pictures(self.held)} could not be "
+                                   f"decoded ({named}): the picture before stands in for each, so "
+                                   "later frame numbers stay exact"))
+        if self.count:
+            out.append(DecodeIssue(self.frames[0], f"the decoder concealed damaged data in "
+                                   f"{_pictures(self.count)} ({_frames(self.frames, self.count)}); "
+                                   "shots and tags there, and up to the next keyframe after each, "
+                                   "may be wrong"))
+        return out
+
+
+def _pictures(n: int) -> str:
+    return "1 picture" if n == 1 else f"{n} pictures"
+
+
+def _frames(shown: list[int], total: int) -> str:
+    """'frame 7' or 'frames 3, 9, …' (``shown``: the first of them)."""
+    more = ", …" if total > len(shown) else ""
+    return ("frame " if len(shown) == 1 and not more else "frames ") + ", ".join(map(str, shown)) + more
+
+
+def _strictly_increasing(order: Optional[np.ndarray]) -> bool:
+    return order is not None and len(order) > 1 and bool(np.all(np.diff(order) > 0))
+
+
 class _HardwareFault(Exception):
     """A hardware decoder failed mid-stream at frame ``index`` (the next one to come out)."""
 
@@ -149,15 +237,18 @@ class Decoder:
         self.route = DecodeRoute()
         self._early = False                 # convert on the decode thread (huge pictures)
         self.sparse: Optional[intra.Sparse] = None    # what sparse decoding did, when it ran
+        self.damage = Damage()              # pictures decoded from damaged data
 
     def _frames(self) -> Iterator[tuple]:
-        """Decode on the calling thread: (frame, index) pairs in presentation order (frames are
-        converted already when :attr:`_early`); broken packets become :attr:`issues`. A hardware
-        decoder failing mid-stream is replaced by software decoding from the frame it reached."""
+        """Decode on the calling thread: (frame, index[, pts]) items in presentation order
+        (frames are converted already when :attr:`_early`; ``pts`` is given for a stand-in
+        picture); broken packets become :attr:`issues`. A hardware decoder failing mid-stream is
+        replaced by software decoding from the frame it reached."""
         start, software = self.start_frame, False
         while True:
             try:
                 yield from self._decode_from(start, software)
+                self.issues.extend(self.damage.issues())
                 return
             except _HardwareFault as fault:
                 device = self.route.device
@@ -203,6 +294,10 @@ class Decoder:
             if start:
                 order = self._seek(container, stream, start)
                 packets = None
+            # pictures the decoder never hands out (unreadable data, or predicted from it) are
+            # found by the next picture's timestamp: every frame's PTS, strictly increasing
+            gaps = self.order if order is None and _strictly_increasing(self.order) else None
+            held = None                     # the last picture handed out (what stands in)
             if sparse:
                 yield from self._sparse(packets or container.demux(stream), stride)
                 return
@@ -224,13 +319,28 @@ class Decoder:
                         hardware = False
                         self.route = DecodeRoute(None, ctx.name, f"{self.route.device} does not decode "
                                                  f"this stream ({ctx.name} {ctx.pix_fmt}); software decode")
+                    k = index
                     if order is not None:       # after a seek: the index comes from the PTS order
                         if frame.pts is None:
                             continue
-                        index = int(np.searchsorted(order, frame.pts))
-                        if index < start:
+                        k = int(np.searchsorted(order, frame.pts))
+                        if k < start:
                             continue
-                    yield (self._analysis_frame(frame, index) if self._early else frame), index
+                        if k < index:           # (a repeated timestamp: numbered as before)
+                            index = k
+                    elif gaps is not None and frame.pts is not None:
+                        k = int(np.searchsorted(gaps, frame.pts))
+                        if not (k < len(gaps) and gaps[k] == frame.pts):
+                            k = index
+                    if k > index:               # pictures lost before this one: held, numbered
+                        table = order if order is not None else gaps
+                        self.damage.lost(index, k)
+                        for j in range(index, k):
+                            yield self._stand_in(held if held is not None else frame, j, int(table[j]))
+                        index = k
+                    self.damage.note(frame, index)
+                    held = self._analysis_frame(frame, index) if self._early else frame
+                    yield held, index
                     index += 1
         except av.error.FFmpegError as exc:
             if self.route.hardware:
@@ -256,9 +366,13 @@ class Decoder:
                 self._convert.rotation = self.rotation % 360
             return frames
 
+        def convert(frame, index: int) -> AnalysisFrame:
+            self.damage.note(frame, index)
+            return self._analysis_frame(frame, index)
+
         self.sparse = intra.Sparse(stride)
         for item in self.sparse.frames(
-                packets, 0, decode, self._analysis_frame,
+                packets, 0, decode, convert,
                 lambda pts: intra.exact_time(pts, self._time_base),
                 lambda i: bool(spec.thumb_width and spec.thumb_every and i % spec.thumb_every == 0)):
             if self._stop.is_set() or self.cancel.cancelled:
@@ -344,9 +458,17 @@ class Decoder:
         container.seek(int(order[start]), stream=stream, backward=True, any_frame=False)
         return order
 
-    def _analysis_frame(self, frame, index: int) -> AnalysisFrame:
+    def _stand_in(self, held, index: int, pts: int) -> tuple:
+        """The queue item for frame ``index``, which the decoder lost: ``held`` (an av frame, or
+        an AnalysisFrame when converting early) stands in for it, at its own time."""
+        if isinstance(held, AnalysisFrame):
+            time = Fraction(pts) * self._time_base if self._time_base else held.time
+            return replace(held, index=index, pts=pts, time=time), index
+        return held, index, pts
+
+    def _analysis_frame(self, frame, index: int, pts: Optional[int] = None) -> AnalysisFrame:
         spec, convert, time_base = self.spec, self._convert, self._time_base
-        pts = frame.pts
+        pts = frame.pts if pts is None else pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
         af = AnalysisFrame(index=index, pts=pts, time=time)
         af.small, af.luma = convert.analysis(frame)
@@ -365,8 +487,8 @@ class Decoder:
 
     def __iter__(self) -> Iterator[AnalysisFrame]:
         if not self.background:
-            for frame, index in self._frames():
-                yield frame if self._early else self._analysis_frame(frame, index)
+            for item in self._frames():
+                yield item[0] if self._early else self._analysis_frame(*item)
             return
         thread = threading.Thread(target=self._produce, name="camtag-decode", daemon=True)
         thread.start()

@@ -26,14 +26,21 @@ BLUR = 1.5           # sigma (thumbnail px) of the scale the residual is measure
 TRIM = 0.9           # the residual's quantile kept (the worst 10 % are dropped)
 
 
+def farneback_flow(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Dense flow from ``dst`` to ``src`` (Farnebäck, 3 levels)."""
+    return cv2.calcOpticalFlowFarneback(dst, src, None, 0.5, 3, 9, 3, 5, 1.1, 0)
+
+
 def unexplained_part(src: np.ndarray, dst: np.ndarray, blur: float = BLUR,
-                     trim: float = TRIM) -> float:
+                     trim: float = TRIM, flow_fn=farneback_flow) -> float:
     """How much of the change from ``src`` to ``dst`` (grey thumbnails) is left once ``src`` is
     moved onto ``dst`` by dense optical flow (Farnebäck): 0 all explained, 1 none. Dense flow
     follows parallax (a dolly's near posts move faster than the far wall) and local movement,
     which one global similarity cannot; it cannot make the other picture of a dissolve, or
-    black, out of the first one."""
-    flow = cv2.calcOpticalFlowFarneback(dst, src, None, 0.5, 3, 9, 3, 5, 1.1, 0)
+    black, out of the first one. ``flow_fn(dst, src)``: the dense flow (benchmarks/gate.py
+    compares DIS: at its fast preset, 12× cheaper, a slow dolly's parallax read 0.49 against
+    the 0.5 limit; at medium, half the cost and a thinner margin than Farnebäck's)."""
+    flow = flow_fn(dst, src)
     h, w = dst.shape
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     a, b = src.astype(np.float32), dst.astype(np.float32)

@@ -1,0 +1,139 @@
+"""Damaged data in the middle of a file: frame numbers stay exact, and the analysis says where.
+
+FFmpeg drops a picture whose data it cannot read at all and conceals errors in one it can
+partly read (handing it out flagged corrupt). Counting the pictures that come out numbered
+everything after a lost one a frame early (a cut at 20 read as 19, the last shot one frame
+short); concealed pictures made cuts that are not in the footage without a word. The files are
+remuxed with one packet's payload damaged; FFmpeg's own MPEG-4 part 2 codec makes the loss and
+the concealment the same on every build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from camtag.jobs import run_job
+from camtag.pipeline import analyze_job
+
+W, H, N, CUT, GOP = 160, 120, 40, 20, 10
+
+
+def _clip(path: Path) -> Path:
+    """Two panning noise shots, a hard cut at CUT, a keyframe every GOP frames."""
+    rng = np.random.default_rng(7)
+    scenes = []
+    for tint in ((0.3, 0.6, 1.0), (1.0, 0.5, 0.2)):   # blotches and grain, blue then orange
+        coarse = np.kron(rng.random((H // 8, (W + 2 * N) // 8)), np.ones((8, 8)))
+        grey = 0.7 * coarse + 0.3 * rng.random(coarse.shape)
+        scenes.append((255 * grey[..., None] * np.array(tint)).astype(np.uint8))
+    out = av.open(str(path), "w")
+    stream = out.add_stream("mpeg4", rate=10)
+    stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+    stream.options = {"g": str(GOP), "bf": "0", "qscale": "3"}
+    for i in range(N):
+        scene = scenes[0 if i < CUT else 1]
+        img = np.ascontiguousarray(scene[:, 2 * i:2 * i + W])
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    return path
+
+
+def _damaged(src: Path, dst: Path, index: int, how: str) -> Path:
+    """A copy of ``src`` whose ``index``-th video packet is all zeros ("zeros": unreadable)
+    or cut to its first half ("half": readable in part)."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        s = inp.streams.video[0]
+        so = out.add_stream_from_template(s)
+        n = 0
+        for packet in inp.demux(s):
+            if not packet.size:
+                continue
+            if n == index:
+                data = bytes(packet)
+                new = av.Packet(bytes(len(data)) if how == "zeros" else data[: len(data) // 2])
+                new.pts, new.dts, new.time_base = packet.pts, packet.dts, packet.time_base
+                new.is_keyframe = packet.is_keyframe
+                packet = new
+            packet.stream = so
+            out.mux(packet)
+            n += 1
+    return dst
+
+
+def _analyse(path: Path):
+    return run_job(analyze_job(str(path), detector="adaptive", settings={"motion": True, "posters": False}))
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    path = _clip(tmp_path_factory.mktemp("damage") / "clean.mkv")
+    analysis = _analyse(path)
+    assert [(s.start_frame, s.end_frame) for s in analysis.shots] == [(0, CUT), (CUT, N)]
+    assert not analysis.errors
+    return path, analysis
+
+
+def test_a_lost_picture_leaves_later_frame_numbers_exact(clean, tmp_path):
+    src, good = clean
+    bad = _damaged(src, tmp_path / "lost.mkv", 12, "zeros")
+    with av.open(str(bad)) as c:                    # the premise: FFmpeg really drops one picture
+        assert sum(1 for _ in _decodable(c)) == N - 1
+    analysis = _analyse(bad)
+    assert [(s.start_frame, s.end_frame) for s in analysis.shots] == [(0, CUT), (CUT, N)]
+    assert [t.id for t in analysis.shots[1].tags] == [t.id for t in good.shots[1].tags]
+    lost = [e for e in analysis.errors if "could not be decoded" in e]
+    assert len(lost) == 1 and "(frame 12)" in lost[0], analysis.errors
+    assert not any("begin" in e for e in analysis.errors), analysis.errors
+    assert not any("container lists" in w for w in analysis.warnings), analysis.warnings
+
+
+def test_concealed_pictures_are_named_and_a_cut_on_them_is_flagged(clean, tmp_path):
+    src, good = clean
+    inside = _analyse(_damaged(src, tmp_path / "inside.mkv", 25, "half"))
+    assert [(s.start_frame, s.end_frame) for s in inside.shots] == [(0, CUT), (CUT, N)]
+    concealed = [e for e in inside.errors if "concealed" in e]
+    assert len(concealed) == 1 and "frame 25" in concealed[0], inside.errors
+    assert not any("begin" in e for e in inside.errors), inside.errors
+
+    at_cut = _analyse(_damaged(src, tmp_path / "at_cut.mkv", CUT, "half"))
+    assert any("concealed" in e and f"frame {CUT}" in e for e in at_cut.errors), at_cut.errors
+    assert "shot 2 begins on damaged pictures: the cut may not be in the footage" in at_cut.errors
+
+
+def _decodable(container):
+    stream = container.streams.video[0]
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.error.InvalidDataError:
+            continue
+
+
+@pytest.mark.parametrize("start", [0, 11])
+def test_decoder_numbers_frames_by_timestamp_from_any_start(clean, tmp_path, start):
+    """Whole runs and resumed or split runs (which seek) number the same pictures the same."""
+    from camtag.media.decode import Decoder, FrameSpec
+    from camtag.media.probe import open_for_analysis
+
+    bad = _damaged(clean[0], tmp_path / "lost.mkv", 12, "zeros")
+    opened = open_for_analysis(str(bad))
+    decoder = Decoder(str(bad), FrameSpec(), start_frame=start, opened=opened)
+    frames = list(decoder)
+    assert [f.index for f in frames] == list(range(start, N))
+    blue, orange = [], []
+    for f in frames:
+        b, _, r = f.small.reshape(-1, 3).mean(axis=0)
+        (blue if b > r else orange).append(f.index)
+    assert blue == list(range(start, CUT)) and orange == list(range(CUT, N))
+    # the stand-in for the lost frame 12 is frame 11's picture, at frame 12's own time
+    by_index = {f.index: f for f in frames}
+    if start <= 11:
+        assert np.array_equal(by_index[12].small, by_index[11].small)
+        assert by_index[12].time == opened.info.time_base * int(opened.order[12])
