@@ -137,3 +137,23 @@ def test_decoder_numbers_frames_by_timestamp_from_any_start(clean, tmp_path, sta
     if start <= 11:
         assert np.array_equal(by_index[12].small, by_index[11].small)
         assert by_index[12].time == opened.info.time_base * int(opened.order[12])
+
+
+def test_the_library_run_warns_the_editor_and_stores_exact_shots(clean, tmp_path):
+    """The app's analysis queue shows a Notice of level "warning" (a banner, not the status bar)."""
+    from camtag.jobs import drive
+    from camtag.library import open_library
+    from camtag.library.records import Notice
+    from camtag.runs import AnalysisRequest, analyze_into_library
+
+    bad = _damaged(clean[0], tmp_path / "lost.mkv", 12, "zeros")
+    lib = open_library(str(tmp_path / "lib.sqlite"))
+    try:
+        run = drive(analyze_into_library(lib, str(bad), AnalysisRequest(detector="adaptive")))
+        notices = [p.partial for p in run if isinstance(p.partial, Notice)]
+        assert run.result.status == "done"
+        warned = [n.text for n in notices if n.level == "warning"]
+        assert len(warned) == 1 and "lost.mkv: damaged data" in warned[0] and "frame 12" in warned[0]
+        assert [(s.start_frame, s.end_frame) for s in lib.shots(str(bad))] == [(0, CUT), (CUT, N)]
+    finally:
+        lib.close()

@@ -139,9 +139,11 @@ class Changes:
 
 @dataclass(frozen=True)
 class Notice:
-    """Something the user should read, yielded as ``Progress.partial`` (re-linked, resumed...)."""
+    """Something the user should read, yielded as ``Progress.partial`` (re-linked, resumed...);
+    ``level`` "warning" when it needs the user's eyes (damaged data in the file)."""
 
     text: str
+    level: str = "info"
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,14 @@ def _frames(shown: list[int], total: int) -> str:
     return ("frame " if len(shown) == 1 and not more else "frames ") + ", ".join(map(str, shown)) + more
 
 
+def _frame_of(pts: Optional[int], table: Optional[np.ndarray]) -> int:
+    """The frame number of a timestamp in the PTS table (-1: not known)."""
+    if pts is None or table is None:
+        return -1
+    k = int(np.searchsorted(table, pts))
+    return k if k < len(table) and table[k] == pts else -1
+
+
 def _strictly_increasing(order: Optional[np.ndarray]) -> bool:
     return order is not None and len(order) > 1 and bool(np.all(np.diff(order) > 0))
 
@@ -238,6 +246,7 @@ class Decoder:
         self._early = False                 # convert on the decode thread (huge pictures)
         self.sparse: Optional[intra.Sparse] = None    # what sparse decoding did, when it ran
         self.damage = Damage()              # pictures decoded from damaged data
+        self.broken_packets = 0             # packets FFmpeg refused to decode
 
     def _frames(self) -> Iterator[tuple]:
         """Decode on the calling thread: (frame, index[, pts]) items in presentation order
@@ -248,6 +257,9 @@ class Decoder:
         while True:
             try:
                 yield from self._decode_from(start, software)
+                if self.broken_packets > self.BROKEN_SHOWN:
+                    self.issues.append(DecodeIssue(-1, f"{self.broken_packets - self.BROKEN_SHOWN} more "
+                                                       "packets of broken data skipped"))
                 self.issues.extend(self.damage.issues())
                 return
             except _HardwareFault as fault:
@@ -309,7 +321,9 @@ class Decoder:
                 except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
                     if hardware:
                         raise _HardwareFault(index, exc) from None
-                    self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
+                    if order is None and gaps is None:
+                        gaps = self._pts_table()
+                    self._broken(_frame_of(packet.pts, order if order is not None else gaps), exc)
                     continue
                 for frame in frames:
                     if self.rotation is None:
@@ -328,7 +342,11 @@ class Decoder:
                             continue
                         if k < index:           # (a repeated timestamp: numbered as before)
                             index = k
-                    elif gaps is not None and frame.pts is not None:
+                    elif frame.pts is not None and (gaps is not None or frame.is_corrupt):
+                        if gaps is None:
+                            gaps = self._pts_table()
+                            if gaps is None:
+                                gaps = np.empty(0, np.int64)
                         k = int(np.searchsorted(gaps, frame.pts))
                         if not (k < len(gaps) and gaps[k] == frame.pts):
                             k = index
@@ -359,7 +377,7 @@ class Decoder:
             try:
                 frames = packet.decode()
             except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
-                self.issues.append(DecodeIssue(-1, f"broken data skipped: {exc}"))
+                self._broken(-1, exc)
                 return []
             if frames and self.rotation is None:
                 self.rotation = frame_rotation(frames[0])
@@ -378,6 +396,13 @@ class Decoder:
             if self._stop.is_set() or self.cancel.cancelled:
                 break
             yield item
+
+    BROKEN_SHOWN = 20       # packets FFmpeg refused, each named; the rest are counted
+
+    def _broken(self, index: int, exc: BaseException) -> None:
+        self.broken_packets += 1
+        if self.broken_packets <= self.BROKEN_SHOWN:
+            self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
 
     @staticmethod
     def _on_device(ctx) -> bool:
@@ -457,6 +482,25 @@ class Decoder:
                                         f"the file has {len(order)} frames")
         container.seek(int(order[start]), stream=stream, backward=True, any_frame=False)
         return order
+
+    def _pts_table(self) -> Optional[np.ndarray]:
+        """Every frame's PTS (None when not strictly increasing), read when damage first shows in
+        a run that was not handed the table (a library run skips the probe's packet scan): one
+        demux-only pass, paid by damaged files alone."""
+        from camtag.media.probe import scan_packets
+
+        if self.order is None:
+            try:
+                container = open_container(self.path)
+            except MediaError:
+                return None
+            try:
+                self.order, _, _ = scan_packets(container, container.streams.video[0])
+            except Exception:                   # noqa: BLE001 - unreadable: numbered by counting
+                return None
+            finally:
+                container.close()
+        return self.order if _strictly_increasing(self.order) else None
 
     def _stand_in(self, held, index: int, pts: int) -> tuple:
         """The queue item for frame ``index``, which the decoder lost: ``held`` (an av frame, or

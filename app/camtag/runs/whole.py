@@ -64,6 +64,10 @@ def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | N
         if final.error:
             text = f"{media.name}: {final.error}; the next run analyses it again"
             yield Progress(final.frames_done, final.total_frames, text, Notice(text))
+        if result.errors:                   # damaged data: the editor checks those shots
+            text = f"{media.name}: damaged data: " + "; ".join(result.errors)
+            text = text if len(text) <= 400 else text[:399] + "…"
+            yield Progress(final.frames_done, final.total_frames, text, Notice(text, "warning"))
     finally:
         leases.release(key)
     return replace(final, resumed_from=start if resumed else 0)

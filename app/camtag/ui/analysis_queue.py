@@ -160,7 +160,8 @@ class AnalysisQueue(QObject):
         if row is None:
             return
         if isinstance(p.partial, Notice):
-            self.notice.emit("warning" if isinstance(p.partial, ActionNotice) else "info", p.partial.text)
+            warn = isinstance(p.partial, ActionNotice) or p.partial.level == "warning"
+            self.notice.emit("warning" if warn else "info", p.partial.text)
         if p.fraction is not None:
             self.fractions[row] = p.fraction
         if p.message and not (self.job and self.job.cancelling):
