@@ -157,3 +157,30 @@ def test_the_library_run_warns_the_editor_and_stores_exact_shots(clean, tmp_path
         assert [(s.start_frame, s.end_frame) for s in lib.shots(str(bad))] == [(0, CUT), (CUT, N)]
     finally:
         lib.close()
+
+
+def test_a_recording_cut_off_before_its_index_is_named_as_such(tmp_path):
+    from camtag.media.errors import MediaError
+    from camtag.media.probe import open_for_analysis
+
+    whole = tmp_path / "whole.mp4"                  # the MP4 muxer writes the index ('moov') last
+    out = av.open(str(whole), "w")
+    stream = out.add_stream("mpeg4", rate=10)
+    stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+    for i in range(N):
+        img = np.full((H, W, 3), 6 * i, np.uint8)
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    data = whole.read_bytes()
+    assert data.rfind(b"moov") > data.find(b"mdat") > 0
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    other = tmp_path / "notes.mp4"
+    other.write_bytes(b"not a video at all\n" * 100)
+    with pytest.raises(MediaError, match="index \\(the 'moov' atom\\) is missing"):
+        open_for_analysis(str(cut))
+    with pytest.raises(MediaError, match="not a media file"):
+        open_for_analysis(str(other))

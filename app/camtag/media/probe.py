@@ -66,13 +66,53 @@ def open_container(path: str, hwaccel=None):
     try:
         container = av.open(path, metadata_errors="ignore", **kwargs)
     except av.error.InvalidDataError:
-        raise MediaError(path, "not a media file PyAV/FFmpeg can read (invalid data)") from None
+        raise MediaError(path, _unreadable_reason(path)) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError(path, f"cannot open: {exc}") from None
     if not container.streams.video:
         container.close()
         raise MediaError(path, "has no video stream (audio-only or data file)")
     return container
+
+
+def _unreadable_reason(path: str) -> str:
+    """Why FFmpeg found no media in ``path``: an MP4/MOV whose index never got written (a
+    recording or copy cut off) is named as such, since tools exist that rebuild it."""
+    atoms = _top_level_atoms(path)
+    if atoms and atoms[0] in (b"ftyp", b"wide", b"mdat", b"free", b"skip") and b"moov" not in atoms:
+        if b"mdat" in atoms:
+            return ("incomplete MP4/MOV: its index (the 'moov' atom) is missing, as when a "
+                    "recording or copy is cut off; a recovery tool can rebuild it from a good "
+                    "clip of the same camera")
+        return "incomplete MP4/MOV: it ends before any picture data"
+    return "not a media file PyAV/FFmpeg can read (invalid data)"
+
+
+def _top_level_atoms(path: str, limit: int = 4096) -> list[bytes]:
+    """The types of an ISO media file's top-level boxes, read from their 8-byte headers ([]
+    when it does not look like one). Reads at most ``limit`` headers."""
+    names: list[bytes] = []
+    try:
+        size_total = os.path.getsize(path)
+        with open(path, "rb") as f:
+            pos = 0
+            while pos + 8 <= size_total and len(names) < limit:
+                f.seek(pos)
+                head = f.read(16)
+                size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if len(kind) < 4 or not all(32 <= c < 127 for c in kind):
+                    break
+                if size == 1 and len(head) == 16:
+                    size = int.from_bytes(head[8:16], "big")
+                elif size == 0:
+                    size = size_total - pos
+                names.append(kind)
+                if size < 8:
+                    break
+                pos += size
+    except OSError:
+        return []
+    return names
 
 
 def _start_timecode(container, stream) -> str | None:
