@@ -26,7 +26,7 @@ import queue
 import threading
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -113,8 +113,8 @@ class Damage:
     """Pictures the decoder flagged corrupt (FFmpeg conceals damaged data and hands the picture
     out anyway, with ``AV_FRAME_FLAG_CORRUPT``): they can make cuts and movement that are not
     in the footage, and pictures predicted from them carry the damage on, unflagged, up to the
-    next keyframe. :attr:`spans` holds those stretches; :meth:`issue` sums them up as one
-    :class:`DecodeIssue`."""
+    next keyframe. :attr:`spans` holds those stretches; :meth:`issues` sums them up (the pipeline adds them
+    to the analysis's errors, with timecodes)."""
 
     SHOWN = 8             # frame numbers named in the message
     MAX_SPANS = 10_000    # a file damaged all through keeps its first spans only
@@ -159,39 +159,32 @@ class Damage:
         i = bisect_right(self.spans, [index, float("inf")]) - 1
         return i >= 0 and self.spans[i][0] <= index < self.spans[i][1]
 
-    def issues(self) -> list[DecodeIssue]:
+    def issues(self, timecode: Optional[Callable[[int], str]] = None) -> list[DecodeIssue]:
+        """What happened, as issues with no frame prefix: their messages name the frames (with
+        their timecodes, given ``timecode(frame)``)."""
+        def span(a: int, b: int) -> str:       # frames [a, b)
+            if b == a + 1:
+                return f"{timecode(a)} (frame {a})" if timecode else f"frame {a}"
+            return (f"{timecode(a)}–{timecode(b - 1)} (frames {a}–{b - 1})" if timecode
+                    else f"frames {a}–{b - 1}")
+
         out = []
         if self.held:
-            shown = sum(b - a for a, b in self.lost_ranges)
-            ranges = ", ".join(str(a) if b == a + 1 else f"{a}–{b - 1}" for a, b in self.lost_ranges)
-            named = ("frame " if self.held == 1 else "frames ") + ranges + (", …" if self.held > shown else "")
-            out.append(DecodeIssue(self.lost_ranges[0][0], f"{_pictures(self.held)} could not be "
-                                   f"decoded ({named}): the picture before stands in for each, so "
-                                   "later frame numbers stay exact"))
+            more = ", …" if self.held > sum(b - a for a, b in self.lost_ranges) else ""
+            spans = ", ".join(span(a, b) for a, b in self.lost_ranges)
+            out.append(DecodeIssue(-1, f"{_pictures(self.held)} could not be decoded, at {spans}{more}; "
+                                       "the picture before stands in, so later frame numbers stay exact"))
         if self.count:
-            out.append(DecodeIssue(self.frames[0], f"the decoder concealed damaged data in "
-                                   f"{_pictures(self.count)} ({_frames(self.frames, self.count)}); "
-                                   "shots and tags there, and up to the next keyframe after each, "
-                                   "may be wrong"))
+            more = ", …" if self.count > len(self.frames) else ""
+            named = ", ".join(span(f, f + 1) for f in self.frames)
+            out.append(DecodeIssue(-1, f"the decoder concealed errors in {_pictures(self.count)}, at "
+                                       f"{named}{more}; shots and tags there, and up to the next "
+                                       "keyframe, may be wrong"))
         return out
 
 
 def _pictures(n: int) -> str:
     return "1 picture" if n == 1 else f"{n} pictures"
-
-
-def _frames(shown: list[int], total: int) -> str:
-    """'frame 7' or 'frames 3, 9, …' (``shown``: the first of them)."""
-    more = ", …" if total > len(shown) else ""
-    return ("frame " if len(shown) == 1 and not more else "frames ") + ", ".join(map(str, shown)) + more
-
-
-def _frame_of(pts: Optional[int], table: Optional[np.ndarray]) -> int:
-    """The frame number of a timestamp in the PTS table (-1: not known)."""
-    if pts is None or table is None:
-        return -1
-    k = int(np.searchsorted(table, pts))
-    return k if k < len(table) and table[k] == pts else -1
 
 
 def _strictly_increasing(order: Optional[np.ndarray]) -> bool:
@@ -259,8 +252,7 @@ class Decoder:
                 yield from self._decode_from(start, software)
                 if self.broken_packets > self.BROKEN_SHOWN:
                     self.issues.append(DecodeIssue(-1, f"{self.broken_packets - self.BROKEN_SHOWN} more "
-                                                       "packets of broken data skipped"))
-                self.issues.extend(self.damage.issues())
+                                                       "unreadable packets skipped"))
                 return
             except _HardwareFault as fault:
                 device = self.route.device
@@ -323,7 +315,9 @@ class Decoder:
                         raise _HardwareFault(index, exc) from None
                     if order is None and gaps is None:
                         gaps = self._pts_table()
-                    self._broken(_frame_of(packet.pts, order if order is not None else gaps), exc)
+                    # (no frame number: frame threads report an error on a later packet; the
+                    # pictures it cost are named exactly by the timestamps, see Damage)
+                    self._broken(-1, exc)
                     continue
                 for frame in frames:
                     if self.rotation is None:
@@ -402,7 +396,7 @@ class Decoder:
     def _broken(self, index: int, exc: BaseException) -> None:
         self.broken_packets += 1
         if self.broken_packets <= self.BROKEN_SHOWN:
-            self.issues.append(DecodeIssue(index, f"broken data skipped: {exc}"))
+            self.issues.append(DecodeIssue(index, f"unreadable packet skipped (FFmpeg: {exc})"))
 
     @staticmethod
     def _on_device(ctx) -> bool:

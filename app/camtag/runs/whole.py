@@ -65,7 +65,8 @@ def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | N
             text = f"{media.name}: {final.error}; the next run analyses it again"
             yield Progress(final.frames_done, final.total_frames, text, Notice(text))
         if result.errors:                   # damaged data: the editor checks those shots
-            text = f"{media.name}: damaged data: " + "; ".join(result.errors)
+            summary = [e for e in result.errors if "unreadable packet" not in e] or result.errors
+            text = f"{media.name}: damaged data: " + "; ".join(summary)
             text = text if len(text) <= 400 else text[:399] + "…"
             yield Progress(final.frames_done, final.total_frames, text, Notice(text, "warning"))
     finally:
