@@ -184,3 +184,32 @@ def test_a_recording_cut_off_before_its_index_is_named_as_such(tmp_path):
         open_for_analysis(str(cut))
     with pytest.raises(MediaError, match="not a media file"):
         open_for_analysis(str(other))
+
+
+def test_a_clip_trimmed_by_stream_copy_counts_only_its_own_frames(clean, tmp_path):
+    """An MP4 cut at a frame between keyframes without re-encoding keeps the pictures from the
+    keyframe before its in-point, flagged discard behind an edit list: they are not its frames
+    (they were counted, and the analysis then warned that fewer frames decoded than listed; taken
+    for lost pictures they would read as damage)."""
+    from camtag.media.probe import open_for_analysis
+
+    hidden = 7                                      # frames 0-6 of the source: before the in-point
+    trimmed = tmp_path / "trimmed.mp4"
+    with av.open(str(clean[0])) as inp, av.open(str(trimmed), "w") as out:
+        s = inp.streams.video[0]
+        so = out.add_stream_from_template(s)
+        step = int(1 / (s.average_rate * s.time_base))
+        for packet in inp.demux(s):
+            if packet.size:
+                packet.pts -= hidden * step         # the muxer writes an edit list from pts 0
+                packet.dts -= hidden * step
+                packet.stream = so
+                out.mux(packet)
+    with av.open(str(trimmed)) as c:                # the premise: FFmpeg flags them discard
+        assert sum(p.is_discard for p in c.demux(c.streams.video[0]) if p.size) == hidden
+    opened = open_for_analysis(str(trimmed))
+    assert opened.info.frames == N - hidden
+    opened.close()
+    analysis = _analyse(trimmed)
+    assert [(s.start_frame, s.end_frame) for s in analysis.shots] == [(0, CUT - hidden), (CUT - hidden, N - hidden)]
+    assert not analysis.errors and not analysis.warnings, (analysis.errors, analysis.warnings)

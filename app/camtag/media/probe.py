@@ -155,15 +155,19 @@ def packet_key(packet) -> tuple:
 
 def scan_packets(container, stream, first: list | None = None) -> tuple[np.ndarray, int, list[int]]:
     """Demux the video stream: sorted PTS (or DTS), packet count, indices of corrupt packets.
-    ``first``, if given, receives the :func:`packet_key` of the first packet."""
+    ``first``, if given, receives the :func:`packet_key` of the first packet. Packets flagged
+    discard are not frames of the file: a clip trimmed by stream copy keeps the pictures before
+    its in-point, from the keyframe on, for the decoder's sake, and its edit list hides them."""
     pts: list[int] = []
     corrupt: list[int] = []
     count = 0
     for packet in container.demux(stream):
         if packet.size == 0:
             continue
-        if first is not None and not count:
+        if first is not None and not first:
             first.append(packet_key(packet))
+        if packet.is_discard:
+            continue
         stamp = packet.pts if packet.pts is not None else packet.dts
         if packet.is_corrupt:
             corrupt.append(count)
@@ -187,8 +191,9 @@ def seek_index(container, stream, path: str) -> tuple[list[int], list[int]]:
             stamp = packet.pts if packet.pts is not None else packet.dts
             if stamp is None:
                 continue
-            pts.append(stamp)
-            if packet.is_keyframe:
+            if not packet.is_discard:       # (not a frame of the file: see scan_packets)
+                pts.append(stamp)
+            if packet.is_keyframe:          # a hidden keyframe still starts the decode
                 keys.append(stamp)
     except av.error.FFmpegError as exc:
         if not pts:
