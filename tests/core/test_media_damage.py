@@ -1,4 +1,4 @@
-"""Damaged data in the middle of a file: frame numbers stay exact, and the analysis says where.
+"""Damaged, trimmed and joined files: frame numbers stay exact, and the analysis says where.
 
 FFmpeg drops a picture whose data it cannot read at all and conceals errors in one it can
 partly read (handing it out flagged corrupt). Counting the pictures that come out numbered
@@ -213,3 +213,34 @@ def test_a_clip_trimmed_by_stream_copy_counts_only_its_own_frames(clean, tmp_pat
     analysis = _analyse(trimmed)
     assert [(s.start_frame, s.end_frame) for s in analysis.shots] == [(0, CUT - hidden), (CUT - hidden, N - hidden)]
     assert not analysis.errors and not analysis.warnings, (analysis.errors, analysis.warnings)
+
+
+def _ts_segment(path: Path, w: int, h: int, n: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    base = (255 * np.kron(rng.random((h // 8, w // 8 + n)), np.ones((8, 8)))).astype(np.uint8)
+    out = av.open(str(path), "w", format="mpegts")
+    stream = out.add_stream("mpeg4", rate=25)
+    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+    stream.options = {"g": "10", "bf": "0"}
+    for i in range(n):
+        img = np.repeat(np.ascontiguousarray(base[:, 4 * i:4 * i + w])[..., None], 3, axis=2)
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    return path.read_bytes()
+
+
+def test_recordings_joined_end_to_end_are_analysed_frame_by_frame(tmp_path):
+    """Transport streams copied one after the other (a camera's spanned clips, a recorder's
+    segments): the timestamps start again, and here the picture size changes too. The rate once
+    came out undeterminable (the file was refused) and a size change crashed the motion engine."""
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(_ts_segment(tmp_path / "a.ts", 320, 180, 30, 1)
+                       + _ts_segment(tmp_path / "b.ts", 240, 180, 30, 2))
+    analysis = _analyse(joined)
+    assert analysis.media.frames == 60 and analysis.media.rate == 25
+    assert analysis.shots[0].start_frame == 0 and analysis.shots[-1].end_frame == 60
+    assert any("timestamps restart 1 time" in w for w in analysis.warnings), analysis.warnings
+    assert not any("could not be decoded" in e for e in analysis.errors), analysis.errors

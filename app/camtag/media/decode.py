@@ -488,12 +488,16 @@ class Decoder:
                 container = open_container(self.path)
             except MediaError:
                 return None
+            runs: list = []
             try:
-                self.order, _, _ = scan_packets(container, container.streams.video[0])
+                order, _, _ = scan_packets(container, container.streams.video[0], runs=runs)
             except Exception:                   # noqa: BLE001 - unreadable: numbered by counting
                 return None
             finally:
                 container.close()
+            if len(runs) > 1:                   # timestamps restart: they cannot number frames
+                return None
+            self.order = order
         return self.order if _strictly_increasing(self.order) else None
 
     def _stand_in(self, held, index: int, pts: int) -> tuple:

@@ -153,14 +153,20 @@ def packet_key(packet) -> tuple:
     return packet.pos, packet.dts, packet.pts, packet.size
 
 
-def scan_packets(container, stream, first: list | None = None) -> tuple[np.ndarray, int, list[int]]:
+def scan_packets(container, stream, first: list | None = None,
+                 runs: list | None = None) -> tuple[np.ndarray, int, list[int]]:
     """Demux the video stream: sorted PTS (or DTS), packet count, indices of corrupt packets.
     ``first``, if given, receives the :func:`packet_key` of the first packet. Packets flagged
     discard are not frames of the file: a clip trimmed by stream copy keeps the pictures before
-    its in-point, from the keyframe on, for the decoder's sake, and its edit list hides them."""
+    its in-point, from the keyframe on, for the decoder's sake, and its edit list hides them.
+    ``runs``, if given, receives the PTS of each stretch whose decode timestamps never go back
+    (more than one: the timestamps restart, as in recordings joined end to end)."""
     pts: list[int] = []
     corrupt: list[int] = []
     count = 0
+    last_dts = None
+    # decode timestamps never go back in one recording; half a second back is a restart
+    back = int(0.5 / stream.time_base) if stream.time_base else 0
     for packet in container.demux(stream):
         if packet.size == 0:
             continue
@@ -174,6 +180,12 @@ def scan_packets(container, stream, first: list | None = None) -> tuple[np.ndarr
         count += 1
         if stamp is not None:
             pts.append(stamp)
+            if runs is not None:
+                dts = packet.dts
+                if not runs or (dts is not None and last_dts is not None and dts < last_dts - back):
+                    runs.append([])
+                runs[-1].append(stamp)
+                last_dts = dts if dts is not None else last_dts
     return np.sort(np.asarray(pts, dtype=np.int64)), count, corrupt
 
 
@@ -269,13 +281,24 @@ def _describe(container, path: str, *, read_rotation: bool,
     ctx = stream.codec_context
     time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
     warnings: list[str] = []
+    runs: list[list[int]] = []
     try:
-        pts, count, corrupt = scan_packets(container, stream, first)
+        pts, count, corrupt = scan_packets(container, stream, first, runs)
     except av.error.FFmpegError as exc:
         raise MediaError(path, f"cannot read packets: {exc}") from None
     if count == 0:
         raise MediaError(path, "video stream holds no frames")
-    deltas = np.diff(pts) if pts.size > 1 else np.empty(0, np.int64)
+    if len(runs) > 1:
+        # timestamps restart (recordings joined end to end): the rate comes from the steps
+        # inside each stretch, and frames are numbered by counting (the timestamps repeat)
+        per_run = [np.sort(np.asarray(r, np.int64)) for r in runs]
+        deltas = np.concatenate([np.diff(r) for r in per_run])
+        pts = np.concatenate(per_run)   # presentation order, stretch by stretch (not sorted)
+        warnings.append(f"timestamps restart {len(runs) - 1} time{'s' if len(runs) > 2 else ''} "
+                        "(recordings joined end to end?): frames are numbered in decode order; "
+                        "the player may seek imprecisely")
+    else:
+        deltas = np.diff(pts) if pts.size > 1 else np.empty(0, np.int64)
     declared = [stream.guessed_rate, stream.average_rate, stream.base_rate]
     rate = _nominal_rate(deltas, time_base, declared)
     if rate is None:
@@ -289,7 +312,7 @@ def _describe(container, path: str, *, read_rotation: bool,
         warnings.append(
             f"variable frame rate: {int(off.sum())} of {deltas.size} frame intervals differ from "
             f"{float(rate):.3f} fps; frame numbers are decode order, timecode uses a constant-rate mapping")
-    if pts.size:
+    if pts.size and len(runs) <= 1:
         last = deltas[-1] if deltas.size else int(1 / (rate * time_base))
         duration = Fraction(int(pts[-1] - pts[0] + last)) * time_base
     else:

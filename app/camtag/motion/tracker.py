@@ -112,6 +112,8 @@ class FrameTracker:
 
     def feed(self, luma: np.ndarray) -> PairMotion:
         img = self._prepare(luma)
+        if self._prev_img is not None and self._prev_img.shape != img.shape:
+            self.reset()            # the picture size changed mid-stream: nothing to compare
         # (OpenCV's Python binding cannot take prebuilt pyramids: LK builds them per call;
         # benchmarks/RESULTS.md "issue 21 IV" has what each pass costs)
         self._survived = 1.0
