@@ -244,3 +244,31 @@ def test_recordings_joined_end_to_end_are_analysed_frame_by_frame(tmp_path):
     assert analysis.shots[0].start_frame == 0 and analysis.shots[-1].end_frame == 60
     assert any("timestamps restart 1 time" in w for w in analysis.warnings), analysis.warnings
     assert not any("could not be decoded" in e for e in analysis.errors), analysis.errors
+
+
+def test_cover_art_stored_as_the_first_video_stream_is_not_the_clip(tmp_path):
+    """A still picture (cover art, a thumbnail) muxed as video stream 0 ahead of the footage: it
+    was analysed as a one-frame clip."""
+    path = tmp_path / "cover_first.mkv"
+    rng = np.random.default_rng(3)
+    out = av.open(str(path), "w")
+    cover = out.add_stream("mjpeg", rate=1)
+    cover.width, cover.height, cover.pix_fmt = W, H, "yuvj420p"
+    video = out.add_stream("mpeg4", rate=10)
+    video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+    base = (255 * np.kron(rng.random((H // 8, W // 8 + N)), np.ones((8, 8)))).astype(np.uint8)
+    still = av.VideoFrame.from_ndarray(np.full((H, W, 3), 128, np.uint8), format="rgb24")
+    for packet in list(cover.encode(still)) + list(cover.encode(None)):
+        out.mux(packet)
+    for i in range(N):
+        img = np.repeat(np.ascontiguousarray(base[:, 8 * i // 4:8 * i // 4 + W])[..., None], 3, axis=2)
+        for packet in video.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in video.encode(None):
+        out.mux(packet)
+    out.close()
+    with av.open(str(path)) as c:                   # the premise: the still comes first
+        assert [s.codec_context.name for s in c.streams.video] == ["mjpeg", "mpeg4"]
+    analysis = _analyse(path)
+    assert analysis.media.codec == "mpeg4" and analysis.media.frames == N
+    assert analysis.shots[-1].end_frame == N

@@ -36,7 +36,7 @@ from camtag.media.errors import MediaError
 from camtag.media.convert import Converter
 from camtag.media.hwaccel import DecodeRoute
 from camtag.media.probe import (OpenedMedia, check_budget, frame_bytes, frame_rotation,
-                                open_container, packet_key)
+                                open_container, packet_key, video_stream)
 
 # frames wait in the queue at full size (the consumer converts them, so conversions run beside
 # the decode): the queue holds about this many bytes of pictures. Pictures larger than
@@ -268,7 +268,7 @@ class Decoder:
         container, packets = self._open(software)
         index = start
         try:
-            stream = container.streams.video[0]
+            stream = video_stream(container)
             ctx = stream.codec_context
             check_budget(self.path, ctx.width or stream.width, ctx.height or stream.height)
             size = frame_bytes(ctx.width or 1, ctx.height or 1, ctx.pix_fmt or "")
@@ -418,7 +418,7 @@ class Decoder:
                 if self.order is None:
                     self.order = opened.order
                 opened.close()
-            codec = container.streams.video[0].codec_context.name
+            codec = video_stream(container).codec_context.name
             return container, DecodeRoute(device, codec)
         failed = [f"{d}: {hwaccel.unusable(d)}" for d in wanted if hwaccel.unusable(d)]
         explicit = (setting if setting is not None else "").strip().lower() not in ("", "auto")
@@ -440,10 +440,10 @@ class Decoder:
             self.order = opened.order
         if container is None:
             container = open_container(self.path)
-            self.route = DecodeRoute(None, container.streams.video[0].codec_context.name, self.route.note)
+            self.route = DecodeRoute(None, video_stream(container).codec_context.name, self.route.note)
             return container, None
-        self.route = DecodeRoute(None, container.streams.video[0].codec_context.name, self.route.note)
-        packets = container.demux(container.streams.video[0])
+        self.route = DecodeRoute(None, video_stream(container).codec_context.name, self.route.note)
+        packets = container.demux(video_stream(container))
         try:
             head = next((p for p in packets if p.size), None)
         except Exception:                   # noqa: BLE001 - the fresh open reports it properly
@@ -490,7 +490,7 @@ class Decoder:
                 return None
             runs: list = []
             try:
-                order, _, _ = scan_packets(container, container.streams.video[0], runs=runs)
+                order, _, _ = scan_packets(container, video_stream(container), runs=runs)
             except Exception:                   # noqa: BLE001 - unreadable: numbered by counting
                 return None
             finally:

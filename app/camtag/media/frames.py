@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from camtag.media.errors import MediaError
-from camtag.media.probe import check_budget, open_container
+from camtag.media.probe import check_budget, open_container, video_stream
 from camtag.model import MediaInfo, Shot
 
 PATCH = 28  # Qwen2.5-VL: 14 px patches merged 2x2
@@ -160,7 +160,7 @@ class FrameSampler:
         if self._container is not None:
             return
         self._container = open_container(self.media.path)
-        self._stream = self._container.streams.video[0]
+        self._stream = video_stream(self._container)
         try:
             check_budget(self.media.path, self._stream.codec_context.width, self._stream.codec_context.height)
         except MediaError:

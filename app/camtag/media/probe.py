@@ -69,10 +69,27 @@ def open_container(path: str, hwaccel=None):
         raise MediaError(path, _unreadable_reason(path)) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError(path, f"cannot open: {exc}") from None
-    if not container.streams.video:
+    if video_stream(container) is None:
         container.close()
         raise MediaError(path, "has no video stream (audio-only or data file)")
     return container
+
+
+def video_stream(container):
+    """The file's picture stream: FFmpeg's best video stream that is not cover art (a cover
+    picture or thumbnail can come first: read first, a clip analysed as one still frame).
+    None when there is none."""
+    import av
+
+    cover = av.stream.Disposition.attached_pic
+    videos = [s for s in container.streams.video if not (s.disposition & cover)]
+    if not videos:
+        return None
+    try:
+        best = container.streams.best("video")
+    except (av.error.FFmpegError, ValueError):
+        best = None
+    return best if best is not None and best in videos else videos[0]
 
 
 def _unreadable_reason(path: str) -> str:
@@ -265,7 +282,7 @@ def open_for_analysis(path: str) -> OpenedMedia:
         raise
     try:
         container.seek(first[0][1] if first[0][1] is not None else 0,
-                       stream=container.streams.video[0], backward=True, any_frame=False)
+                       stream=video_stream(container), backward=True, any_frame=False)
     except av.error.FFmpegError:       # cannot rewind: the decoder opens the file afresh
         container.close()
         container = None
@@ -277,7 +294,7 @@ def _describe(container, path: str, *, read_rotation: bool,
     """The file's :class:`MediaInfo` and its frames' PTS in presentation order."""
     import av
 
-    stream = container.streams.video[0]
+    stream = video_stream(container)
     ctx = stream.codec_context
     time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
     warnings: list[str] = []

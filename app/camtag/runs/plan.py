@@ -82,14 +82,14 @@ def frame_index_of(path: str):
     (None, []) when the container will not say."""
     import numpy as np
 
-    from camtag.media.probe import open_container, seek_index
+    from camtag.media.probe import open_container, seek_index, video_stream
 
     try:
         container = open_container(path)
     except Exception:  # noqa: BLE001 - planning goes on without snapping
         return None, []
     try:
-        pts, keys = seek_index(container, container.streams.video[0], path)
+        pts, keys = seek_index(container, video_stream(container), path)
         order = np.asarray(pts, np.int64)
         return order, [int(i) for i in np.searchsorted(order, np.asarray(keys))]
     except Exception:  # noqa: BLE001

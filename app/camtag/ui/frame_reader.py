@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from camtag.media.errors import MediaError
-from camtag.media.probe import open_container
+from camtag.media.probe import open_container, video_stream
 
 _KEEP_BEHIND = 48          # frames before a seek target kept for stepping/reverse play
 
@@ -30,7 +30,7 @@ class FrameReader:
         self.rotation = rotation % 360
         self._pts, self._keys = self._scan(path)
         self._container = open_container(path)
-        self._stream = self._container.streams.video[0]
+        self._stream = video_stream(self._container)
         self._stream.thread_type = "AUTO"
         tb = self._stream.time_base
         self._tb = Fraction(tb) if tb else Fraction(1, 1000)
@@ -57,7 +57,7 @@ class FrameReader:
 
         container = open_container(path)
         try:
-            return seek_index(container, container.streams.video[0], path)
+            return seek_index(container, video_stream(container), path)
         finally:
             container.close()
 
