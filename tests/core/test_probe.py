@@ -63,3 +63,14 @@ def test_unreadable_files_raise_one_line_errors(tmp_path):
         with pytest.raises(MediaError) as err:
             probe(str(path))
         assert reason in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_pipe_is_refused_with_what_to_do(tmp_path):
+    """A pipe (a stream piped into /dev/stdin, a FIFO) cannot be read twice; it once read as
+    "file is empty (0 bytes)"."""
+    import os
+
+    fifo = tmp_path / "stream.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(MediaError, match="is a pipe or device, not a file.*save the stream to a file"):
+        probe(str(fifo))

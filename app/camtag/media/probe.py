@@ -56,6 +56,11 @@ def open_container(path: str, hwaccel=None):
         raise MediaError(path, "file not found")
     if os.path.isdir(path):
         raise MediaError(path, "is a folder, not a media file")
+    import stat
+
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise MediaError(path, "is a pipe or device, not a file: the analysis reads the file more "
+                               "than once (probe, decode, model frames); save the stream to a file first")
     if os.path.getsize(path) == 0:
         raise MediaError(path, "file is empty (0 bytes)")
     # max_pixels: FFmpeg's stream probing decodes a few frames; past the budget it declines them
