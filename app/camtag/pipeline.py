@@ -363,8 +363,10 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
     if decoder.rotation is not None:
         media = replace(media, rotation=decoder.rotation)
     errors = [f"frame {i.index}: {i.message}" if i.index >= 0 else i.message
-              for i in decoder.issues + decoder.damage.issues(media.timecode)]
-    damaged = [s.index + 1 for s in shots if s.start_frame > 0 and decoder.damage.covers(s.start_frame)]
+              for i in decoder.issues + decoder.damage.issues(
+                  media.timecode, decoder.broken_packets, last_index + 1 - feed_from)]
+    damaged = [] if decoder.damage.stamps_fields(decoder.broken_packets, last_index + 1 - feed_from) else \
+        [s.index + 1 for s in shots if s.start_frame > 0 and decoder.damage.covers(s.start_frame)]
     if damaged:
         named = ", ".join(map(str, damaged[:12])) + (", …" if len(damaged) > 12 else "")
         errors.append(f"shot{'s' if len(damaged) > 1 else ''} {named} begin{'' if len(damaged) > 1 else 's'} "

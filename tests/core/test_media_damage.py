@@ -272,3 +272,20 @@ def test_cover_art_stored_as_the_first_video_stream_is_not_the_clip(tmp_path):
     analysis = _analyse(path)
     assert analysis.media.codec == "mpeg4" and analysis.media.frames == N
     assert analysis.shots[-1].end_frame == N
+
+
+def test_stand_ins_without_unreadable_data_are_not_called_damage():
+    """Timestamps listing a picture a field (two a frame) make a stand-in of every other frame:
+    numbered by the timestamps, but said as what it is, not as lost pictures."""
+    from camtag.media.decode import Damage
+
+    fields = Damage()
+    for first in range(1, 40, 2):
+        fields.lost(first, first + 1)
+    assert fields.stamps_fields(unreadable=0, frames=40)
+    assert [i.message.startswith("the timestamps list 40 pictures but 20 came out") for i in
+            fields.issues(unreadable=0, frames=40)] == [True]
+    damaged = Damage()
+    damaged.lost(12, 13)
+    assert not damaged.stamps_fields(unreadable=1, frames=40)
+    assert "1 picture could not be decoded, at frame 12" in damaged.issues(unreadable=1, frames=40)[0].message

@@ -159,9 +159,16 @@ class Damage:
         i = bisect_right(self.spans, [index, float("inf")]) - 1
         return i >= 0 and self.spans[i][0] <= index < self.spans[i][1]
 
-    def issues(self, timecode: Optional[Callable[[int], str]] = None) -> list[DecodeIssue]:
+    def stamps_fields(self, unreadable: int, frames: int) -> bool:
+        """No data was unreadable, yet a third or more of the numbered frames are stand-ins:
+        the container stamps something else than pictures (a packet a field), not damage."""
+        return bool(self.held) and not unreadable and self.held * 3 >= frames
+
+    def issues(self, timecode: Optional[Callable[[int], str]] = None, unreadable: int = 0,
+               frames: int = 0) -> list[DecodeIssue]:
         """What happened, as issues with no frame prefix: their messages name the frames (with
-        their timecodes, given ``timecode(frame)``)."""
+        their timecodes, given ``timecode(frame)``). ``unreadable``: packets FFmpeg refused;
+        ``frames``: frames numbered in the run."""
         def span(a: int, b: int) -> str:       # frames [a, b)
             if b == a + 1:
                 return f"{timecode(a)} (frame {a})" if timecode else f"frame {a}"
@@ -169,7 +176,13 @@ class Damage:
                     else f"frames {a}–{b - 1}")
 
         out = []
-        if self.held:
+        if self.stamps_fields(unreadable, frames):
+            # no data was unreadable, yet the timestamps list many more pictures than come out:
+            # the container stamps something else (a packet a field) — not damage
+            out.append(DecodeIssue(-1, f"the timestamps list {frames} pictures but {frames - self.held} "
+                                       "came out of the decoder (a packet a field?); each stands in "
+                                       "for the ones it covers, so frame numbers follow the timestamps"))
+        elif self.held:
             more = ", …" if self.held > sum(b - a for a, b in self.lost_ranges) else ""
             spans = ", ".join(span(a, b) for a, b in self.lost_ranges)
             out.append(DecodeIssue(-1, f"{_pictures(self.held)} could not be decoded, at {spans}{more}; "
