@@ -93,9 +93,9 @@ class FrameReader:
             self._seek(index)
         keep = min(keep_behind, _KEEP_BEHIND) if seek else 0
         img = self._decode_to(index, keep_from=index - keep)
-        if img is None:            # broken data on the way: one fresh seek, then give up
-            self._seek(index)
-            img = self._decode_to(index, keep_from=index)
+        if img is None:            # broken data on the way, or a needed picture skipped as
+            self._seek(index)      # non-reference: one fresh seek decoding every picture
+            img = self._decode_to(index, keep_from=index, skip=False)
         if img is None:
             raise MediaError(self.path, f"frame {index} cannot be decoded")
         return img
@@ -121,7 +121,7 @@ class FrameReader:
             return i
         return max(0, bisect_right(self._pts, pts) - 1)
 
-    def _decode_to(self, index: int, keep_from: int) -> np.ndarray | None:
+    def _decode_to(self, index: int, keep_from: int, skip: bool = True) -> np.ndarray | None:
         import av
 
         ctx = self._stream.codec_context
@@ -131,7 +131,10 @@ class FrameReader:
             else self._seek_key
         # frames needed (the target, and the ones kept behind it) are never skipped
         skip_until = min(target - guard, self._pts[max(0, min(keep_from, index))])
-        skipping = skip_until > start
+        # (the switch back happens on the first picture out past skip_until; pictures a trimmed
+        # clip's edit list hides never come out, so the target itself can be skipped: the retry
+        # in :meth:`read` decodes with skip=False)
+        skipping = skipped = skip and skip_until > start
         ctx.skip_frame = "NONREF" if skipping else "DEFAULT"
         try:
             for frame in self._decoder:
@@ -149,6 +152,8 @@ class FrameReader:
                 if i > index:          # the exact frame is missing (broken data): nearest before
                     self._remember(i, self._convert(frame))
                     exact = self._cache.get(index)
+                    if exact is None and skipped:
+                        return None    # perhaps skipped as non-reference: read() decodes all
                     return exact if exact is not None else self._nearest_before(index)
                 img = self._convert(frame)
                 self._remember(i, img)
