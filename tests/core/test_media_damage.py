@@ -289,3 +289,19 @@ def test_stand_ins_without_unreadable_data_are_not_called_damage():
     damaged.lost(12, 13)
     assert not damaged.stamps_fields(unreadable=1, frames=40)
     assert "1 picture could not be decoded, at frame 12" in damaged.issues(unreadable=1, frames=40)[0].message
+
+
+def test_a_quiet_cli_run_still_says_the_file_is_damaged(clean, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = _damaged(clean[0], tmp_path / "lost.mkv", 12, "zeros")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "app")}
+    proc = subprocess.run([sys.executable, "-m", "camtag", "analyze", str(bad), "-q", "--detector",
+                           "adaptive", "-o", str(tmp_path / "a.json")], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("camtag: lost.mkv: damaged data: "), proc.stderr
+    assert "(frame 12)" in lines[0]

@@ -75,6 +75,10 @@ def run(args) -> int:
         write_analysis(output, analysis)  # a failed write keeps the result in the cache, says where
     if not args.quiet and output != "-":
         summary(analysis, output)
+    elif analysis.errors:       # quiet, or JSON on stdout: damaged data still gets one line
+        print(f"camtag: {os.path.basename(args.video)}: damaged data: {analysis.errors[0]}"
+              + (f" (+{len(analysis.errors) - 1} more in the analysis's \"errors\")"
+                 if len(analysis.errors) > 1 else ""), file=sys.stderr)
     return 0
 
 
