@@ -362,15 +362,18 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
 
     if decoder.rotation is not None:
         media = replace(media, rotation=decoder.rotation)
-    errors = [f"frame {i.index}: {i.message}" if i.index >= 0 else i.message
-              for i in decoder.issues + decoder.damage.issues(
-                  media.timecode, decoder.broken_packets, last_index + 1 - feed_from)]
-    damaged = [] if decoder.damage.stamps_fields(decoder.broken_packets, last_index + 1 - feed_from) else \
+    # what the editor reads first: the damage, with timecodes, and the shots it touches; then what
+    # FFmpeg said of each unreadable packet
+    fields = decoder.damage.stamps_fields(decoder.broken_packets, last_index + 1 - feed_from)
+    errors = [i.message for i in decoder.damage.issues(media.timecode, decoder.broken_packets,
+                                                        last_index + 1 - feed_from)]
+    damaged = [] if fields else \
         [s.index + 1 for s in shots if s.start_frame > 0 and decoder.damage.covers(s.start_frame)]
     if damaged:
         named = ", ".join(map(str, damaged[:12])) + (", …" if len(damaged) > 12 else "")
         errors.append(f"shot{'s' if len(damaged) > 1 else ''} {named} begin{'' if len(damaged) > 1 else 's'} "
                       "on damaged pictures: the cut may not be in the footage")
+    errors += [f"frame {i.index}: {i.message}" if i.index >= 0 else i.message for i in decoder.issues]
     if decoder.route.note:                  # hardware decode was asked for, software ran: why
         warnings.append(decoder.route.note)
     if posters is not None and posters.problem:

@@ -153,7 +153,7 @@ def test_the_library_run_warns_the_editor_and_stores_exact_shots(clean, tmp_path
         notices = [p.partial for p in run if isinstance(p.partial, Notice)]
         assert run.result.status == "done"
         warned = [n.text for n in notices if n.level == "warning"]
-        assert len(warned) == 1 and "lost.mkv: damaged data" in warned[0] and "frame 12" in warned[0]
+        assert len(warned) == 1 and "lost.mkv: decode problems: 1 picture could not be decoded" in warned[0] and "frame 12" in warned[0]
         assert [(s.start_frame, s.end_frame) for s in lib.shots(str(bad))] == [(0, CUT), (CUT, N)]
     finally:
         lib.close()
@@ -303,5 +303,5 @@ def test_a_quiet_cli_run_still_says_the_file_is_damaged(clean, tmp_path):
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("camtag: lost.mkv: damaged data: "), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("camtag: lost.mkv: decode problems: 1 picture could not be decoded"), proc.stderr
     assert "(frame 12)" in lines[0]

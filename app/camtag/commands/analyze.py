@@ -75,8 +75,8 @@ def run(args) -> int:
         write_analysis(output, analysis)  # a failed write keeps the result in the cache, says where
     if not args.quiet and output != "-":
         summary(analysis, output)
-    elif analysis.errors:       # quiet, or JSON on stdout: damaged data still gets one line
-        print(f"camtag: {os.path.basename(args.video)}: damaged data: {analysis.errors[0]}"
+    elif analysis.errors:       # quiet, or JSON on stdout: decode problems still get one line
+        print(f"camtag: {os.path.basename(args.video)}: decode problems: {analysis.errors[0]}"
               + (f" (+{len(analysis.errors) - 1} more in the analysis's \"errors\")"
                  if len(analysis.errors) > 1 else ""), file=sys.stderr)
     return 0
@@ -146,5 +146,5 @@ def summary(analysis, output: str) -> None:
     for w in analysis.warnings:
         print(f"  warning: {w}")
     for e in analysis.errors:
-        print(f"  broken data: {e}")
+        print(f"  decode problem: {e}")
     print(f"written {output}")
