@@ -305,3 +305,30 @@ def test_a_quiet_cli_run_still_says_the_file_is_damaged(clean, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("camtag: lost.mkv: decode problems: 1 picture could not be decoded"), proc.stderr
     assert "(frame 12)" in lines[0]
+
+
+def test_a_song_with_cover_art_is_not_a_video(tmp_path):
+    """Its only video stream is the cover (disposition attached_pic): refused as audio-only,
+    where it was analysed as a one-frame clip."""
+    from camtag.media.errors import MediaError
+    from camtag.media.probe import open_for_analysis
+
+    path = tmp_path / "song.m4a.mp4"
+    out = av.open(str(path), "w")
+    audio = out.add_stream("aac", rate=8000)
+    audio.layout = "mono"
+    cover = out.add_stream("mjpeg", rate=1)
+    cover.width, cover.height, cover.pix_fmt = 64, 48, "yuvj420p"
+    cover.disposition = av.stream.Disposition.attached_pic
+    picture = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+    for packet in list(cover.encode(picture)) + list(cover.encode(None)):
+        out.mux(packet)
+    sound = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.float32), format="fltp", layout="mono")
+    sound.sample_rate = 8000
+    for packet in list(audio.encode(sound)) + list(audio.encode(None)):
+        out.mux(packet)
+    out.close()
+    with av.open(str(path)) as c:                   # the premise: one video stream, the cover
+        assert [int(s.disposition) & int(av.stream.Disposition.attached_pic) for s in c.streams.video] != [0]
+    with pytest.raises(MediaError, match="has no video stream"):
+        open_for_analysis(str(path))
