@@ -92,6 +92,9 @@ def test_a_lost_picture_leaves_later_frame_numbers_exact(clean, tmp_path):
     assert len(lost) == 1 and "(frame 12)" in lost[0], analysis.errors
     assert not any("begin" in e for e in analysis.errors), analysis.errors
     assert not any("container lists" in w for w in analysis.warnings), analysis.warnings
+    # the stand-in's motion is unknown (not a stop), and so is the jump over it to frame 13
+    pan = analysis.motion.arrays["pan"]
+    assert np.isnan(pan[12]) and np.isnan(pan[13]) and np.isfinite(pan[[10, 11, 15, 16]]).all(), pan[9:17]
 
 
 def test_concealed_pictures_are_named_and_a_cut_on_them_is_flagged(clean, tmp_path):

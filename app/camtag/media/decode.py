@@ -101,6 +101,7 @@ class AnalysisFrame:
     small: Optional[np.ndarray] = None   # HxWx3 uint8 BGR
     luma: Optional[np.ndarray] = None    # HxW uint8
     thumb: Optional[np.ndarray] = None   # HxWx3 uint8 BGR, SAR and rotation applied
+    stand_in: bool = False           # the decoder lost this frame: the picture before stands in
 
 
 @dataclass(frozen=True)
@@ -518,14 +519,17 @@ class Decoder:
         an AnalysisFrame when converting early) stands in for it, at its own time."""
         if isinstance(held, AnalysisFrame):
             time = Fraction(pts) * self._time_base if self._time_base else held.time
-            return replace(held, index=index, pts=pts, time=time), index
+            return replace(held, index=index, pts=pts, time=time, stand_in=True), index
         return held, index, pts
 
     def _analysis_frame(self, frame, index: int, pts: Optional[int] = None) -> AnalysisFrame:
+        """``pts`` is given for a stand-in (see :meth:`_stand_in`): its own time, the picture of
+        ``frame``."""
         spec, convert, time_base = self.spec, self._convert, self._time_base
+        stand_in = pts is not None
         pts = frame.pts if pts is None else pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
-        af = AnalysisFrame(index=index, pts=pts, time=time)
+        af = AnalysisFrame(index=index, pts=pts, time=time, stand_in=stand_in)
         af.small, af.luma = convert.analysis(frame)
         if spec.thumb_width and spec.thumb_every and index % spec.thumb_every == 0:
             af.thumb = convert.thumb(frame)

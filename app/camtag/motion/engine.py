@@ -106,9 +106,9 @@ class MotionEngine:
                 self._tracker.reset()
                 self._win_start = None
             row = self._cols.append_blank()
-        if frame.luma is None:
-            self._tracker.reset()
-            self._finish_frame(idx, row, None)
+        if frame.luma is None or frame.stand_in:   # (a stand-in's motion is unknown, not 0;
+            self._tracker.reset()                  # the next frame starts afresh, so the
+            self._finish_frame(idx, row, None)     # frames lost are not one frame's jump)
             return
         pm = self._tracker.feed(frame.luma)
         self._finish_frame(idx, row, pm)
