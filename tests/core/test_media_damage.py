@@ -335,3 +335,24 @@ def test_a_song_with_cover_art_is_not_a_video(tmp_path):
         assert [int(s.disposition) & int(av.stream.Disposition.attached_pic) for s in c.streams.video] != [0]
     with pytest.raises(MediaError, match="has no video stream"):
         open_for_analysis(str(path))
+
+
+def test_the_model_frame_cache_takes_no_stand_in(clean, tmp_path):
+    """The reasoner's 1-fps frames come from real pictures: a stand-in (the picture before a lost
+    one, again) would show the model a stop that is not in the footage."""
+    from camtag.media.decode import Decoder
+    from camtag.media.frames import FrameBudget, FrameCache
+    from camtag.media.probe import open_for_analysis
+
+    bad = _damaged(clean[0], tmp_path / "lost.mkv", 10, "zeros")     # frame 10: a 1-fps pick
+    opened = open_for_analysis(str(bad))
+    cache = FrameCache(opened.info, FrameBudget(fps=1))
+    stand_ins = []
+    for frame in Decoder(str(bad), cache.spec, opened=opened):
+        if frame.stand_in:
+            stand_ins.append(frame.index)
+        cache.consume(frame)
+    assert stand_ins == [10]
+    # thumbnails come every 10th frame (1 fps at 10 fps): that second has no model frame in the
+    # cache, and the sampler seeks for its shot if it holds too few (FrameCache's docstring)
+    assert sorted(cache.frames) == [0, 20, 30]

@@ -125,7 +125,8 @@ class FrameCache:
         self._due = 0
 
     def consume(self, frame) -> None:
-        if self.budget.lossless or frame.thumb is None or frame.index < self._due:
+        # (a stand-in for a lost picture is the one before it: the model would read a stop)
+        if self.budget.lossless or frame.thumb is None or frame.stand_in or frame.index < self._due:
             return
         import cv2
 
