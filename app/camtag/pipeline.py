@@ -364,10 +364,9 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
         media = replace(media, rotation=decoder.rotation)
     # what the editor reads first: the damage, with timecodes, and the shots it touches; then what
     # FFmpeg said of each unreadable packet
-    fields = decoder.damage.stamps_fields(decoder.broken_packets, last_index + 1 - feed_from)
-    errors = [i.message for i in decoder.damage.issues(media.timecode, decoder.broken_packets,
-                                                        last_index + 1 - feed_from)]
-    damaged = [] if fields else \
+    numbered = last_index + 1 - feed_from
+    errors = [i.message for i in decoder.damage.issues(media.timecode, decoder.broken_packets, numbered)]
+    damaged = [] if decoder.damage.stamps_fields(decoder.broken_packets, numbered) else \
         [s.index + 1 for s in shots if s.start_frame > 0 and decoder.damage.covers(s.start_frame)]
     if damaged:
         named = ", ".join(map(str, damaged[:12])) + (", …" if len(damaged) > 12 else "")

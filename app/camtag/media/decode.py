@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Iterator, Optional
@@ -114,8 +115,8 @@ class Damage:
     """Pictures the decoder flagged corrupt (FFmpeg conceals damaged data and hands the picture
     out anyway, with ``AV_FRAME_FLAG_CORRUPT``): they can make cuts and movement that are not
     in the footage, and pictures predicted from them carry the damage on, unflagged, up to the
-    next keyframe. :attr:`spans` holds those stretches; :meth:`issues` sums them up (the pipeline adds them
-    to the analysis's errors, with timecodes)."""
+    next keyframe. :attr:`spans` holds those stretches; :meth:`issues` sums them up (the pipeline
+    adds them to the analysis's errors, with timecodes)."""
 
     SHOWN = 8             # frame numbers named in the message
     MAX_SPANS = 10_000    # a file damaged all through keeps its first spans only
@@ -155,8 +156,6 @@ class Damage:
 
     def covers(self, index: int) -> bool:
         """Whether frame ``index`` is damaged or predicted from a damaged picture."""
-        from bisect import bisect_right
-
         i = bisect_right(self.spans, [index, float("inf")]) - 1
         return i >= 0 and self.spans[i][0] <= index < self.spans[i][1]
 
@@ -254,6 +253,7 @@ class Decoder:
         self.sparse: Optional[intra.Sparse] = None    # what sparse decoding did, when it ran
         self.damage = Damage()              # pictures decoded from damaged data
         self.broken_packets = 0             # packets FFmpeg refused to decode
+        self._converted: Optional[tuple] = None     # (av frame, its AnalysisFrame): stand-ins reuse it
 
     def _frames(self) -> Iterator[tuple]:
         """Decode on the calling thread: (frame, index[, pts]) items in presentation order
@@ -456,8 +456,9 @@ class Decoder:
             container = open_container(self.path)
             self.route = DecodeRoute(None, video_stream(container).codec_context.name, self.route.note)
             return container, None
-        self.route = DecodeRoute(None, video_stream(container).codec_context.name, self.route.note)
-        packets = container.demux(video_stream(container))
+        stream = video_stream(container)
+        self.route = DecodeRoute(None, stream.codec_context.name, self.route.note)
+        packets = container.demux(stream)
         try:
             head = next((p for p in packets if p.size), None)
         except Exception:                   # noqa: BLE001 - the fresh open reports it properly
@@ -529,10 +530,14 @@ class Decoder:
         stand_in = pts is not None
         pts = frame.pts if pts is None else pts
         time = Fraction(pts) * time_base if pts is not None and time_base else Fraction(0)
+        last = self._converted
+        if stand_in and last is not None and last[0] is frame:     # the same picture again
+            return replace(last[1], index=index, pts=pts, time=time, stand_in=True)
         af = AnalysisFrame(index=index, pts=pts, time=time, stand_in=stand_in)
         af.small, af.luma = convert.analysis(frame)
         if spec.thumb_width and spec.thumb_every and index % spec.thumb_every == 0:
             af.thumb = convert.thumb(frame)
+        self._converted = (frame, af)
         return af
 
     def _put(self, item) -> None:

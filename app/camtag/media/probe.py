@@ -7,6 +7,7 @@ exact in decode order and cheap; the same pass gives the PTS deltas used to dete
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,8 +57,6 @@ def open_container(path: str, hwaccel=None):
         raise MediaError(path, "file not found")
     if os.path.isdir(path):
         raise MediaError(path, "is a folder, not a media file")
-    import stat
-
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise MediaError(path, "is a pipe or device, not a file: the analysis reads the file more "
                                "than once (probe, decode, model frames); save the stream to a file first")

@@ -64,7 +64,7 @@ def analyze_into_library(lib: "Library", path: str, request: AnalysisRequest | N
         if final.error:
             text = f"{media.name}: {final.error}; the next run analyses it again"
             yield Progress(final.frames_done, final.total_frames, text, Notice(text))
-        if result.errors:                   # damaged data (or a hardware decoder failing): the editor checks
+        if result.errors:                   # damaged data, a failing hardware decoder: say so
             text = f"{media.name}: decode problems: " + "; ".join(result.errors)
             text = text if len(text) <= 400 else text[:399] + "…"
             yield Progress(final.frames_done, final.total_frames, text, Notice(text, "warning"))
