@@ -216,8 +216,23 @@ def scenedetect_argv(path: Path, out: str) -> list[str] | None:
     return [sys.executable, "-m", "scenedetect", "-q", "-i", str(path), "-o", out, "detect-adaptive"]
 
 
-def hwaccel_rows(paths: dict[str, Path], seconds_cap: float = 20.0) -> tuple[list[list], str]:
-    """Decode fps, software against each hardware device this machine has (PyAV hwaccel)."""
+def analysis_cuts(path: Path, setting: str, env: dict) -> tuple[list[int], str]:
+    """Shot start frames and the decoder that ran, from ``camtag analyze`` with
+    ``CAMTAG_HWACCEL=setting`` in a child process."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = run_child(camtag_argv(path, tmp, "fused"), dict(env, CAMTAG_HWACCEL=setting))
+        if run["rc"] != 0:
+            return [], f"exit {run['rc']}: {run['err'][0]}"
+        doc = json.loads(Path(tmp, "a.json").read_text())
+    clip = doc["clips"][0] if "clips" in doc else doc
+    return [s["start_frame"] for s in clip["shots"]], str(clip.get("decoder", "?"))
+
+
+def hwaccel_rows(paths: dict[str, Path], env: dict, seconds_cap: float = 20.0) -> tuple[list[list], str]:
+    """Decode fps, software against each hardware device this machine has (PyAV hwaccel), and
+    whether a full analysis finds the same cuts with each (frame-exact)."""
     from camtag.media import hwaccel
 
     devices = hwaccel.available_devices()
@@ -226,11 +241,16 @@ def hwaccel_rows(paths: dict[str, Path], seconds_cap: float = 20.0) -> tuple[lis
     rows = []
     for name, path in paths.items():
         soft = hwaccel.decode_fps(str(path), None, seconds_cap)
+        soft_cuts, soft_route = analysis_cuts(path, "off", env)
         for device in devices:
             hard = hwaccel.decode_fps(str(path), device, seconds_cap)
+            cuts, route = analysis_cuts(path, device, env)
+            same = "yes" if cuts and cuts == soft_cuts else f"NO: {cuts} vs {soft_cuts}"
             rows.append([name, device, f"{soft[0]:.1f}", f"{hard[0]:.1f}" if hard[1] else "fell back",
-                         f"{hard[0] / soft[0]:.2f}" if hard[1] and soft[0] else "–"])
-    return rows, table(["file", "device", "software fps", "hardware fps", "hw ÷ sw"], rows)
+                         f"{hard[0] / soft[0]:.2f}" if hard[1] and soft[0] else "–",
+                         f"{same} ({len(soft_cuts)} shots)", route, soft_route])
+    return rows, table(["file", "device", "software fps", "hardware fps", "hw ÷ sw",
+                        "analysis cuts hw = sw", "decoder (hw run)", "decoder (sw run)"], rows)
 
 
 def make_huge(side: int = 16000, frames: int = 2) -> Path:
@@ -279,9 +299,12 @@ def main() -> int:
     ap.add_argument("--detectors", default="fused,adaptive",
                     help="camtag detectors to time, comma-separated (default: fused,adaptive)")
     ap.add_argument("--8k", dest="eight_k", action="store_true", help="add the 8K HEVC file")
-    ap.add_argument("--only", help="run only the files whose name contains this")
+    ap.add_argument("--only", help="run only the files whose name contains one of these (comma-separated)")
     ap.add_argument("--huge", action="store_true", help="also a 16000×16000 file: refused, peak memory")
-    ap.add_argument("--hwaccel", action="store_true", help="decode fps, software vs hardware")
+    ap.add_argument("--hwaccel", action="store_true",
+                    help="decode fps, software vs hardware, and the analysis's cuts with each")
+    ap.add_argument("--hwaccel-only", action="store_true",
+                    help="only the --hwaccel rows (no timing table): for a GPU machine's short lease")
     ap.add_argument("--no-save", action="store_true", help="do not append to RESULTS.md")
     ap.add_argument("--no-bytecode", action="store_true",
                     help="let camtag's child compile its modules on every run (as under "
@@ -292,7 +315,8 @@ def main() -> int:
 
     names = [n for n in FILES if args.eight_k or not n.startswith("8K")]
     if args.only:
-        names = [n for n in names if args.only.lower() in n.lower()]
+        wanted = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+        names = [n for n in names if any(w in n.lower() for w in wanted)]
     paths = {}
     for name in names:
         t0 = time.perf_counter()
@@ -310,6 +334,15 @@ def main() -> int:
         env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "app" / "camtag")],
                        env=env, check=False, stdout=subprocess.DEVNULL)
+    if args.hwaccel_only:
+        note = f"{machine_line()}; {args.seconds:g} s clips (8K: at most 2 s) at {RATE} fps, four shots"
+        print(note, flush=True)
+        text = hwaccel_rows(paths, env)[1]
+        print(text)
+        if not args.no_save:
+            append_results("Hardware decode (issue 21)", f"{note}\n\n{text}\n",
+                           command="PYTHONPATH=app python benchmarks/decode.py " + " ".join(sys.argv[1:]))
+        return 0
     detectors = [d.strip() for d in args.detectors.split(",") if d.strip()]
     rows, anchor_name = [], ""
     with tempfile.TemporaryDirectory() as tmp:
@@ -353,7 +386,7 @@ def main() -> int:
         extra.append(huge_line(env))
         print(extra[-1])
     if args.hwaccel:
-        extra.append(hwaccel_rows(paths)[1])
+        extra.append(hwaccel_rows(paths, env)[1])
         print(extra[-1])
     if not args.no_save:
         body = f"{note}\n\n{text}\n" + "".join(f"\n{e}\n" for e in extra)

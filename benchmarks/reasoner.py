@@ -36,6 +36,7 @@ import tempfile
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "app"))
 
@@ -199,7 +200,7 @@ def _vram() -> str:
         return "?"
 
 
-def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=("fast", "eval")) -> list[str]:
+def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=("fast", "eval")) -> Iterator[str]:
     """Seconds per shot with a real-size GGUF pair, per preset, in thorough mode (15 questions)."""
     import llama_cpp
     import numpy as np
@@ -210,10 +211,11 @@ def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=(
     proj = next((p for p in ggufs if "mmproj" in p.name), None)
     text = next((p for p in ggufs if "mmproj" not in p.name), None)
     if not (proj and text):
-        return [f"{folder}: no GGUF + mmproj pair"]
-    lines = [f"model speed: {text.name} + {proj.name}, thorough (15 questions, <= {max_new_tokens} answer tokens "
+        yield f"{folder}: no GGUF + mmproj pair"
+        return
+    yield (f"model speed: {text.name} + {proj.name}, thorough (15 questions, <= {max_new_tokens} answer tokens "
              f"each), {n_shots} shots of 1080p-sized "
-             f"random frames, llama.cpp GPU offload: {bool(llama_cpp.llama_supports_gpu_offload())}"]
+             f"random frames, llama.cpp GPU offload: {bool(llama_cpp.llama_supports_gpu_offload())}")
     rng = np.random.default_rng(0)
     for preset in presets:
         b = create("llamacpp", {"model_path": str(text), "mmproj_path": str(proj), "preset": preset,
@@ -222,6 +224,8 @@ def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=(
         frames = [ShotFrame(i, i, rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for i in range(10)]
         b.load()
         qs = question_plan.questions(Shot(0, 0, 1), "thorough")
+        for _ in b.ask_all(frames, qs[:1]):         # warm-up: CUDA kernels, graphs, first allocations
+            pass
         w0, t0 = dict(b.work), time.perf_counter()
         for _ in range(n_shots):
             for _ in b.ask_all(frames, qs):
@@ -230,12 +234,62 @@ def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=(
         # llama.cpp's perf counters file a batched decode step (one token x N questions) under
         # prompt eval, so the rates come from the backend's own counters
         done = {k: (v - w0.get(k, 0)) / n_shots for k, v in b.work.items()}
-        lines.append(f"  {preset:<5} 10 frames {w}x{h}: {secs:.2f} s/shot, {60 / secs:.1f} shots/min, "
+        # the same shots answering one token each: everything but the answers (vision, prefix,
+        # suffixes); llama.cpp's prompt-eval counters over it give the cost of a prompt token
+        b.max_new_tokens = 1
+        ctx = b._llm._ctx.ctx
+        p0, t1 = llama_cpp.llama_perf_context(ctx), time.perf_counter()
+        for _ in range(n_shots):
+            for _ in b.ask_all(frames, qs):
+                pass
+        p1, first = llama_cpp.llama_perf_context(ctx), (time.perf_counter() - t1) / n_shots
+        per_token = (p1.t_p_eval_ms - p0.t_p_eval_ms) / 1e3 / max(1, p1.n_p_eval - p0.n_p_eval)
+        # the synthetic vocabulary is byte-level: a question's suffix is ~5 x longer than Qwen's
+        # BPE makes it (SUFFIX_TOKENS); the excess is taken off at the measured prompt-token cost
+        excess = max(0.0, done["suffix_tokens"] - len(qs) * SUFFIX_TOKENS) * per_token
+        yield (f"  {preset:<5} 10 frames {w}x{h}: {secs:.2f} s/shot, {60 / secs:.1f} shots/min, "
                      f"{done['decoded_tokens'] / secs:.1f} answer tokens/s over all questions, "
                      f"{done['decode_calls']:.0f} question llama_decode calls/shot (parallel {b.parallel}), "
                      f"VRAM used {_vram()}, n_ctx {b.n_ctx}")
+        yield (f"        of which before the first answer token {first:.2f} s (vision + prefix "
+                     f"{done['prefix_tokens']:.0f} + suffixes {done['suffix_tokens']:.0f} tokens at "
+                     f"{per_token * 1e6:.0f} us a prompt token), answers {secs - first:.2f} s "
+                     f"({done['decoded_tokens'] / max(1, len(qs)):.0f} steps, {(secs - first) / max(1.0, done['decoded_tokens'] / max(1, len(qs))) * 1e3:.1f} ms a step for {len(qs)} questions); "
+                     f"with Qwen's BPE suffixes ({len(qs)} x {SUFFIX_TOKENS}): {secs - excess:.2f} s/shot")
         b.close()
-    return lines
+
+
+def host_step_ms(vocab: int = 152064, branches: int = 15, steps: int = 200) -> float:
+    """camtag's own work in one lock-step decode step of ``llamacpp_batch.run_group`` (argmax of
+    each branch's logit row, the 24-token detokenize, the stop and letter checks), in ms, on
+    Qwen-sized rows (the llama.cpp decode itself excluded)."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    from camtag.reasoner import decoding
+    from camtag.reasoner.llamacpp_batch import TAIL_TOKENS
+    from camtag.reasoner.tiny_models import write_tiny_gguf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model, _ = write_tiny_gguf(tmp, seed=1)
+        llm = llama_cpp.Llama(str(model), n_ctx=64, verbose=False, vocab_only=True)
+        buf = (ctypes.c_float * (vocab * branches))()
+        np.ctypeslib.as_array(buf)[:] = np.random.default_rng(0).standard_normal(vocab * branches)
+        watch = [decoding.LetterWatch(None, "AB") for _ in range(branches)]
+        out = [[int(t) for t in np.random.default_rng(i).integers(40, 120, 64)] for i in range(branches)]
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            for s in range(branches):
+                row = np.ctypeslib.as_array(ctypes.cast(ctypes.byref(buf, 4 * vocab * s),
+                                                        ctypes.POINTER(ctypes.c_float)), shape=(vocab,))
+                tok = int(np.argmax(row))
+                text = llm.detokenize(out[s][-TAIL_TOKENS:]).decode("utf-8", "ignore")
+                watch[s].step(text, row, tok)
+                decoding.finished(text)
+        llm.close()
+    return (time.perf_counter() - t0) / steps * 1e3
 
 
 def work_counts() -> list[str]:
@@ -348,15 +402,18 @@ def main() -> int:
                          "CamReasoner's typical O-T-A length)")
     ap.add_argument("--presets", default="fast,eval", help="presets to time with --model")
     args = ap.parse_args()
-    out = io.StringIO()
-    with redirect_stdout(out):
-        if args.model:
-            for line in model_speed(Path(args.model), args.shots, args.max_new_tokens, args.presets.split(",")):
-                print(line)
-        else:
+    if args.model:          # line by line: a lease that ends mid-run keeps what was measured
+        lines = []
+        for line in model_speed(Path(args.model), args.shots, args.max_new_tokens, args.presets.split(",")):
+            print(line, flush=True)
+            lines.append(line)
+        text = "\n".join(lines) + "\n"
+    else:
+        out = io.StringIO()
+        with redirect_stdout(out):
             run()
-    text = out.getvalue()
-    print(text, end="")
+        text = out.getvalue()
+        print(text, end="")
     if args.append:
         sys.path.insert(0, str(Path(__file__).parent))
         from _common import append_results
@@ -414,6 +471,8 @@ def run() -> None:
           "for scale only")
     for line in work_counts():
         print(line)
+    print(f"camtag's host work in one lock-step decode step, 15 branches, 152,064-entry logit rows "
+          f"(argmax, detokenize, stop and letter checks; llama.cpp's decode excluded): {host_step_ms():.2f} ms")
     for line in cost_table():
         print(line)
     if gpu:

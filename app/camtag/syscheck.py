@@ -259,14 +259,24 @@ def check_writable_folder(path: str | os.PathLike) -> Finding:
     return Finding("ok", str(p), "writable")
 
 
+PYAV_UNTESTED = 19           # the first PyAV major camtag is not tested with (pyproject: av<19)
+
+
 def check_decoders() -> list[Finding]:
     """PyAV (FFmpeg) and the decoders editors' footage needs; libx264 makes the demo clip."""
     try:
         import av
     except ImportError as exc:
         return [Finding("error", "av", f"PyAV is not installed ({exc}); pip install av")]
-    out = [Finding("ok", "av", f"PyAV {av.__version__}, FFmpeg libavcodec "
-                   f"{'.'.join(map(str, av.library_versions.get('libavcodec', ())))}")]
+    line = (f"PyAV {av.__version__}, FFmpeg libavcodec "
+            f"{'.'.join(map(str, av.library_versions.get('libavcodec', ())))}")
+    major = int(av.__version__.split(".")[0]) if av.__version__.split(".")[0].isdigit() else 0
+    if major >= PYAV_UNTESTED:
+        # PyAV 19 changed the types of every rate and time base (AVRational, never None)
+        out = [Finding("warning", "av", f"{line}: newer than camtag is tested with; "
+                                        f"pip install 'av<{PYAV_UNTESTED}'")]
+    else:
+        out = [Finding("ok", "av", line)]
     missing = []
     for name in ("h264", "hevc", "prores", "mpeg2video", "dnxhd", "vp9", "av1"):
         try:

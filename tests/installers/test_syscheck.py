@@ -112,3 +112,20 @@ def test_doctor_covers_a_run_and_names_one_next_step(tmp_path):
     assert "127.0.0.1" not in out and "none configured" in out
     next_step = out.split("Next step\n")[1].splitlines()
     assert next_step[0].startswith("  ") and not next_step[0].startswith("  -")
+
+
+def test_pyav_newer_than_tested_is_a_warning_with_the_install_line(monkeypatch):
+    """PyAV 19 removed av.open(metadata_errors=) and made every rate an AVRational: a camtag
+    installed next to it must say so in `camtag doctor`, with the pin that fixes it."""
+    from pathlib import Path
+
+    import av
+
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert re.search(rf'^\s*"av>=\d+,<{syscheck.PYAV_UNTESTED}"', pyproject, re.M)
+    now = syscheck.check_decoders()[0]
+    assert now.what == "av" and now.level == "ok"      # the installed PyAV is inside the pin
+    monkeypatch.setattr(av, "__version__", f"{syscheck.PYAV_UNTESTED}.0.2")
+    newer = syscheck.check_decoders()[0]
+    assert newer.level == "warning"
+    assert f"pip install 'av<{syscheck.PYAV_UNTESTED}'" in newer.message

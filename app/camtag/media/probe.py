@@ -68,7 +68,10 @@ def open_container(path: str, hwaccel=None):
     if hwaccel is not None:
         kwargs["hwaccel"] = hwaccel
     try:
-        container = av.open(path, metadata_errors="ignore", **kwargs)
+        try:
+            container = av.open(path, metadata_errors="ignore", **kwargs)
+        except TypeError:            # PyAV 19 reads tags as UTF-8 with surrogateescape itself
+            container = av.open(path, **kwargs)
     except av.error.InvalidDataError:
         raise MediaError(path, _unreadable_reason(path)) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
