@@ -72,6 +72,17 @@ def test_unknown_device_falls_back_to_software_with_the_same_frames(clip):
     assert "nosuchdevice" in hwaccel.describe("nosuchdevice")
 
 
+def test_a_device_named_in_the_environment_that_cannot_decode_is_said(clip, monkeypatch):
+    """CAMTAG_HWACCEL=NAME is as explicit as the setting: the route says why software ran."""
+    monkeypatch.setenv(hwaccel.ENV, "nosuchdevice")
+    dec = Decoder(clip, SPEC)
+    frames_of(dec)
+    assert dec.route.device is None and dec.route.codec == "h264"
+    assert "nosuchdevice" in dec.route.note and "nosuchdevice" in dec.route.label
+    monkeypatch.setenv(hwaccel.ENV, "auto")
+    assert not hwaccel.explicit() and hwaccel.explicit("cuda") and not hwaccel.explicit("off")
+
+
 @pytest.mark.parametrize("device", hwaccel.compiled_devices() or ["none-built"])
 def test_each_built_in_device_decodes_or_falls_back_cleanly(clip, device, monkeypatch):
     """Skip the probe clip, so the file itself meets the device: a device that cannot be opened,

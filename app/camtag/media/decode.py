@@ -435,8 +435,8 @@ class Decoder:
             codec = video_stream(container).codec_context.name
             return container, DecodeRoute(device, codec)
         failed = [f"{d}: {hwaccel.unusable(d)}" for d in wanted if hwaccel.unusable(d)]
-        explicit = (setting if setting is not None else "").strip().lower() not in ("", "auto")
-        note = ("no usable hardware decoder (" + "; ".join(failed) + ")") if failed and explicit else ""
+        note = ("no usable hardware decoder (" + "; ".join(failed) + ")") \
+            if failed and hwaccel.explicit(setting) else ""
         return None, DecodeRoute(None, "", note)
 
     def _open(self, software: bool = False):

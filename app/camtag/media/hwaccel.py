@@ -80,6 +80,13 @@ def requested(setting: Optional[str] = None) -> list[str]:
     return [d.strip() for d in value.split(",") if d.strip()]
 
 
+def explicit(setting: Optional[str] = None) -> bool:
+    """Whether devices were named (``setting`` or ``$CAMTAG_HWACCEL``), not left to ``auto``:
+    then a fall-back to software is said where the route is shown (the analysis JSON)."""
+    value = (setting if setting is not None else os.environ.get(ENV, "auto")).strip().lower()
+    return value not in ("", "auto") and value not in _OFF
+
+
 def mark_unusable(device: str, reason: str) -> None:
     with _lock:
         _unusable.setdefault(device, reason)
