@@ -85,10 +85,13 @@ def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
     frames = [ShotFrame(i, i, rng.integers(0, 255, (112, 168, 3), dtype=np.uint8)) for i in range(4)]
     questions = [binary(q) for q in ("Pan_Left", "Move_Left", "Static", "Zoom_In", "Roll_Clockwise")]
     runs = {"batched": {"parallel_questions": 15}, "sequential": {"parallel_questions": 1}, "no reuse": {"prefix_reuse": False},
-            "in pairs": {"parallel_questions": 2}}           # groups of 2, 2, 1 from the same prefix
+            "in pairs": {"parallel_questions": 2},           # groups of 2, 2, 1 from the same prefix
+            "tail re-read": {"parallel_questions": 15}}      # each step re-detokenizes the last tokens
     texts, work, evaluated, lengths = {}, {}, {}, {}
     for name, over in runs.items():
         b = backend(pair, max_new_tokens=12, **over)
+        if name == "tail re-read":
+            b._piece = None                  # run_group's fallback: no per-token pieces
         try:
             b.load()
             before = llama_cpp.llama_perf_context(b._llm._ctx.ctx)
@@ -108,6 +111,7 @@ def test_questions_branch_from_one_prefill_and_decode_together(tmp_path):
         finally:
             b.close()
     assert texts["batched"] == texts["sequential"] == texts["no reuse"] == texts["in pairs"] and all(texts["batched"])
+    assert texts["tail re-read"] == texts["batched"] and lengths["tail re-read"] == lengths["batched"]
     assert work["in pairs"]["prefills"] == 1
     assert len(set(texts["batched"])) > 1                       # the questions did reach the model apart
     w = work["batched"]

@@ -57,6 +57,7 @@ class LlamaCppBackend:
         self._prefix_cells = 0
         self.work = new_work()
         self._llm = None
+        self._pieces: dict[int, bytes] = {}     # token -> bytes, filled as answers are decoded
         self._handler = None
         self._letters = None
         self._tail = ""
@@ -242,7 +243,7 @@ class LlamaCppBackend:
                                    self.max_new_tokens, self.parallel)[0]
                 branches = branches[:size]
                 run_group(self._llm, start_pos, branches, eog=self._eog, max_new_tokens=self.max_new_tokens,
-                          work=self.work, detokenize=self._detokenize)
+                          work=self.work, detokenize=self._detokenize, piece=self._piece)
             except ReasonerError:
                 raise
             except (ValueError, RuntimeError, MemoryError) as exc:
@@ -264,6 +265,13 @@ class LlamaCppBackend:
     def _detokenize(self, tokens: list[int]) -> str:
         return self._llm.detokenize(tokens).decode("utf-8", "ignore")
 
+    def _piece(self, token: int) -> bytes:
+        """A token's bytes, remembered (a vocabulary's pieces never change)."""
+        got = self._pieces.get(token)
+        if got is None:
+            got = self._pieces[token] = bytes(self._llm.detokenize([token]))
+        return got
+
     def close(self) -> None:
         if self._llm is not None:
             try:
@@ -271,6 +279,7 @@ class LlamaCppBackend:
             finally:
                 self._llm = None
                 self._handler = None
+                self._pieces.clear()
 
 
 def _close_ref(ref) -> None:
