@@ -74,3 +74,20 @@ def test_a_pipe_is_refused_with_what_to_do(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(MediaError, match="is a pipe or device, not a file.*save the stream to a file"):
         probe(str(fifo))
+
+
+def test_an_av_open_without_metadata_errors_still_opens(tmp_path, monkeypatch):
+    """PyAV 19 removed av.open(metadata_errors=) (tags are always UTF-8 with surrogateescape):
+    every analysis stopped with an internal TypeError. The probe falls back to the plain call."""
+    path = tmp_path / "clip.mov"
+    _write(path, Fraction(25), 6, "00:00:10:00")
+    real_open = av.open
+
+    def open_19(file, *args, **kwargs):
+        if "metadata_errors" in kwargs:
+            raise TypeError("open() got an unexpected keyword argument 'metadata_errors'")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_19)
+    m = probe(str(path))
+    assert m.frames == 6 and m.start_timecode == "00:00:10:00"
