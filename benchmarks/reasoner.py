@@ -366,6 +366,9 @@ DEVICES = {"RTX 4090": (14000.0, 180.0, 66e12, 1.0), "M2 Max": (671.0, 66.0, 5.4
 ANSWER_TOKENS, SUFFIX_TOKENS, SYSTEM_TOKENS = 300, 150, 30
 BATCH15_STEP = (15 / 1738) / (1 / 180)          # one decode step for 15 sequences vs one
 DEPTH_S = (1 / 98.14 - 1 / 180) / 32768          # seconds a cached token adds to a step (RTX 4090)
+# `benchmarks/gpu.sh` on one H200 (2026-12-04), thorough, questions decoded together, 300 answer
+# tokens, suffixes corrected to Qwen's BPE length (RESULTS.md, "Measured on a GPU")
+MEASURED_H200 = {"fast": 3.76, "eval": 7.52}
 
 
 def step_seconds(tg: float, kv_scale: float, n_seq: int, depth: float) -> float:
@@ -398,6 +401,10 @@ def cost_table() -> list[str]:
     lines.append("  seq = questions decoded one after another from the cached prefix (parallel_questions=1); batch = "
                  "decoded together, one step a token for all questions (the llamacpp and transformers backends' "
                  "default, llama-server -np N, vLLM)")
+    lines.append("  measured, not projected (one H200, llama.cpp CUDA, the synthetic 7B, thorough, batch; "
+                 "benchmarks/RESULTS.md 2026-12-04): " + ", ".join(f"{k} {v:.1f}s" for k, v in MEASURED_H200.items())
+                 + ": the H200's 10.1-ms step for 15 sequences already exceeds the 4090 projection's, so the "
+                 "projection is a lower bound")
     return lines
 
 
