@@ -11,7 +11,14 @@
 #      FILES picks them, default "1080p,4K HEVC").
 # Usage, from the repository root:  WHEELS=DIR OUT=DIR bash benchmarks/gpu.sh
 #   DIR holds wheels for what the machine lacks (av<19, gguf, platformdirs, diskcache, ...) and
-#   llama_cpp_python-VERSION-slim.tar.xz. Results and logs go to $OUT (gpu.log, build.log); what a
+#   llama_cpp_python-VERSION-slim.tar.xz. Made beforehand, where pip works (for a Python 3.12 machine):
+#     pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 -d DIR 'av==18.1.0' gguf platformdirs diskcache
+#     pip download --no-deps --no-binary=:all: -d /tmp/s llama-cpp-python==0.3.36; untar it, delete
+#     .git, vendor/llama.cpp/{.git,models,docs,benches,examples,tests,tools/ui,tools/server}
+#     (76 MB -> 6.7 MB, nothing the library build reads), tar cJf DIR/llama_cpp_python-0.3.36-slim.tar.xz
+#   and the decode clips: `python benchmarks/decode.py --hwaccel-only --no-save --only "1080p,4K HEVC"`
+#   here first (they are cached in benchmarks/.cache; the lease's carry takes them). Results and logs go to $OUT (gpu.log, build.log); what a
 #   later call can reuse stays in .gpubuild/ (ignored by git). BUDGET_S (default 560) bounds one
 #   call: a stage that fails or would overrun is reported and skipped, so a call always returns
 #   what was measured.
