@@ -226,8 +226,7 @@ def analysis_cuts(path: Path, setting: str, env: dict) -> tuple[list[int], str]:
         if run["rc"] != 0:
             return [], f"exit {run['rc']}: {run['err'][0]}"
         doc = json.loads(Path(tmp, "a.json").read_text())
-    clip = doc["clips"][0] if "clips" in doc else doc
-    return [s["start_frame"] for s in clip["shots"]], str(clip.get("decoder", "?"))
+    return [s["start_frame"] for s in doc["shots"]], str(doc["decoder"])
 
 
 def hwaccel_rows(paths: dict[str, Path], env: dict, seconds_cap: float = 20.0) -> tuple[list[list], str]:

@@ -247,15 +247,16 @@ def model_speed(folder: Path, n_shots: int, max_new_tokens: int = 300, presets=(
         # the synthetic vocabulary is byte-level: a question's suffix is ~5 x longer than Qwen's
         # BPE makes it (SUFFIX_TOKENS); the excess is taken off at the measured prompt-token cost
         excess = max(0.0, done["suffix_tokens"] - len(qs) * SUFFIX_TOKENS) * per_token
+        steps = done["decoded_tokens"] / len(qs)
         yield (f"  {preset:<5} 10 frames {w}x{h}: {secs:.2f} s/shot, {60 / secs:.1f} shots/min, "
-                     f"{done['decoded_tokens'] / secs:.1f} answer tokens/s over all questions, "
-                     f"{done['decode_calls']:.0f} question llama_decode calls/shot (parallel {b.parallel}), "
-                     f"VRAM used {_vram()}, n_ctx {b.n_ctx}")
+               f"{done['decoded_tokens'] / secs:.1f} answer tokens/s over all questions, "
+               f"{done['decode_calls']:.0f} question llama_decode calls/shot (parallel {b.parallel}), "
+               f"VRAM used {_vram()}, n_ctx {b.n_ctx}")
         yield (f"        of which before the first answer token {first:.2f} s (vision + prefix "
-                     f"{done['prefix_tokens']:.0f} + suffixes {done['suffix_tokens']:.0f} tokens at "
-                     f"{per_token * 1e6:.0f} us a prompt token), answers {secs - first:.2f} s "
-                     f"({done['decoded_tokens'] / max(1, len(qs)):.0f} steps, {(secs - first) / max(1.0, done['decoded_tokens'] / max(1, len(qs))) * 1e3:.1f} ms a step for {len(qs)} questions); "
-                     f"with Qwen's BPE suffixes ({len(qs)} x {SUFFIX_TOKENS}): {secs - excess:.2f} s/shot")
+               f"{done['prefix_tokens']:.0f} + suffixes {done['suffix_tokens']:.0f} tokens at "
+               f"{per_token * 1e6:.0f} us a prompt token), answers {secs - first:.2f} s "
+               f"({steps:.0f} steps, {(secs - first) / max(1.0, steps) * 1e3:.1f} ms a step for {len(qs)} questions); "
+               f"with Qwen's BPE suffixes ({len(qs)} x {SUFFIX_TOKENS}): {secs - excess:.2f} s/shot")
         b.close()
 
 

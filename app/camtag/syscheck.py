@@ -270,8 +270,8 @@ def check_decoders() -> list[Finding]:
         return [Finding("error", "av", f"PyAV is not installed ({exc}); pip install av")]
     line = (f"PyAV {av.__version__}, FFmpeg libavcodec "
             f"{'.'.join(map(str, av.library_versions.get('libavcodec', ())))}")
-    major = int(av.__version__.split(".")[0]) if av.__version__.split(".")[0].isdigit() else 0
-    if major >= PYAV_UNTESTED:
+    major = av.__version__.split(".")[0]
+    if major.isdigit() and int(major) >= PYAV_UNTESTED:
         # PyAV 19 changed the types of every rate and time base (AVRational, never None)
         out = [Finding("warning", "av", f"{line}: newer than camtag is tested with; "
                                         f"pip install 'av<{PYAV_UNTESTED}'")]
