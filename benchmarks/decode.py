@@ -323,8 +323,10 @@ def main() -> int:
         print(f"{name}: {paths[name].name} ({paths[name].stat().st_size >> 20} MB, "
               f"{time.perf_counter() - t0:.0f} s to make)", flush=True)
 
+    # the timing table compares software decoding with software decoding: on a machine with a
+    # hardware decoder camtag's `auto` would take it (the --hwaccel rows measure that)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "app") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               CAMTAG_THREADS=str(args.threads))
+               CAMTAG_THREADS=str(args.threads), CAMTAG_HWACCEL="off")
     if not args.no_bytecode:
         # an installed camtag has its bytecode compiled (pip does it); a source tree under
         # PYTHONDONTWRITEBYTECODE recompiles ~60 modules per run (~0.3 s CPU). The peers' bytecode
@@ -375,7 +377,7 @@ def main() -> int:
     text = table(headers, rows)
     note = (f"{machine_line()}; {args.seconds:g} s clips (8K: at most 2 s) at {RATE} fps, four shots; decode anchor: "
             f"{anchor_name}; PyAV decode: the same FFmpeg camtag uses, {args.threads} threads; "
-            f"CAMTAG_THREADS={args.threads}; best of {args.loops}; camtag bytecode "
+            f"CAMTAG_THREADS={args.threads}, software decode; best of {args.loops}; camtag bytecode "
             f"{'compiled each run' if args.no_bytecode else 'cached'}"
             + ("" if scenedetect_argv(Path("x"), "") else "; PySceneDetect not installed"))
     print(note)

@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 
 from camtag.consumers import InlineConsumer, ThreadedConsumer
 from camtag.jobs import CancelToken, Job, Progress
-from camtag.media.decode import Decoder, thread_cap
+from camtag.media.decode import Decoder, opencv_one_thread, thread_cap
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
 from camtag.media.probe import OpenedMedia, open_for_analysis
@@ -269,6 +269,7 @@ def _analyze(path: str, media: MediaInfo, opened: Optional[OpenedMedia], opts: A
     # one core (CAMTAG_THREADS=1, as in a Ray task holding one CPU): everything on this thread,
     # so N tasks scale over N cores; otherwise decode and motion each get a thread of their own
     one_core = thread_cap() == 1
+    opencv_one_thread()
     decoder = Decoder(path, spec, sar=media.sar, cancel=cancel, start_frame=preroll_from,
                       rotation=None if opened is not None else media.rotation,
                       background=not one_core, order=frame_order, opened=opened)

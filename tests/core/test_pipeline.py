@@ -141,6 +141,37 @@ def test_one_core_mode_runs_on_the_calling_thread_with_the_same_result(shots_dir
         assert np.array_equal(inline.motion[name], threaded.motion[name], equal_nan=True)
 
 
+def test_opencv_runs_on_the_callers_thread_during_an_analysis(synthetic_edit, monkeypatch):
+    """OpenCV's pool (a thread per core) is off while an analysis tracks and fits: its calls are
+    on small pictures, where the pool's hand-off burnt 6× the motion engine's CPU on 16 cores.
+    Shots, tags and curves are those of a run with the pool on."""
+    import camtag.pipeline as pipeline_mod
+    from camtag.motion.tracker import FrameTracker
+
+    seen: list[int] = []
+    real_feed = FrameTracker.feed
+    monkeypatch.setattr(FrameTracker, "feed",
+                        lambda self, luma: (seen.append(cv2.getNumThreads()), real_feed(self, luma))[1])
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(4)
+        monkeypatch.setattr(pipeline_mod, "opencv_one_thread", lambda: None)
+        pooled = run_job(analyze_job(str(synthetic_edit), detector="adaptive", settings={"posters": False}))
+        assert set(seen) == {4}
+        seen.clear()
+        monkeypatch.undo()
+        monkeypatch.setattr(FrameTracker, "feed",
+                            lambda self, luma: (seen.append(cv2.getNumThreads()), real_feed(self, luma))[1])
+        single = run_job(analyze_job(str(synthetic_edit), detector="adaptive", settings={"posters": False}))
+    finally:
+        cv2.setNumThreads(before)
+    assert seen and set(seen) == {1}
+    assert [(s.start_frame, s.end_frame, s.tags) for s in single.shots] == \
+        [(s.start_frame, s.end_frame, s.tags) for s in pooled.shots]
+    for name in ("pan", "tilt", "zoom", "roll", "confidence"):
+        assert np.array_equal(single.motion[name], pooled.motion[name], equal_nan=True)
+
+
 def test_a_known_frame_order_spares_the_seek_its_packet_scan(shots_dir, monkeypatch):
     """Parts of a long file pass the frame order stored when the split was planned: the seek
     then reads no packet index of its own, and the shots are the same."""

@@ -50,18 +50,27 @@ DECODER_BYTES = 512 << 20
 
 def thread_cap() -> int:
     """``$CAMTAG_THREADS``: threads one analysis may use (0 = all cores). Ray tasks set it to
-    the CPUs they hold; decode, OpenCV and torch follow it."""
+    the CPUs they hold; decode and torch follow it (OpenCV: :func:`opencv_one_thread`)."""
     import os
 
     try:
-        cap = max(0, int(os.environ.get("CAMTAG_THREADS", "0")))
+        return max(0, int(os.environ.get("CAMTAG_THREADS", "0")))
     except ValueError:
         return 0
-    if cap:
-        import cv2
 
-        cv2.setNumThreads(cap)
-    return cap
+
+def opencv_one_thread() -> None:
+    """OpenCV's calls run on the thread that makes them (process-wide). An analysis calls it on
+    small pictures only (the 640-wide luma, 128×72 thumbnails: tracking, fits, flow), and gets
+    its parallelism from its own threads (decode, conversion, motion); OpenCV's pool, one
+    thread per core, spins up for each call and costs more than it saves: on 16 cores the
+    motion thread burnt 8.2 s of CPU for a 25-s 1080p clip with the pool against 1.3 s without,
+    and the analysis was slower (1.86 → 1.41 s wall; benchmarks/RESULTS.md "Decode ceiling
+    (issue 21)"). Results are the same with any number of OpenCV threads."""
+    import cv2
+
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
 
 
 @dataclass(frozen=True)
