@@ -20,7 +20,6 @@ import math
 import os
 import re
 import stat
-import zipfile
 import zlib
 from fractions import Fraction
 from typing import Any
@@ -123,6 +122,8 @@ def inflate(data: bytes, limit: int, where: str) -> bytes:
 def read_zip_member(path: str, names: tuple[str, ...], limit: int, what: str = "archive") -> bytes:
     """The first of ``names`` (or the only ``*.otio``) from a zip, after checking every member's
     declared size and compression ratio; the read itself is bounded too."""
+    import zipfile          # (here: every analysis imports this module, few read a zip)
+
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()

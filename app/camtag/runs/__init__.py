@@ -18,9 +18,23 @@ The library below stores; it never runs the pipeline.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from camtag.model import AnalysisRequest, RequestError
 from camtag.runs.request import analysis_key, make_request
-from camtag.runs.whole import analyze_into_library
+
+if TYPE_CHECKING:
+    from camtag.runs.whole import analyze_into_library
+
+
+def __getattr__(name: str):
+    # the library (storage) is imported by the first run into it, not by `camtag analyze`, which
+    # needs only requests here (~45 ms of its start-up)
+    if name == "analyze_into_library":
+        from camtag.runs.whole import analyze_into_library
+
+        return analyze_into_library
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["AnalysisRequest", "RequestError", "analysis_key", "analyze_into_library",
            "make_request"]

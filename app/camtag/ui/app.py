@@ -16,6 +16,7 @@ import camtag.media.probe  # noqa: E402,F401  isort: skip
 import camtag.taxonomy  # noqa: E402,F401  isort: skip
 import camtag.export  # noqa: E402,F401  isort: skip
 import camtag.runs  # noqa: E402,F401  isort: skip
+import camtag.runs.whole  # noqa: E402,F401  isort: skip
 import camtag.runs.queue  # noqa: E402,F401  isort: skip
 
 from PySide6.QtCore import QTimer
