@@ -42,10 +42,11 @@ from camtag.media.probe import (OpenedMedia, check_budget, frame_bytes, frame_ro
 # frames wait in the queue at full size (the consumer converts them, so conversions run beside
 # the decode): the queue holds about this many bytes of pictures. Pictures larger than
 # EARLY_BYTES are converted on the decode thread instead (the queue then holds small arrays),
-# and frame threads are capped so their pictures in flight stay within DECODER_BYTES.
+# and frame threads are capped so their pictures in flight stay within DECODER_BYTES (see
+# frame_threads).
 QUEUE_BYTES = 100 << 20
 EARLY_BYTES = 40 << 20
-DECODER_BYTES = 512 << 20
+DECODER_BYTES = 320 << 20
 
 
 def thread_cap() -> int:
@@ -57,6 +58,33 @@ def thread_cap() -> int:
         return max(0, int(os.environ.get("CAMTAG_THREADS", "0")))
     except ValueError:
         return 0
+
+
+def frame_threads(size: int, cap: int, cores: int) -> int:
+    """FFmpeg frame threads for pictures of ``size`` bytes (:func:`probe.frame_bytes`): ``cap``
+    (``$CAMTAG_THREADS``; 0 = FFmpeg's own choice, a thread per core plus one, at most 16), fewer
+    where their pictures in flight would pass ``DECODER_BYTES``; 0 leaves the count to FFmpeg.
+    A frame thread holds 0.7-1.2 ``size`` (measured a thread: 4K 10-bit HEVC 39 MB, ProRes 422
+    HQ 36 MB, 8-bit H.264 30 MB): with FFmpeg's 17 threads on 16 cores a 4K analysis peaked at
+    904 MB, past the 600 MB it may take; the cap (6 threads at 4K 10-bit, 12 at 8-bit) keeps it
+    near 500 MB (benchmarks/RESULTS.md "Decode ceiling (issue 21)"). At least 2 (one picture
+    decoding while the last is handed out), unless capped to 1."""
+    most = max(2, DECODER_BYTES // max(1, size))
+    if cap:
+        return min(cap, most)
+    return most if min(cores + 1, 16) > most else 0
+
+
+def cap_frame_threads(stream) -> None:
+    """:func:`frame_threads` on an opened PyAV video stream (before its first decode), for the
+    readers beside the analysis (model frames, the player)."""
+    import os
+
+    ctx = stream.codec_context
+    n = frame_threads(frame_bytes(ctx.width or 1, ctx.height or 1, ctx.pix_fmt or ""), thread_cap(),
+                      os.cpu_count() or 1)
+    if n:
+        ctx.thread_count = n
 
 
 def opencv_one_thread() -> None:
@@ -301,11 +329,9 @@ class Decoder:
             sparse = stride > 1 and intra.intra_only(ctx)
             if self._threads:
                 stream.thread_type = "SLICE" if sparse else "AUTO"
-                cap = thread_cap()
-                if size * 3 > DECODER_BYTES:        # huge pictures: fewer frames in flight
-                    import os
+                import os
 
-                    cap = min(cap or (os.cpu_count() or 1) + 1, max(2, DECODER_BYTES // size))
+                cap = frame_threads(size, thread_cap(), os.cpu_count() or 1)
                 if cap:
                     ctx.thread_count = cap
             if not self.spec.exact:

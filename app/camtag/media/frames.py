@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from camtag.media.decode import cap_frame_threads
 from camtag.media.errors import MediaError
 from camtag.media.probe import check_budget, open_container, video_stream
 from camtag.model import MediaInfo, Shot
@@ -168,6 +169,7 @@ class FrameSampler:
             self.close()
             raise
         self._stream.thread_type = "AUTO"
+        cap_frame_threads(self._stream)
         tb = self._stream.time_base
         self._tb = Fraction(tb) if tb else Fraction(1, 1000)
         self._pts, self._keys = self._scan()

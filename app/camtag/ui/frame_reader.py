@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from camtag.media.decode import cap_frame_threads
 from camtag.media.errors import MediaError
 from camtag.media.probe import open_container, video_stream
 
@@ -32,6 +33,7 @@ class FrameReader:
         self._container = open_container(path)
         self._stream = video_stream(self._container)
         self._stream.thread_type = "AUTO"
+        cap_frame_threads(self._stream)
         tb = self._stream.time_base
         self._tb = Fraction(tb) if tb else Fraction(1, 1000)
         w, h = self._stream.codec_context.width, self._stream.codec_context.height
