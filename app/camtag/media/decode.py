@@ -22,6 +22,7 @@ and any shot that begins on one (tests/core/test_media_damage.py).
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 from bisect import bisect_right
@@ -52,8 +53,6 @@ DECODER_BYTES = 320 << 20
 def thread_cap() -> int:
     """``$CAMTAG_THREADS``: threads one analysis may use (0 = all cores). Ray tasks set it to
     the CPUs they hold; decode and torch follow it (OpenCV: :func:`opencv_one_thread`)."""
-    import os
-
     try:
         return max(0, int(os.environ.get("CAMTAG_THREADS", "0")))
     except ValueError:
@@ -66,7 +65,7 @@ def frame_threads(size: int, cap: int, cores: int) -> int:
     where their pictures in flight would pass ``DECODER_BYTES``; 0 leaves the count to FFmpeg.
     A frame thread holds 0.7-1.2 ``size`` (measured a thread: 4K 10-bit HEVC 39 MB, ProRes 422
     HQ 36 MB, 8-bit H.264 30 MB): with FFmpeg's 17 threads on 16 cores a 4K analysis peaked at
-    904 MB, past the 600 MB it may take; the cap (6 threads at 4K 10-bit, 12 at 8-bit) keeps it
+    904-914 MB, past the 600 MB it may take; the cap (6 threads at 4K 10-bit, 12 at 8-bit) keeps it
     near 500 MB (benchmarks/RESULTS.md "Decode ceiling (issue 21)"). At least 2 (one picture
     decoding while the last is handed out), unless capped to 1."""
     most = max(2, DECODER_BYTES // max(1, size))
@@ -78,8 +77,6 @@ def frame_threads(size: int, cap: int, cores: int) -> int:
 def cap_frame_threads(stream) -> None:
     """:func:`frame_threads` on an opened PyAV video stream (before its first decode), for the
     readers beside the analysis (model frames, the player)."""
-    import os
-
     ctx = stream.codec_context
     n = frame_threads(frame_bytes(ctx.width or 1, ctx.height or 1, ctx.pix_fmt or ""), thread_cap(),
                       os.cpu_count() or 1)
@@ -329,8 +326,6 @@ class Decoder:
             sparse = stride > 1 and intra.intra_only(ctx)
             if self._threads:
                 stream.thread_type = "SLICE" if sparse else "AUTO"
-                import os
-
                 cap = frame_threads(size, thread_cap(), os.cpu_count() or 1)
                 if cap:
                     ctx.thread_count = cap
