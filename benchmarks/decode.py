@@ -12,7 +12,8 @@ benchmarks/.cache): 1080p H.264, 4K HEVC 10-bit 4:2:0, 4K ProRes 422 HQ 10-bit, 
 The table gives camtag wall ÷ decode wall (target ≤ 1.25, i.e. analysis at ≥ 0.8 × the decode
 ceiling), camtag ÷ PySceneDetect (target ≤ 0.7 on 4K), CPU ratios and each child's peak RSS
 (its own ``ru_maxrss``, not its parent's: see ``_LAUNCH``; targets ≤ 600 MB at 4K, ≤ 1 GB at
-8K). Each timing is the best of ``--loops`` (wall and CPU each their own best). camtag's child
+8K). ``--loops`` rounds each run every command once (in alternating order); a ratio is taken
+between the runs of one round and the table shows its median over the rounds. camtag's child
 runs with cached bytecode, as an installed package does (``--no-bytecode``: compiled on every
 run, as under PYTHONDONTWRITEBYTECODE).
 
@@ -22,7 +23,7 @@ run, as under PYTHONDONTWRITEBYTECODE).
 ``--hwaccel`` adds decode fps software vs hardware (PyAV hwaccel; only meaningful on a machine
 with a hardware decoder, skipped otherwise).
 
-Run: ``PYTHONPATH=app python benchmarks/decode.py [--seconds 4] [--loops 2] [--8k] [--hwaccel]
+Run: ``PYTHONPATH=app python benchmarks/decode.py [--seconds 4] [--loops 3] [--8k] [--hwaccel]
 [--intra-stride 2]``
 """
 
@@ -181,14 +182,28 @@ def run_child(argv: list[str], env: dict | None = None) -> dict:
             "err": err.strip().splitlines()[-1:] or [""]}
 
 
-def best(argv: list[str], loops: int, env: dict | None = None) -> dict:
-    runs = [run_child(argv, env) for _ in range(loops)]
-    bad = [r for r in runs if r["rc"] != 0]
-    if bad:
-        raise SystemExit(f"{' '.join(argv[:4])}…: exit {bad[0]['rc']}: {bad[0]['err'][0]}")
-    top = min(runs, key=lambda r: r["wall"])
-    # wall and CPU each take their own best run (the machine is shared: CPU is the steadier one)
-    return {**top, "cpu": min(r["cpu"] for r in runs), "rss": max(r["rss"] for r in runs)}
+def rounds(commands: dict[str, tuple[list[str], dict | None]], loops: int) -> dict[str, list[dict]]:
+    """Every command once a round, ``loops`` rounds, the order reversed every other round: a ratio
+    is then taken between runs made moments apart (this machine's speed drifts by ±15 % over a
+    minute when it is shared), and its median over the rounds is what the table shows."""
+    runs: dict[str, list[dict]] = {k: [] for k in commands}
+    for i in range(loops):
+        for key in (list(commands) if i % 2 == 0 else list(reversed(commands))):
+            argv, env = commands[key]
+            run = run_child(argv, env)
+            if run["rc"] != 0:
+                raise SystemExit(f"{' '.join(argv[:4])}…: exit {run['rc']}: {run['err'][0]}")
+            runs[key].append(run)
+    return runs
+
+
+def median_ratio(a: list[dict], b: list[dict], key: str) -> float:
+    """The median over rounds of run ``a`` ÷ run ``b`` of the same round."""
+    return float(np.median([x[key] / y[key] for x, y in zip(a, b)]))
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return float(np.median([r[key] for r in runs]))
 
 
 _PYAV_DECODE = """
@@ -293,7 +308,9 @@ def huge_line(env: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=4.0, help="clip length (default 4 s)")
-    ap.add_argument("--loops", type=int, default=2, help="runs per timing; the best one counts")
+    ap.add_argument("--loops", type=int, default=3,
+                    help="rounds: each runs every command once; ratios are taken within a round "
+                         "and the table shows their medians")
     ap.add_argument("--threads", type=int, default=2, help="decode threads (CAMTAG_THREADS too)")
     ap.add_argument("--detectors", default="fused,adaptive",
                     help="camtag detectors to time, comma-separated (default: fused,adaptive)")
@@ -350,25 +367,31 @@ def main() -> int:
         for name, path in paths.items():
             mbit = path.stat().st_size * 8 / 1e6 / (min(args.seconds, 2.0) if "8K" in name else args.seconds)
             argv, anchor_name = decode_argv(path, args.threads)
-            dec = best(argv, args.loops)
-            pyav = best([sys.executable, "-c", _PYAV_DECODE, str(path), str(args.threads)], args.loops)
+            commands: dict[str, tuple[list[str], dict | None]] = {
+                "decode": (argv, None),
+                "pyav": ([sys.executable, "-c", _PYAV_DECODE, str(path), str(args.threads)], None)}
             sd_argv = scenedetect_argv(path, tmp)
-            sd = best(sd_argv, args.loops) if sd_argv else None
-            runs = [(d, d, env) for d in detectors]
+            if sd_argv:
+                commands["scenedetect"] = (sd_argv, None)
+            labels = [(d, d, env) for d in detectors]
             if args.intra_stride > 1 and "ProRes" in name:
-                runs.append((detectors[0], f"{detectors[0]}, stride {args.intra_stride}",
-                             dict(env, CAMTAG_INTRA_STRIDE=str(args.intra_stride))))
-            for detector, label, run_env in runs:
-                cam = best(camtag_argv(path, tmp, detector), args.loops, run_env)
+                labels.append((detectors[0], f"{detectors[0]}, stride {args.intra_stride}",
+                               dict(env, CAMTAG_INTRA_STRIDE=str(args.intra_stride))))
+            for detector, label, run_env in labels:
+                commands["camtag " + label] = (camtag_argv(path, tmp, detector), run_env)
+            runs = rounds(commands, args.loops)
+            dec, pyav, sd = runs["decode"], runs["pyav"], runs.get("scenedetect")
+            for _, label, _ in labels:
+                cam = runs["camtag " + label]
                 rows.append([
-                    f"{name} ({mbit:.0f} Mbit/s)", label, f"{dec['wall']:.2f}", f"{cam['wall']:.2f}",
-                    f"{cam['wall'] / dec['wall']:.2f}", f"{dec['wall'] / cam['wall']:.2f}",
-                    f"{cam['wall'] / pyav['wall']:.2f}",
-                    f"{cam['wall'] / sd['wall']:.2f}" if sd else "–",
-                    f"{cam['cpu'] / dec['cpu']:.2f}", f"{cam['cpu'] / pyav['cpu']:.2f}",
-                    f"{cam['cpu'] / sd['cpu']:.2f}" if sd else "–",
-                    f"{cam['cpu']:.2f}", f"{pyav['cpu']:.2f}",
-                    f"{cam['rss']:.0f} MB", f"{dec['rss']:.0f} MB"])
+                    f"{name} ({mbit:.0f} Mbit/s)", label, f"{median_of(dec, 'wall'):.2f}",
+                    f"{median_of(cam, 'wall'):.2f}", f"{median_ratio(cam, dec, 'wall'):.2f}",
+                    f"{median_ratio(dec, cam, 'wall'):.2f}", f"{median_ratio(cam, pyav, 'wall'):.2f}",
+                    f"{median_ratio(cam, sd, 'wall'):.2f}" if sd else "–",
+                    f"{median_ratio(cam, dec, 'cpu'):.2f}", f"{median_ratio(cam, pyav, 'cpu'):.2f}",
+                    f"{median_ratio(cam, sd, 'cpu'):.2f}" if sd else "–",
+                    f"{median_of(cam, 'cpu'):.2f}", f"{median_of(pyav, 'cpu'):.2f}",
+                    f"{max(r['rss'] for r in cam):.0f} MB", f"{max(r['rss'] for r in dec):.0f} MB"])
                 print(" | ".join(rows[-1]), flush=True)
     headers = ["file", "detector", "decode s", "camtag s", "camtag ÷ decode", "× ceiling",
                "camtag ÷ PyAV decode", "camtag ÷ PySceneDetect", "CPU ÷ decode", "CPU ÷ PyAV decode",
@@ -377,7 +400,8 @@ def main() -> int:
     text = table(headers, rows)
     note = (f"{machine_line()}; {args.seconds:g} s clips (8K: at most 2 s) at {RATE} fps, four shots; decode anchor: "
             f"{anchor_name}; PyAV decode: the same FFmpeg camtag uses, {args.threads} threads; "
-            f"CAMTAG_THREADS={args.threads}, software decode; best of {args.loops}; camtag bytecode "
+            f"CAMTAG_THREADS={args.threads}, software decode; medians of {args.loops} rounds (ratios "
+            f"within a round); camtag bytecode "
             f"{'compiled each run' if args.no_bytecode else 'cached'}"
             + ("" if scenedetect_argv(Path("x"), "") else "; PySceneDetect not installed"))
     print(note)
