@@ -25,10 +25,11 @@ from typing import Optional, Sequence
 
 from camtag.consumers import InlineConsumer, ThreadedConsumer
 from camtag.jobs import CancelToken, Job, Progress
-from camtag.media.decode import Decoder, opencv_one_thread, thread_cap
+from camtag.media.decode import Decoder
 from camtag.media.errors import MediaError
 from camtag.media.posters import PosterWriter, default_poster_dir
 from camtag.media.probe import OpenedMedia, open_for_analysis
+from camtag.media.threads import opencv_one_thread, thread_cap
 from camtag.model import Analysis, AnalysisRequest, Boundary, MediaInfo, Shot, Transition
 from camtag.shots.base import DetectorSettings, create_detector
 

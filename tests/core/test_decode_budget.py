@@ -102,24 +102,33 @@ except MediaError:
 """
 
 
+_TALL_PICTURE_MB = 4096 * 4096 * 1.5 / 2**20     # one decoded 4096×4096 4:2:0 picture
+
+
+def _decoded_above_baseline(path: str, env: dict) -> tuple[int, int]:
+    """Frames a slow consumer got from :class:`Decoder` in a child process, and that process's
+    peak above its baseline (MB)."""
+    out = subprocess.run([sys.executable, "-c", _PEAK, path], capture_output=True, text=True,
+                         timeout=300, env=env, check=True).stdout.split()
+    frames, base_mb, peak_mb = (int(x) for x in out)
+    return frames, peak_mb - base_mb
+
+
 def test_huge_pictures_wait_converted_so_memory_stays_bounded(tmp_path):
     """4096×4096 pictures (25 MB decoded) are converted on the decode thread, so the queue holds
     small arrays: a slow consumer does not let full pictures pile up (measured: 9 pictures' worth
     above the baseline when they waited in the queue, 5 now)."""
     path = _write(tmp_path / "tall.mp4", 4096, 4096, 10)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "app"), "CAMTAG_THREADS": "2"}
-    out = subprocess.run([sys.executable, "-c", _PEAK, path], capture_output=True, text=True,
-                         timeout=300, env=env, check=True).stdout.split()
-    frames, base_mb, peak_mb = (int(x) for x in out)
+    frames, above_mb = _decoded_above_baseline(path, env)
     assert frames == 10
-    picture_mb = 4096 * 4096 * 1.5 / 2**20
-    assert peak_mb - base_mb <= 7 * picture_mb, f"{peak_mb - base_mb} MB above the baseline"
+    assert above_mb <= 7 * _TALL_PICTURE_MB, f"{above_mb} MB above the baseline"
     # past the budget, not even FFmpeg's stream probing decodes a picture (it did: 43 MB)
     env[MAX_PIXELS_ENV] = str(4096 * 4096 - 1)
     out = subprocess.run([sys.executable, "-c", _REFUSE, path], capture_output=True, text=True,
                          timeout=300, env=env, check=True).stdout.split()
     assert out[0] == "refused"
-    assert int(out[2]) - int(out[1]) < picture_mb, f"{int(out[2]) - int(out[1])} MB above the baseline"
+    assert int(out[2]) - int(out[1]) < _TALL_PICTURE_MB, f"{int(out[2]) - int(out[1])} MB above the baseline"
 
 
 def test_frame_threads_keep_the_pictures_in_flight_within_the_budget(tmp_path):
@@ -127,7 +136,7 @@ def test_frame_threads_keep_the_pictures_in_flight_within_the_budget(tmp_path):
     choice (a thread per core) took a 4K analysis past 900 MB. Asked for 16 threads, 4096×4096
     H.264 decodes with as many as the budget allows (measured: 30 pictures' worth above the
     baseline with 16 threads, 14 now)."""
-    from camtag.media.decode import DECODER_BYTES, frame_threads
+    from camtag.media.threads import DECODER_BYTES, frame_threads
 
     uhd10 = frame_bytes(3840, 2160, "yuv420p10le")
     assert frame_threads(uhd10, 0, 16) == DECODER_BYTES // uhd10 < 8      # FFmpeg's 17: capped
@@ -137,9 +146,6 @@ def test_frame_threads_keep_the_pictures_in_flight_within_the_budget(tmp_path):
     assert frame_threads(frame_bytes(1920, 1080, "yuv420p"), 0, 64) == 0
     path = _write(tmp_path / "tall.mp4", 4096, 4096, 24)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "app"), "CAMTAG_THREADS": "16"}
-    out = subprocess.run([sys.executable, "-c", _PEAK, path], capture_output=True, text=True,
-                         timeout=300, env=env, check=True).stdout.split()
-    frames, base_mb, peak_mb = (int(x) for x in out)
+    frames, above_mb = _decoded_above_baseline(path, env)
     assert frames == 24
-    picture_mb = 4096 * 4096 * 1.5 / 2**20
-    assert peak_mb - base_mb <= 18 * picture_mb, f"{peak_mb - base_mb} MB above the baseline"
+    assert above_mb <= 18 * _TALL_PICTURE_MB, f"{above_mb} MB above the baseline"

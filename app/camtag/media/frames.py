@@ -22,9 +22,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from camtag.media.decode import cap_frame_threads
 from camtag.media.errors import MediaError
 from camtag.media.probe import check_budget, open_container, video_stream
+from camtag.media.threads import cap_frame_threads
 from camtag.model import MediaInfo, Shot
 
 PATCH = 28  # Qwen2.5-VL: 14 px patches merged 2x2

@@ -60,7 +60,7 @@ def load_model():
         torch.use_deterministic_algorithms(deterministic)
         torch.set_rng_state(rng)
     model.eval()
-    from camtag.media.decode import thread_cap
+    from camtag.media.threads import thread_cap
 
     if thread_cap():
         torch.set_num_threads(thread_cap())

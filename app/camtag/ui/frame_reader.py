@@ -17,9 +17,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from camtag.media.decode import cap_frame_threads
 from camtag.media.errors import MediaError
 from camtag.media.probe import open_container, video_stream
+from camtag.media.threads import cap_frame_threads
 
 _KEEP_BEHIND = 48          # frames before a seek target kept for stepping/reverse play
 
