@@ -101,6 +101,20 @@ def test_each_built_in_device_decodes_or_falls_back_cleanly(clip, device, monkey
         assert dec.route.codec == "h264"
         opened_fail = hwaccel.unusable(device)
         assert opened_fail or f"{device} does not decode this stream" in dec.route.note
+        assert "Error" not in (opened_fail or "")    # an editor's words, not an exception's
+
+
+def test_why_a_device_failed_is_said_in_words():
+    """FFmpeg's system errors (no GPU, driver or permission) and PyAV's refusals, as ``camtag
+    doctor`` and the analysis JSON print them."""
+    no_gpu = av.error.PermissionError(1, "Operation not permitted")
+    assert hwaccel.device_error(no_gpu) == "the device did not open (Operation not permitted)"
+    assert hwaccel.device_error(av.error.OSError(19, "No such device")) == \
+        "the device did not open (No such device)"
+    refused = RuntimeError("Hardware accelerated decode requested but no stream is compatible\nmore")
+    assert hwaccel.device_error(refused) == \
+        "Hardware accelerated decode requested but no stream is compatible"
+    assert hwaccel.device_error(RuntimeError()) == "RuntimeError"
 
 
 class _FailingHardware(Decoder):

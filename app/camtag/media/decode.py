@@ -404,7 +404,7 @@ class Decoder:
             try:
                 container = open_container(self.path, hwaccel=hwaccel.accel(device))
             except (MediaError, RuntimeError, ValueError) as exc:
-                hwaccel.mark_unusable(device, getattr(exc, "reason", None) or hwaccel.error_line(exc))
+                hwaccel.mark_unusable(device, getattr(exc, "reason", None) or hwaccel.device_error(exc))
                 continue
             if opened is not None:
                 if self.order is None:

@@ -131,6 +131,16 @@ def error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def device_error(exc: BaseException) -> str:
+    """Why a device could not be used, in one line: FFmpeg's system errors (no GPU, no driver,
+    no permission: ``EPERM``, ``ENODEV``, ``ENOENT``…) as the device not opening, with the
+    system's words; anything else (PyAV's "no stream is compatible") as its first line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"the device did not open ({exc.strerror})"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else error_line(exc)
+
+
 def _probe_clip() -> Optional[bytes]:
     """A tiny H.264 clip made in memory (None when this PyAV has no H.264 encoder)."""
     import io
@@ -183,7 +193,7 @@ def probe_device(device: str) -> bool:
             if not ok:
                 mark_unusable(device, "decodes nothing in hardware here")
         except Exception as exc:     # noqa: BLE001 - any failure means: not this device
-            mark_unusable(device, error_line(exc))
+            mark_unusable(device, device_error(exc))
             ok = False
     with _lock:
         _probed[device] = ok
