@@ -137,8 +137,7 @@ def device_error(exc: BaseException) -> str:
     system's words; anything else (PyAV's "no stream is compatible") as its first line."""
     if isinstance(exc, OSError) and exc.strerror:
         return f"the device did not open ({exc.strerror})"
-    text = str(exc).strip().splitlines()
-    return text[0] if text else error_line(exc)
+    return str(exc).strip().partition("\n")[0] or type(exc).__name__
 
 
 def _probe_clip() -> Optional[bytes]:
