@@ -56,6 +56,9 @@ def same_frames(a, b):
 def test_setting_parsing():
     assert hwaccel.requested("off") == [] and hwaccel.requested("software") == []
     assert hwaccel.requested("cuda, vaapi") == ["cuda", "vaapi"]
+    assert hwaccel.requested("cuda\nvaapi  cuda,,") == ["cuda", "vaapi"]
+    long = hwaccel.requested("x" * 5000)
+    assert long == ["x" * 32 + "…"] and "\n" not in hwaccel.describe("cuda\nnosuchdevice")
     auto = hwaccel.requested("auto")
     assert auto == [d for d in hwaccel.PREFERENCE if d in hwaccel.compiled_devices()]
     assert "off" in hwaccel.describe("off")

@@ -77,7 +77,10 @@ def requested(setting: Optional[str] = None) -> list[str]:
     if value in ("", "auto"):
         compiled = set(compiled_devices())
         return [d for d in PREFERENCE if d in compiled]
-    return [d.strip() for d in value.split(",") if d.strip()]
+    # commas or white space between names; a name no FFmpeg has (no device type is this long)
+    # is kept short, so the line that says it was not used stays one readable line
+    names = [d if len(d) <= 32 else d[:32] + "…" for d in value.replace(",", " ").split()]
+    return list(dict.fromkeys(names))
 
 
 def explicit(setting: Optional[str] = None) -> bool:
